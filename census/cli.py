@@ -1,0 +1,394 @@
+"""The `census` command line: parses options, calls the library, renders. Nothing else lives here.
+
+Stdout carries data; progress and messages go to stderr. Exit codes: 0 ok, 1 bad data or a failed run,
+2 wrong usage. `--debug` (anywhere on the command line) shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .errors import CensusError, UsageError
+
+app = typer.Typer(
+    name="census",
+    help="Count new social class people (新的社会阶层人士) from community ledgers, unit ledgers, household registers "
+    "and questionnaires: ingest every file, find each person once, classify, and print the district's tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+class DataFmt(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+class StatusFmt(StrEnum):
+    table = "table"
+    json = "json"
+
+
+DbOpt = Annotated[Path | None, typer.Option("--db", help="Workspace file [default: $CENSUS_DB or ./census.duckdb].", show_default=False)]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
+SchemeOpt = Annotated[str, typer.Option("--scheme", help="Classification scheme: current4 (现行四类) or legacy6 (2001年六类).")]
+RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show ID and phone numbers in full (they are masked otherwise).")]
+
+
+def _open(db: Path | None, create: bool = True):
+    from .store import Workspace
+
+    return Workspace(db, create=create)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {output}")
+
+
+def _json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+
+
+def _say_linked(result) -> None:
+    if result is not None:
+        err.print(f"[dim]The records changed since the last link: linked again ({result.records} records → {result.persons} persons).[/dim]")
+
+
+# =============================================================================================== ingest
+@app.command(epilog="Example: census ingest examples/district --regions examples/regions.yaml")
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (read recursively: .xlsx .xlsm .xls .csv .txt .sav).", show_default=False)],
+    db: DbOpt = None,
+    regions: Annotated[Path | None, typer.Option("--regions", help="The district's region register (YAML); stored in the workspace for later runs.")] = None,
+    schema: Annotated[list[Path] | None, typer.Option("--schema", help="Extra field synonyms (YAML, the layout of schemas/fields.yaml).")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Encoding of CSV files (detected otherwise: UTF-8, UTF-8 with BOM, GB18030).")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="What the files are: community_ledger, unit_ledger, household_register, questionnaire, other (guessed otherwise).")] = None,
+    street: Annotated[str | None, typer.Option("--street", help="Street of rows that name none (after their columns, title, sheet and path).")] = None,
+    community: Annotated[str | None, typer.Option("--community", help="Community of rows that name none.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the records of a file whose content changed since it was ingested.")] = False,
+    fmt: Annotated[StatusFmt, typer.Option("--format", help="table: a summary on stderr; json: the summary as JSON on stdout.")] = StatusFmt.table,
+) -> None:
+    """Read source files into the workspace: every row becomes a record or is quarantined with a reason.
+
+    A file already ingested (same content, under any name) changes nothing. Each file is one transaction.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .ingest import IngestOptions
+    from .ingest import ingest as run
+
+    options = IngestOptions(encoding=encoding, kind=kind, street=street, community=community, replace=replace,
+                            schema_files=tuple(str(p) for p in schema or ()))
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, transient=True, disable=not err.is_terminal)
+    with _open(db) as ws, bar:
+        task = bar.add_task("ingesting", total=None)
+
+        def progress(name: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=name[-40:])
+
+        result = run(ws, paths, options, regions=regions, progress=progress)
+    if fmt == StatusFmt.json:
+        _write(_json(result.to_dict()), None)
+    _print_ingest(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_ingest(result) -> None:
+    t = RichTable(title="ingest", title_justify="left", show_edge=False)
+    for c in ("file", "status", "kind", "rows", "records", "quarantined", "non-data", "warnings"):
+        t.add_column(c, justify="right" if c in ("rows", "records", "quarantined", "non-data") else "left")
+    for f in result.files:
+        warn = ", ".join(f"{k} {v}" for k, v in sorted(f.warnings.items(), key=lambda kv: -kv[1])[:4])
+        t.add_row(f.path, f.status, f.kind or "", str(f.data_rows), str(f.records), str(f.quarantined), str(f.nondata), warn)
+    err.print(t)
+    tot = result.totals()
+    err.print(f"{tot['files']} files: {tot['data_rows']} data rows → {tot['records']} records, {tot['quarantined']} quarantined; "
+              f"{tot['nondata']} title/header/total lines, {tot['blank']} blank rows.")
+    for f in result.files:
+        for s in f.sheets:
+            if s.status == "skipped":
+                err.print(f"[dim]{f.path}: sheet {s.sheet!r} skipped ({s.reason}).[/dim]")
+        for n in f.notices:
+            err.print(f"[yellow]{n}[/yellow]")
+        if f.message and f.status != "ingested":
+            err.print(("[red]" if not f.ok else "[dim]") + f.message + ("[/red]" if not f.ok else "[/dim]"))
+
+
+# =============================================================================================== link
+@app.command(epilog="Example: census link")
+def link(db: DbOpt = None, fmt: Annotated[StatusFmt, typer.Option("--format")] = StatusFmt.table) -> None:
+    """Find each real person once (same valid ID number → one person) and classify them."""
+    from dataclasses import asdict
+
+    from .link import link as run
+
+    with _open(db, create=False) as ws:
+        r = run(ws)
+    if fmt == StatusFmt.json:
+        _write(_json(asdict(r)), None)
+        return
+    rules = ", ".join(f"{k} {v}" for k, v in sorted(r.links_by_rule.items()))
+    _write(f"{r.records} records → {r.persons} persons ({rules}); {r.kept_ids} person ids kept, {r.new_persons} new.", None)
+
+
+# =============================================================================================== tally
+@app.command(epilog="Examples: census tally --by street --by category · census tally --scheme legacy6 --format json")
+def tally(
+    db: DbOpt = None,
+    scheme: SchemeOpt = "current4",
+    by: Annotated[list[str] | None, typer.Option("--by", help="Dimension to count by (repeat for nested tables): category, street, community, sex, age_band, education, political_status, party, representative, unit_type, source_kind.")] = None,
+    where: Annotated[list[str] | None, typer.Option("--where", help="Filter, DIMENSION=VALUE (repeatable), e.g. street=雨花街道.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date ages are computed at (YYYY-MM-DD) [default: today].")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format", help="table, csv, json or md.")] = Fmt.table,
+    output: OutOpt = None,
+) -> None:
+    """Count distinct persons of the new social class, by category, street, community, sex …"""
+    from .link import ensure_linked
+    from .tally import check_request, parse_where, table_rows
+    from .tally import tally as run
+
+    when = _parse_date(as_of, "--as-of")
+    check_request(scheme, by or ["category"])
+    filters = parse_where(where)
+    with _open(db, create=False) as ws:
+        _say_linked(ensure_linked(ws))
+        t = run(ws, scheme, by or ["category"], filters, when)
+    if fmt == Fmt.json:
+        _write(_json(t.to_dict()), output)
+        return
+    header, rows = table_rows(t)
+    foot = _tally_footnote(t)
+    if fmt == Fmt.table:
+        rt = RichTable(title=f"新的社会阶层人士（{scheme}）", caption=foot, caption_justify="left")
+        for i, h in enumerate(header):
+            rt.add_column(h, justify="right" if i == len(header) - 1 else "left")
+        for labels, n, style in rows:
+            rt.add_row(*labels, str(n), style={"total": "bold", "subtotal": "italic"}.get(style, ""))
+        if output is None:
+            Console(highlight=False, soft_wrap=True).print(rt)
+        else:
+            buf = io.StringIO()
+            Console(file=buf, width=120, highlight=False).print(rt)
+            _write(buf.getvalue(), output)
+        return
+    if fmt == Fmt.csv:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        for labels, n, _ in rows:
+            w.writerow([*labels, n])
+        _write(buf.getvalue(), output)
+        return
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * (len(header) - 1) + "---:|"]
+    for labels, n, style in rows:
+        cells = [f"**{x}**" if style == "total" and x else x for x in labels] + [f"**{n}**" if style == "total" else str(n)]
+        lines.append("| " + " | ".join(cells) + " |")
+    _write("\n".join(lines) + "\n\n" + foot + "\n", output)
+
+
+def _tally_footnote(t) -> str:
+    parts = [f"另有{k}{v}名" for k, v in t.outside_total.items()]
+    parts.append(f"待核实{t.unresolved}名")
+    parts.append(f"不属于统计范围{t.excluded}名")
+    return "；".join(parts) + "。"
+
+
+def _parse_date(text: str | None, option: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: write the date as YYYY-MM-DD.") from None
+
+
+# =============================================================================================== export
+class What(StrEnum):
+    records = "records"
+    persons = "persons"
+    links = "links"
+    issues = "issues"
+
+
+@app.command(epilog="Examples: census export links -o links.csv · census export records --quarantined · census export issues --format json")
+def export(
+    what: Annotated[What, typer.Argument(help="records, persons, links or issues.")],
+    db: DbOpt = None,
+    fmt: Annotated[DataFmt, typer.Option("--format", help="csv or json.")] = DataFmt.csv,
+    output: OutOpt = None,
+    scheme: SchemeOpt = "current4",
+    reveal: RevealOpt = False,
+    quarantined: Annotated[bool, typer.Option("--quarantined", help="With records: the quarantined rows and their reasons instead.")] = False,
+) -> None:
+    """Write records, persons, links (person_id, file, sheet, row) or issues as CSV or JSON.
+
+    ID and phone numbers are masked (320114********123X, 138****5678) unless --reveal is given.
+    """
+    from .export import export as run
+    from .export import to_json_records
+    from .link import ensure_linked
+
+    with _open(db, create=False) as ws:
+        if what in (What.persons, What.links) or (what == What.records and not quarantined):
+            _say_linked(ensure_linked(ws))
+        df = run(ws, what.value, scheme, reveal, quarantined)
+    if fmt == DataFmt.json:
+        _write(to_json_records(df), output)
+    else:
+        _write(df.to_csv(index=False, lineterminator="\n"), output)
+
+
+# =============================================================================================== status
+@app.command(epilog="Example: census status --format json")
+def status(db: DbOpt = None, fmt: Annotated[StatusFmt, typer.Option("--format", help="table or json.")] = StatusFmt.table) -> None:
+    """Files, records, quarantined rows, persons, and whether linking is up to date."""
+    from .status import status as run
+
+    with _open(db, create=False) as ws:
+        s = run(ws)
+    if fmt == StatusFmt.json:
+        _write(_json(s.to_dict()), None)
+        return
+    lines = [
+        f"workspace   {s.db} (schema {s.schema_version})" + (f", district {s.district}" if s.district else ""),
+        f"files       {s.files}" + "".join(f", {k} {v['files']}" for k, v in s.by_kind.items()),
+        f"records     {s.records} ({s.quarantined} rows quarantined, {s.nondata_rows} non-data lines)",
+        f"persons     {s.persons}",
+        f"linking     {'up to date' if s.link_current else 'out of date: run census link (tally and export do it for you)'}",
+        "issues      " + (", ".join(f"{k} {v}" for k, v in s.issues.items()) or "none"),
+    ]
+    _write("\n".join(lines), None)
+
+
+# =============================================================================================== classify
+@app.command(epilog="Example: census classify --scheme legacy6 --explain P0000012")
+def classify(
+    db: DbOpt = None,
+    scheme: SchemeOpt = "current4",
+    explain: Annotated[str | None, typer.Option("--explain", help="Print the decision path of one person.")] = None,
+    fmt: Annotated[StatusFmt, typer.Option("--format")] = StatusFmt.table,
+) -> None:
+    """Classify every person under every scheme, or explain one person's category."""
+    from dataclasses import asdict
+
+    from .classify import classification_summary, classify_persons
+    from .classify import explain as run_explain
+    from .link import ensure_linked
+
+    with _open(db, create=False) as ws:
+        linked = ensure_linked(ws)
+        _say_linked(linked)
+        if explain:
+            d = run_explain(ws, explain, scheme)
+            if fmt == StatusFmt.json:
+                _write(_json(d), None)
+                return
+            lines = [f"{d['person_id']} · {scheme} → {d['category']}（{d['rule']}）", f"理由：{d['reason']}", "过程："]
+            lines += [f"  {i + 1}. {s}" for i, s in enumerate(d["steps"])]
+            _write("\n".join(lines), None)
+            return
+        r = classify_persons(ws) if linked is None else classification_summary(ws)
+    if fmt == StatusFmt.json:
+        _write(_json(asdict(r)), None)
+        return
+    for s, groups in r.by_scheme.items():
+        _write(f"{s}: " + ", ".join(f"{g} {n}" for g, n in sorted(groups.items())) + f"; {r.conflicts.get(s, 0)} flagged for review", None)
+
+
+# =============================================================================================== schema, regions, codes
+schema_app = typer.Typer(help="Check schema files (field synonyms, code tables, schemes, region registers).", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("check", epilog="Example: census schema check my_scheme.yaml")
+def schema_check(files: Annotated[list[Path], typer.Argument(help="YAML files to validate.", show_default=False)]) -> None:
+    """Validate schema files; errors name the file and the key path."""
+    from .schema import load_file
+
+    for f in files:
+        kind, _ = load_file(f)
+        err.print(f"{f}: a valid {kind} file.")
+
+
+regions_app = typer.Typer(help="The district's region register.", no_args_is_help=True)
+app.add_typer(regions_app, name="regions")
+
+
+@regions_app.command("init", epilog="Example: census regions init 320114 -o regions.yaml")
+def regions_init(district: Annotated[str, typer.Argument(help="6-digit county code or county name.")], output: OutOpt = None) -> None:
+    """Start a register from the national street list (real street codes); add the communities yourself."""
+    from .regions import init_register
+
+    _write(init_register(district), output)
+
+
+@app.command(epilog="Example: census codes --format json")
+def codes(fmt: Annotated[StatusFmt, typer.Option("--format")] = StatusFmt.table) -> None:
+    """The table of issue codes: code, severity, title, meaning."""
+    from .quality import CODES
+
+    rows = [{"code": c.code, "severity": c.severity, "title": c.title, "message": c.message} for c in CODES.values()]
+    if fmt == StatusFmt.json:
+        _write(_json(rows), None)
+        return
+    t = RichTable("code", "severity", "title", "meaning")
+    for r in rows:
+        t.add_row(r["code"], r["severity"], r["title"], r["message"])
+    Console(highlight=False).print(t)
+
+
+# =============================================================================================== entry point
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; known failures print one line, `--debug` anywhere shows the traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("CENSUS_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]
+    if debug:
+        os.environ["CENSUS_DEBUG"] = "1"  # the library re-raises unexpected errors instead of reporting them per file
+    try:
+        app(args=args, prog_name="census")  # Typer handles usage errors itself (exit 2) and always exits
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except CensusError as e:
+        if debug:
+            raise
+        err.print(f"Error: {e}", markup=False)
+        return e.exit_code
+    except Exception as e:  # an unexpected failure: one line, and the way to see more
+        if debug:
+            raise
+        err.print(f"Error: {type(e).__name__}: {e} (run again with --debug to see where).", markup=False)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,769 @@
+"""Ingest: source files → records in the workspace, every row accounted for.
+
+`prepare_file` reads one file and turns it into frames (records, issues, non-data rows, sheet summaries)
+without touching the workspace; it runs in worker processes so both cores read at once. `ingest` then writes
+each file in one transaction: a file already ingested (same content hash, under any name) changes nothing; a
+changed file under the same path replaces its earlier records only with `replace=True`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import layout as L
+from .errors import CensusError, SourceError, UsageError
+from .normalize import code_column, date_column, id_column, known_address_codes, name_column, phone_column
+from .quality import message as issue_message
+from .quality import severity
+from .readers import SUPPORTED, Table, read_source
+from .regions import Register, display, street_key
+from .schema import Schemas, load_schemas
+from .store import Workspace
+from .text import clean, fold
+
+KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
+_PARALLEL_BYTES = 4_000_000  # below this much to read, worker processes cost more than they save
+
+# The columns of `records` filled by the ingest (see store.py), in order.
+RECORD_COLUMNS = [
+    "name", "name_raw", "name_pinyin", "sex", "id_number", "id_raw", "id_valid", "id_code", "birth_date", "birth_precision",
+    "phone", "phones", "phone_raw", "ethnicity", "education", "political_status", "party", "work_unit", "unit_key",
+    "unit_type", "position", "occupation", "category_raw", "representative", "street", "street_code", "community",
+    "community_code", "region_from", "address", "note",
+]
+
+
+@dataclass
+class IngestOptions:
+    encoding: str | None = None
+    kind: str | None = None  # force the source kind
+    street: str | None = None
+    community: str | None = None
+    replace: bool = False
+    schema_files: tuple[str, ...] = ()
+
+
+@dataclass
+class SheetSummary:
+    sheet: str
+    status: str  # read, skipped
+    reason: str | None = None
+    header_rows: str | None = None
+    columns: list[dict] = field(default_factory=list)
+    context: dict[str, str] = field(default_factory=dict)
+    rows_total: int = 0
+    data_rows: int = 0
+    records: int = 0
+    quarantined: int = 0
+    nondata: int = 0
+    blank: int = 0
+
+
+@dataclass
+class FileResult:
+    """What happened to one file. `status`: ingested, replaced, unchanged (already in the workspace), changed
+    (a different version is in the workspace and `replace` was not given), failed."""
+
+    path: str
+    status: str
+    message: str | None = None
+    kind: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    rows_total: int = 0
+    data_rows: int = 0
+    records: int = 0
+    quarantined: int = 0
+    nondata: int = 0
+    blank: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)
+    sheets: list[SheetSummary] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    source_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ingested", "replaced", "unchanged")
+
+
+@dataclass
+class IngestResult:
+    files: list[FileResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank")
+        out = {k: sum(getattr(f, k) for f in self.files) for k in keys}
+        out["files"] = len(self.files)
+        out["failed"] = sum(not f.ok for f in self.files)
+        return out
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "totals": self.totals(), "files": [asdict(f) for f in self.files]}
+
+
+@dataclass
+class Prepared:
+    """One file read and normalised, ready to be written."""
+
+    path: str
+    abs_path: str
+    sha256: str
+    size: int
+    format: str
+    encoding: str | None
+    kind: str
+    chunks: list[tuple[pd.DataFrame, list[str]]]  # (records frame with raw_0..raw_k, raw keys) per table
+    issues: pd.DataFrame
+    nondata: pd.DataFrame
+    sheets: list[SheetSummary]
+    notices: list[str]
+
+
+# ============================================================================================ discovery
+def discover(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str]]:
+    """(file, display path) for every supported file: files as named, directories recursively, with the
+    display path under the directory the user named ("examples/district/雨花街道/x.xlsx" → "雨花街道/x.xlsx" when
+    the user named "examples/district"). Temporary Office lock files (~$x.xlsx) are left out."""
+    found: list[tuple[Path, str]] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUPPORTED and not f.name.startswith(("~$", ".")):
+                    found.append((f, f.relative_to(p).as_posix()))
+        elif p.exists():
+            found.append((p, p.as_posix()))
+        else:
+            raise UsageError(f"{p}: no such file or directory.")
+    seen: set[Path] = set()
+    unique = []
+    for f, d in found:
+        r = f.resolve()
+        if r not in seen:
+            seen.add(r)
+            unique.append((f, d))
+    return unique
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ============================================================================================ one file
+def prepare_file(path: Path, display_path: str, options: IngestOptions, register_yaml: str, sha256: str | None = None) -> Prepared:
+    """Read one file and build its frames. Pure: touches nothing but the file."""
+    schemas = load_schemas(options.schema_files)
+    register = Register.from_yaml(register_yaml) if register_yaml else Register()
+    src = read_source(path, options.encoding)
+    sha = sha256 or file_sha256(path)
+    kind = options.kind or _file_kind(src.format, display_path)
+    chunks: list[tuple[pd.DataFrame, list[str]]] = []
+    issues: list[pd.DataFrame] = []
+    nondata: list[pd.DataFrame] = []
+    sheets: list[SheetSummary] = []
+    notices: list[str] = []
+    ordinal = 0
+    for table in src.tables:
+        summary = SheetSummary(table.sheet, "read", rows_total=int(table.rows[-1]) if len(table.rows) else 0)
+        lay = L.find_layout(table.cells, table.letters, schemas.fields, table.header, table.labels)
+        if lay is None:
+            summary.status = "skipped"
+            summary.reason = "no header row: no row names a name or ID column and another known field"
+            texts = _row_texts(table.cells)
+            keep = texts != ""
+            summary.nondata = int(keep.sum())
+            summary.blank = summary.rows_total - summary.nondata
+            nondata.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows[keep], "kind": "skipped_sheet", "text": texts[keep]}))
+            sheets.append(summary)
+            continue
+        table_kind = options.kind or _table_kind(kind, lay, table.sheet, src.format)
+        frame, raw_keys, tissues, tnondata = _prepare_table(table, lay, table_kind, display_path, options, schemas, register, ordinal, summary)
+        if summary.records + summary.quarantined and not frame["street"].notna().any() and not frame["community"].notna().any() \
+                and table_kind in ("community_ledger", "household_register"):
+            where = f"sheet {table.sheet!r} of " if table.sheet else ""
+            notices.append(f"{display_path}: the rows of {where}this file name no street or community, and neither do its title, "
+                           "sheet or path; pass --community NAME (and --street NAME) to place them.")
+        ordinal += len(frame)
+        chunks.append((frame, raw_keys))
+        issues.append(tissues)
+        nondata.append(tnondata)
+        sheets.append(summary)
+    if src.tables and all(s.status == "skipped" for s in sheets):
+        raise SourceError(display_path, "no sheet has a header row naming a name or ID column and another known field "
+                          "(姓名, 身份证号, 联系电话 …); check the file, or add the column names to a --schema file.")
+    return Prepared(
+        display_path, str(path.resolve()), sha, path.stat().st_size, src.format, src.encoding, kind, chunks,
+        pd.concat(issues, ignore_index=True) if issues else _empty_issues(),
+        pd.concat(nondata, ignore_index=True) if nondata else _empty_nondata(),
+        sheets, notices,
+    )
+
+
+def _row_texts(cells: pd.DataFrame) -> np.ndarray:
+    if cells.shape[1] == 0:
+        return np.array([], dtype=object)
+    joined = cells.fillna("").astype(str).agg(" ".join, axis=1).str.split().str.join(" ")
+    return joined.to_numpy(dtype=object)
+
+
+def _empty_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ("ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message")})
+
+
+def _empty_nondata() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ("sheet", "row", "kind", "text")})
+
+
+_HOUSEHOLD_PATH = re.compile(r"住户|户籍|户口|人口|居民信息|实有人口")
+_UNIT_PATH = re.compile(r"驻地单位|单位台帐|单位台账|企业|员工|职工|花名册|公司|事务所|协会")
+
+
+def _file_kind(fmt: str, display_path: str) -> str:
+    if fmt == "sav":
+        return "questionnaire"
+    if _HOUSEHOLD_PATH.search(display_path):
+        return "household_register"
+    if _UNIT_PATH.search(display_path):
+        return "unit_ledger"
+    return "community_ledger"
+
+
+def _table_kind(file_kind: str, lay: L.Layout, sheet: str, fmt: str) -> str:
+    fields = {c.field for c in lay.columns if c.field}
+    if file_kind == "questionnaire":
+        return file_kind
+    if {"household_no", "relation"} & fields:
+        return "household_register"
+    if "work_unit" in lay.context or _looks_like_unit(sheet):
+        return "unit_ledger"
+    return file_kind
+
+
+_UNIT_NAME = re.compile(r"(公司|事务所|协会|商会|基金会|中心|工作室|集团|厂|店|所|院|学校|银行)$")
+
+
+def _looks_like_unit(name: str) -> bool:
+    return bool(name) and bool(_UNIT_NAME.search(clean(name)))
+
+
+# ============================================================================================ one table
+def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, options: IngestOptions,
+                   schemas: Schemas, register: Register, ordinal0: int, summary: SheetSummary):
+    kinds = lay.kinds
+    data_mask = kinds == L.DATA
+    cells = table.cells[data_mask].reset_index(drop=True)
+    rows = table.rows[data_mask]
+    n = len(cells)
+    col = {c.field: c for c in lay.columns if c.field}
+
+    def raw(f: str) -> pd.Series:
+        c = col.get(f)
+        if c is None:
+            return pd.Series(pd.NA, index=cells.index, dtype="string")
+        return cells[c.index].astype("string")
+
+    # ---- quarantine: rows that are data-shaped but are no record
+    present = cells.notna().to_numpy()
+    name_raw, id_raw = raw("name"), raw("id_number")
+    has_name, has_id = name_raw.notna().to_numpy(), id_raw.notna().to_numpy()
+    numeric_only = np.zeros(n, dtype=bool)
+    # only rows whose name cell is empty or a number can be all numbers: look at those alone
+    cand = ~has_name | name_raw.str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).to_numpy(dtype=bool)
+    if cand.any():
+        sub = cells[cand]
+        digits = sub.apply(lambda s: s.str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).astype(bool))
+        nonempty = present[cand].sum(axis=1)
+        numeric_only[cand] = (digits.to_numpy(dtype=bool).sum(axis=1) == nonempty) & (nonempty >= 3)
+    meaningful = [c.index for c in lay.columns if c.field and c.field not in ("seq", "name", "note")]
+    others = present[:, meaningful].any(axis=1) if meaningful else np.zeros(n, dtype=bool)
+    reason = np.full(n, None, dtype=object)
+    reason[numeric_only] = "row.all_numeric"
+    reason[(reason == None) & ~has_name & ~has_id] = "row.no_identity"  # noqa: E711
+    reason[(reason == None) & has_name & ~has_id & ~others & (kind != "questionnaire")] = "row.name_only"  # noqa: E711
+    quarantined = reason != None  # noqa: E711
+
+    # ---- normalise
+    out = pd.DataFrame(index=cells.index)
+    issue_frames: list[pd.DataFrame] = []
+
+    def add_issues(f: str, codes: pd.Series, values: pd.Series) -> None:
+        m = codes.notna().to_numpy() & ~quarantined
+        if m.any():
+            c = col.get(f)
+            issue_frames.append(pd.DataFrame({
+                "ordinal": np.flatnonzero(m) + ordinal0, "row": rows[m], "field": f,
+                "column": _column_label(c) if c else "", "code": codes[m].to_numpy(dtype=object),
+                "value": values[m].astype("object").to_numpy(),
+            }))
+
+    nm = name_column(name_raw)
+    out["name"], out["name_raw"], out["name_pinyin"] = nm["name"], name_raw, nm["pinyin"]
+    add_issues("name", nm["code"], name_raw)
+
+    lossy = pd.Series(table.lossy(col["id_number"].index)[data_mask], index=cells.index) if "id_number" in col else None
+    ids = id_column(id_raw, lossy)
+    out["id_number"], out["id_raw"], out["id_valid"], out["id_code"] = ids["value"], id_raw, ids["valid"].astype(bool), ids["code"]
+    add_issues("id_number", ids["code"], id_raw)
+    region_warn = ids["valid"] & ~ids["value"].fillna("").str.slice(0, 6).isin(_known_prefixes())
+    add_issues("id_number", pd.Series(np.where(region_warn, "id.region_unknown", None), index=cells.index, dtype="object"), id_raw)
+    add_issues("id_number", pd.Series(np.where(ids["converted15"].astype(bool), "id.converted15", None), index=cells.index, dtype="object"), id_raw)
+
+    ph_raw = raw("phone")
+    ph = phone_column(ph_raw)
+    out["phone"], out["phones"], out["phone_raw"] = ph["phone"], ph["phones"], ph_raw
+    add_issues("phone", ph["code"], ph_raw)
+
+    bd_raw = raw("birth_date")
+    bd_numeric = None
+    if "birth_date" in col:
+        bd_numeric = pd.Series(False, index=cells.index)
+    bd = date_column(bd_raw, bd_numeric)
+    add_issues("birth_date", bd["code"], bd_raw)
+    id_birth = ids["birth_date"]
+    out["birth_date"] = id_birth.where(id_birth.notna(), bd["value"])
+    out["birth_precision"] = pd.Series(np.where(id_birth.notna(), "day", bd["precision"].astype("object")), index=cells.index, dtype="object")
+    mismatch = id_birth.notna() & bd["value"].notna() & _date_differs(id_birth, bd["value"], bd["precision"])
+    add_issues("birth_date", pd.Series(np.where(mismatch, "id.birthdate_mismatch", None), index=cells.index, dtype="object"), bd_raw)
+
+    sex_raw = raw("sex")
+    sx = code_column(sex_raw, schemas.codes["sex"])
+    add_issues("sex", sx["code"], sex_raw)
+    out["sex"] = ids["sex"].where(ids["sex"].notna(), sx["value"])
+    sex_mismatch = ids["sex"].notna() & sx["value"].notna() & (ids["sex"] != sx["value"])
+    add_issues("sex", pd.Series(np.where(sex_mismatch.fillna(False), "id.sex_mismatch", None), index=cells.index, dtype="object"), sex_raw)
+
+    for f in ("education", "political_status"):
+        r = raw(f)
+        res = code_column(r, schemas.codes[f])
+        out[f] = res["value"]
+        add_issues(f, res["code"], r)
+    party_labels = schemas.codes["political_status"].party
+    out["party"] = out["political_status"].map(lambda v: None if pd.isna(v) else ("中共党员" if v in party_labels else "党外")).astype("object")
+
+    rep_raw = raw("representative")
+    rep = code_column(rep_raw, schemas.codes["representative"])
+    add_issues("representative", rep["code"], rep_raw)
+    out["representative"] = rep["value"].map({"是": True, "否": False}).astype("boolean")
+
+    ctx = _table_context(lay, table, display_path, options, register)
+    unit = _text_col(raw("work_unit"))
+    unit_type = _text_col(raw("unit_type"))
+    if "work_unit" in ctx:
+        unit = unit.fillna(ctx["work_unit"])
+    if "unit_type" in ctx:
+        unit_type = unit_type.fillna(ctx["unit_type"])
+    out["work_unit"] = unit
+    out["unit_key"] = unit.map(lambda v: None if pd.isna(v) else unit_key(v)).astype("object")
+    out["unit_type"] = unit_type
+    out["position"] = _text_col(raw("position"))
+    out["occupation"] = _text_col(raw("occupation"))
+    out["category_raw"] = _text_col(raw("category"))
+    out["ethnicity"] = _text_col(raw("ethnicity"))
+    out["address"] = _text_col(raw("address"))
+    out["note"] = _text_col(raw("note"))
+
+    # ---- regions: own columns, then context lines, sheet name, path, options
+    reg = _assign_regions(raw("street"), raw("community"), ctx, register)
+    for k in ("street", "street_code", "community", "community_code", "region_from"):
+        out[k] = reg[k]
+    add_issues("community", reg["issue"], reg["issue_value"])
+
+    # ---- category sanity: a declared text no scheme knows
+    from .classify import declared_known
+
+    cat = out["category_raw"]
+    known = {v: declared_known(v, schemas) for v in pd.unique(cat.dropna())}
+    unknown_cat = cat.map(lambda v: v is not None and not pd.isna(v) and not known[v]).astype(bool) if len(known) else cat.notna() & False
+    add_issues("category", pd.Series(np.where(unknown_cat, "category.unknown", None), index=cells.index, dtype="object"), cat)
+
+    # ---- finish
+    out.insert(0, "reason", reason)
+    out.insert(0, "status", np.where(quarantined, "quarantined", "record"))
+    out.insert(0, "source_kind", kind)
+    out.insert(0, "row", rows.astype(np.int64))
+    out.insert(0, "sheet", table.sheet)
+    out.insert(0, "ordinal", np.arange(ordinal0, ordinal0 + n, dtype=np.int64))
+    skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
+    raw_keys: list[str] = []
+    for c in lay.columns:
+        if c.index in skip_raw:
+            continue
+        key = c.header or (f"列{c.letter}" if c.letter else f"列{c.index + 1}")
+        base, k = key, 2
+        while key in raw_keys:
+            key, k = f"{base}_{k}", k + 1
+        raw_keys.append(key)
+        out[f"raw_{len(raw_keys) - 1}"] = cells[c.index].astype("string")
+    # quarantine issues
+    qm = quarantined
+    if qm.any():
+        issue_frames.append(pd.DataFrame({
+            "ordinal": np.flatnonzero(qm) + ordinal0, "row": rows[qm], "field": "", "column": "",
+            "code": reason[qm], "value": _row_texts(cells[qm]),
+        }))
+    issues = pd.concat(issue_frames, ignore_index=True) if issue_frames else _empty_issues()
+    if len(issues):
+        issues["sheet"] = table.sheet
+        issues["severity"] = issues["code"].map(severity)
+        issues["message"] = [issue_message(c, v) for c, v in zip(issues["code"], issues["value"].astype("object").where(issues["value"].notna(), ""), strict=True)]
+    # non-data rows
+    nd_mask = np.isin(kinds, L.NONDATA_KINDS)
+    texts = _row_texts(table.cells[nd_mask]) if nd_mask.any() else np.array([], dtype=object)
+    nondata = pd.DataFrame({"sheet": table.sheet, "row": table.rows[nd_mask], "kind": kinds[nd_mask], "text": texts})
+    # summary
+    summary.header_rows = "-".join(str(int(table.rows[r])) for r in lay.header_rows) if lay.header_rows != [-1] else "names"
+    summary.columns = [{"letter": c.letter, "header": c.header, "field": c.field} for c in lay.columns]
+    summary.context = {k: v for k, v in ctx.items() if not k.startswith("_")}
+    summary.data_rows = n
+    summary.quarantined = int(quarantined.sum())
+    summary.records = n - summary.quarantined
+    summary.nondata = int(nd_mask.sum())
+    summary.blank = summary.rows_total - n - summary.nondata
+    return out, raw_keys, issues, nondata
+
+
+def _column_label(c: L.Column) -> str:
+    if c.letter and c.header:
+        return f"{c.letter}（{c.header}）"
+    return c.header or c.letter
+
+
+def _text_col(s: pd.Series) -> pd.Series:
+    """Free text (unit names, positions …): half-width and simplified, inner runs of spaces squeezed."""
+    uniq = pd.unique(s.dropna())
+    mapping = {u: (re.sub(r"\s+", " ", clean_keep_spaces(u)).strip() or None) for u in uniq}
+    return s.map(mapping).astype("object")
+
+
+def clean_keep_spaces(text: str) -> str:
+    from .text import halfwidth, simplified
+
+    return simplified(halfwidth(text))
+
+
+_UNIT_PREFIX = re.compile(r"^(江苏省|江苏|南京市|南京)")
+_UNIT_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团公司|公司)$")
+
+
+def unit_key(name: str) -> str:
+    """The match key of a unit name: "南京市 XX科技有限公司" and "XX科技" share one key."""
+    k = fold(name)
+    k = _UNIT_PREFIX.sub("", k)
+    return _UNIT_SUFFIX.sub("", k) or k
+
+
+def _known_prefixes() -> list[str]:
+    return sorted(known_address_codes())
+
+
+def _date_differs(a: pd.Series, b: pd.Series, precision: pd.Series) -> pd.Series:
+    a, b = pd.to_datetime(a), pd.to_datetime(b)
+    day = (a != b)
+    month = (a.dt.year != b.dt.year) | (a.dt.month != b.dt.month)
+    year = a.dt.year != b.dt.year
+    p = precision.fillna("day")
+    return pd.Series(np.where(p == "year", year, np.where(p == "month", month, day)), index=a.index).fillna(False).astype(bool)
+
+
+# ============================================================================================ regions
+def _table_context(lay: L.Layout, table: Table, display_path: str, options: IngestOptions, register: Register) -> dict[str, str]:
+    """Street, community and unit every row of the table inherits when its own cells are empty, and where they
+    were found (`_street_from`, `_community_from`)."""
+    ctx: dict[str, str] = {}
+    for k in ("work_unit", "unit_type"):
+        if k in lay.context:
+            ctx[k] = lay.context[k]
+    if "work_unit" not in ctx and _looks_like_unit(table.sheet):
+        ctx["work_unit"] = table.sheet
+
+    candidates: list[tuple[str, str | None, str | None]] = []  # (from, street text, community text)
+    c = lay.context
+    if c.get("street") or c.get("community"):
+        candidates.append(("context", c.get("street"), c.get("community")))
+    if c.get("reporting_unit"):
+        st, cm = register.search(c["reporting_unit"]) if register else _free_search(c["reporting_unit"])
+        candidates.append(("context", st, cm))
+    for title in lay.titles:
+        st, cm = register.search(title) if register else _free_search(title)
+        if st or cm:
+            candidates.append(("title", st, cm))
+    if table.sheet:
+        st, cm = register.search(table.sheet) if register else _free_search(table.sheet)
+        if st or cm:
+            candidates.append(("sheet", st, cm))
+    parts = Path(display_path).with_suffix("").parts
+    for part in reversed(parts):
+        st, cm = register.search(part) if register else _free_search(part)
+        if st or cm:
+            candidates.append(("path", st, cm))
+    if options.street or options.community:
+        candidates.append(("option", options.street, options.community))
+
+    def name_of(x) -> str | None:
+        if x is None:
+            return None
+        return x if isinstance(x, str) else x.name
+
+    for origin, st, cm in candidates:
+        if cm and "community" not in ctx:
+            ctx["community"], ctx["_community_from"] = name_of(cm), origin
+            if st and "street" not in ctx:
+                ctx["street"], ctx["_street_from"] = name_of(st), origin
+        elif st and "street" not in ctx:
+            ctx["street"], ctx["_street_from"] = name_of(st), origin
+    return ctx
+
+
+def _free_search(text: str) -> tuple[str | None, str | None]:
+    st, cm = Register().search(text)
+    return (st.name if st else None), (cm.name if cm else None)
+
+
+def _assign_regions(street_raw: pd.Series, community_raw: pd.Series, ctx: dict[str, str], register: Register) -> pd.DataFrame:
+    """street, street_code, community, community_code, region_from and an issue per record."""
+    n = len(street_raw)
+    pairs = pd.DataFrame({"s": street_raw.astype("object"), "c": community_raw.astype("object")})
+    keys = pairs.fillna("\x00").astype(str).agg("\x01".join, axis=1) if n else pd.Series([], dtype="object")
+    cache: dict[str, tuple] = {}
+    results = []
+    for key, s, c in zip(keys, pairs["s"], pairs["c"], strict=True):
+        r = cache.get(key)
+        if r is None:
+            r = cache[key] = _resolve_one(None if pd.isna(s) else s, None if pd.isna(c) else c, ctx, register)
+        results.append(r)
+    cols = ["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"]
+    return pd.DataFrame(results, columns=cols, index=street_raw.index).astype("object")
+
+
+def _resolve_one(s: str | None, c: str | None, ctx: dict[str, str], register: Register) -> tuple:
+    """One record's region from its own cells `s`/`c`, else the table context."""
+    if s or c:
+        origin, street_text, community_text = "column", s, c
+        if s and not c and ctx.get("community") and street_key(ctx.get("street") or "") == street_key(s):
+            community_text = ctx["community"]  # the row names its street; the title names the community in it
+    else:
+        origin = ctx.get("_community_from") or ctx.get("_street_from")
+        street_text, community_text = ctx.get("street"), ctx.get("community")
+    if not register:
+        return display(street_text) or None, None, display(community_text) or None, None, origin, None, None
+    street = register.street(street_text) if street_text else None
+    issue = value = None
+    if street_text and street is None:
+        issue, value = "region.unknown_street", street_text
+    community = register.community(community_text, street) if community_text else None
+    if community_text and community is None:
+        issue, value = "region.unknown_community", community_text
+    if community is not None and street is not None and community.street != street:
+        issue, value = "region.street_mismatch", f"{community_text}（{street_text}）"
+    if community is not None and street is None:
+        street = community.street
+    return (
+        street.name if street else (display(street_text) or None),
+        street.code if street else None,
+        community.name if community else (display(community_text) or None),
+        community.code if community else None,
+        origin, issue, value,
+    )
+
+
+# ============================================================================================ writing
+def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
+    con = ws.con
+    base = ws.scalar("SELECT coalesce(max(record_id), 0) FROM records") + 1
+    now = datetime.now().replace(microsecond=0)
+    totals = Counter()
+    for s in prep.sheets:
+        for k in ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank"):
+            totals[k] += getattr(s, k)
+    n_warn = int((prep.issues["severity"] != "quarantine").sum()) if len(prep.issues) else 0
+    con.execute(
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [source_id, prep.path, prep.abs_path, prep.sha256, prep.size, prep.format, prep.encoding, prep.kind, now,
+         totals["rows_total"], totals["data_rows"], totals["records"], totals["quarantined"], totals["nondata"],
+         totals["blank"], n_warn, sum(s.status == "read" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets)],
+    )
+    for s in prep.sheets:
+        con.execute(
+            "INSERT INTO sheets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [source_id, s.sheet, s.status, s.reason, s.header_rows, json.dumps(s.columns, ensure_ascii=False),
+             json.dumps(s.context, ensure_ascii=False), s.rows_total, s.data_rows, s.records, s.quarantined, s.nondata, s.blank],
+        )
+    for frame, keys in prep.chunks:
+        if not len(frame):
+            continue
+        raw_keys = ", ".join(_sql_str(k) for k in keys)
+        raw_vals = ", ".join(f"raw_{i}" for i in range(len(keys)))
+        raw_expr = f"MAP([{raw_keys}]::VARCHAR[], [{raw_vals}]::VARCHAR[])" if keys else "MAP()::MAP(VARCHAR, VARCHAR)"
+        cols = ", ".join(RECORD_COLUMNS)
+        _insert_frame(con, frame, f"""INSERT INTO records (record_id, source_id, sheet, row, status, reason, source_kind, raw, {cols})
+            SELECT {base} + ordinal, {source_id}, sheet, row, status, reason, source_kind, {raw_expr}, {cols} FROM _frame""")
+    if len(prep.issues):
+        _insert_frame(con, prep.issues, f"""INSERT INTO issues SELECT {base} + ordinal, NULL, {source_id}, sheet, row, "column",
+            field, code, severity, CAST(value AS VARCHAR), message FROM _frame""")
+    if len(prep.nondata):
+        _insert_frame(con, prep.nondata, f"INSERT INTO nondata SELECT {source_id}, sheet, row, kind, text FROM _frame")
+
+
+def _insert_frame(con, frame: pd.DataFrame, sql: str) -> None:
+    con.register("_frame", frame)
+    try:
+        con.execute(sql)
+    finally:
+        con.unregister("_frame")
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def remove_source(ws: Workspace, source_id: int) -> None:
+    """Delete a source and everything derived from its rows (inside the caller's transaction)."""
+    for t in ("issues", "nondata", "sheets"):
+        ws.con.execute(f"DELETE FROM {t} WHERE source_id = ?", [source_id])
+    ws.con.execute("DELETE FROM links WHERE record_id IN (SELECT record_id FROM records WHERE source_id = ?)", [source_id])
+    ws.con.execute("DELETE FROM records WHERE source_id = ?", [source_id])
+    ws.con.execute("DELETE FROM sources WHERE source_id = ?", [source_id])
+
+
+def _result_from(prep: Prepared, status: str, source_id: int) -> FileResult:
+    warnings = Counter()
+    if len(prep.issues):
+        w = prep.issues[prep.issues["severity"] != "quarantine"]
+        warnings.update(w["code"].tolist())
+    r = FileResult(prep.path, status, kind=prep.kind, format=prep.format, encoding=prep.encoding, sheets=prep.sheets,
+                   notices=prep.notices, source_id=source_id, warnings=dict(sorted(warnings.items())))
+    for s in prep.sheets:
+        for k in ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank"):
+            setattr(r, k, getattr(r, k) + getattr(s, k))
+    return r
+
+
+# ============================================================================================ the stage
+def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOptions | None = None,
+           regions: str | os.PathLike | None = None, progress: Callable[[str, int, int], None] | None = None,
+           workers: int | None = None) -> IngestResult:
+    """Ingest files and directories into the workspace. Each file is one transaction; a file that fails is
+    reported and the others still go in. `regions` loads (and stores) the district's register first."""
+    options = options or IngestOptions()
+    if options.kind and options.kind not in KINDS:
+        raise UsageError(f"--kind must be one of {', '.join(KINDS)}, not {options.kind!r}.")
+    load_schemas(options.schema_files)  # validate --schema files before reading any data
+    if regions is not None:
+        from .regions import load_register_file
+
+        store_register(ws, load_register_file(regions))
+    register_yaml = ws.get("regions_yaml", "") or ""
+    files = discover(paths)
+    if not files:
+        raise UsageError("no .xlsx, .xls, .csv or .sav files found in the paths given.")
+
+    results: dict[int, FileResult] = {}
+    todo: list[tuple[int, Path, str, str]] = []
+    known = {sha: (sid, p) for sid, p, sha in ws.query("SELECT source_id, path, sha256 FROM sources")}
+    by_path = {p: (sid, sha) for sha, (sid, p) in known.items()}
+    claimed: set[str] = set()
+    for i, (f, shown) in enumerate(files):
+        try:
+            sha = file_sha256(f)
+        except OSError as e:
+            results[i] = FileResult(shown, "failed", f"{shown}: cannot be read ({e.strerror}).")
+            continue
+        if sha in known or sha in claimed:
+            where = known[sha][1] if sha in known else "another file of this run"
+            results[i] = FileResult(shown, "unchanged", f"{shown}: already ingested (same content as {where}); nothing changed.",
+                                    source_id=known.get(sha, (None,))[0])
+            continue
+        if shown in by_path and not options.replace:
+            results[i] = FileResult(shown, "changed", f"{shown}: a different version of this file is already in the workspace; "
+                                    "pass --replace to replace its records with this one.")
+            continue
+        claimed.add(sha)
+        todo.append((i, f, shown, sha))
+
+    def finish(i: int, shown: str, prep: Prepared | None, error: Exception | None) -> None:
+        if error is not None and not isinstance(error, CensusError) and os.environ.get("CENSUS_DEBUG") == "1":
+            raise error
+        if error is not None:
+            msg = str(error) if isinstance(error, CensusError) else f"{shown}: cannot be read ({type(error).__name__}: {error})."
+            results[i] = FileResult(shown, "failed", msg)
+            return
+        assert prep is not None
+        old = by_path.get(shown)
+        with ws.transaction():
+            if old is not None:
+                remove_source(ws, old[0])
+            sid = int(ws.scalar("SELECT coalesce(max(source_id), 0) FROM sources")) + 1
+            _insert(ws, prep, sid)
+            ws.bump_data_version()
+        results[i] = _result_from(prep, "replaced" if old is not None else "ingested", sid)
+
+    total = len(todo)
+    done = 0
+    size = sum(f.stat().st_size for _, f, _, _ in todo)
+    n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if total > 1 and size > _PARALLEL_BYTES else 1)
+    if n_workers > 1:
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            futures = [(i, shown, pool.submit(prepare_file, f, shown, options, register_yaml, sha)) for i, f, shown, sha in todo]
+            try:
+                for i, shown, fut in futures:
+                    try:
+                        prep, err = fut.result(), None
+                    except Exception as e:  # noqa: BLE001 - reported per file
+                        prep, err = None, e
+                    finish(i, shown, prep, err)
+                    done += 1
+                    if progress:
+                        progress(shown, done, total)
+            except BaseException:
+                for _, _, fut in futures:
+                    fut.cancel()
+                raise
+    else:
+        for i, f, shown, sha in todo:
+            try:
+                prep, err = prepare_file(f, shown, options, register_yaml, sha), None
+            except Exception as e:  # noqa: BLE001 - reported per file, the other files still go in
+                prep, err = None, e
+            finish(i, shown, prep, err)
+            done += 1
+            if progress:
+                progress(shown, done, total)
+    return IngestResult([results[i] for i in sorted(results)])
+
+
+def store_register(ws: Workspace, register: Register) -> None:
+    """Keep the district's register in the workspace (replacing an earlier one)."""
+    with ws.transaction():
+        ws.set("regions_yaml", register.source_yaml)
+        ws.con.execute("DELETE FROM regions")
+        ws.con.execute("INSERT INTO regions VALUES ('district', ?, ?, NULL, NULL, NULL)", [register.code, register.name])
+        for s in register.streets:
+            ws.con.execute("INSERT INTO regions VALUES ('street', ?, ?, ?, NULL, ?)", [s.code, s.name, register.code, s.name])
+        for c in register.communities:
+            ws.con.execute("INSERT INTO regions VALUES ('community', ?, ?, ?, ?, ?)", [c.code, c.name, c.street.code, c.type, c.street.name])
+        ws.bump_data_version()
+
+
+def load_register(ws: Workspace) -> Register:
+    text = ws.get("regions_yaml", "") or ""
+    return Register.from_yaml(text, "the workspace's region register") if text else Register()

@@ -1,0 +1,184 @@
+"""The region register: a district's streets (街道/乡/镇) and communities (社区/村), with codes and aliases.
+
+Names are matched with and without their suffix (康盛花园 / 康盛花园社区 / 康盛花园社区居委会), across full-width
+spaces and traditional characters. Without a register, names are kept as written (cleaned) and titles and file
+names are searched for "…街道" and "…社区/村" with a pattern instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .schema import RegionsFile, read_yaml, schemas_dir, validate
+from .text import fold, halfwidth, simplified, squeeze
+
+_COMMUNITY_SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "社区村委会", "居委会", "村委会", "社区", "村")
+_STREET_SUFFIXES = ("街道办事处", "镇人民政府", "乡人民政府", "街道办", "街道", "镇", "乡")
+_FREE_STREET = re.compile(r"([\u4e00-\u9fff]{2,8}?(?:街道|镇|乡))")
+_FREE_COMMUNITY = re.compile(r"([\u4e00-\u9fff]{2,10}?(?:社区|村))")
+
+
+def _strip(key: str, suffixes: tuple[str, ...]) -> str:
+    for s in suffixes:
+        if key.endswith(s) and len(key) > len(s) + 1:
+            return key[: -len(s)]
+    return key
+
+
+def community_key(name: str | None) -> str:
+    return _strip(fold(name), _COMMUNITY_SUFFIXES)
+
+
+def street_key(name: str | None) -> str:
+    return _strip(fold(name), _STREET_SUFFIXES)
+
+
+def display(name: str | None) -> str:
+    """A name as shown when it is not in the register: simplified, half-width, without spaces."""
+    return squeeze(simplified(halfwidth(name or "")))
+
+
+@dataclass(frozen=True)
+class Street:
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Community:
+    name: str
+    code: str
+    type: str | None
+    street: Street
+
+
+@dataclass
+class Register:
+    """A compiled register; `Register()` (empty) matches nothing and keeps names as written."""
+
+    name: str = ""
+    code: str = ""
+    streets: list[Street] = field(default_factory=list)
+    communities: list[Community] = field(default_factory=list)
+    source_yaml: str = ""
+    _street_keys: dict[str, Street] = field(default_factory=dict, repr=False)
+    _community_keys: dict[str, list[Community]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> Register:
+        text = Path(path).read_text(encoding="utf-8")
+        return cls.from_yaml(text, str(path))
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "regions") -> Register:
+        data = yaml.safe_load(text) if text.strip() else None
+        model = validate(RegionsFile, data, source)
+        reg = cls(model.name, model.code, source_yaml=text)
+        for s in model.streets:
+            st = Street(s.name, s.code)
+            reg.streets.append(st)
+            for k in {street_key(s.name), fold(s.name), *map(street_key, s.aliases), *map(fold, s.aliases)}:
+                if k:
+                    reg._street_keys[k] = st
+            for c in s.communities:
+                cm = Community(c.name, c.code, c.type, st)
+                reg.communities.append(cm)
+                for k in {community_key(c.name), fold(c.name), *map(community_key, c.aliases), *map(fold, c.aliases)}:
+                    if k and cm not in reg._community_keys.setdefault(k, []):
+                        reg._community_keys[k].append(cm)
+        return reg
+
+    def __bool__(self) -> bool:
+        return bool(self.streets)
+
+    # ------------------------------------------------------------------ exact names (a column or a context line)
+    def street(self, text: str | None) -> Street | None:
+        if not text:
+            return None
+        return self._street_keys.get(fold(text)) or self._street_keys.get(street_key(text))
+
+    def community(self, text: str | None, street: Street | None = None) -> Community | None:
+        """The community a cell names; a name shared by communities of two streets needs `street` to decide.
+        A cell may also carry the street: "雨花街道康盛花园社区"."""
+        if not text:
+            return None
+        hits = self._community_keys.get(fold(text)) or self._community_keys.get(community_key(text))
+        if not hits:
+            return self.search(text)[1]
+        if len(hits) == 1:
+            return hits[0]
+        if street is not None:
+            for c in hits:
+                if c.street == street:
+                    return c
+        return None
+
+    # ------------------------------------------------------------------ free text (titles, file and sheet names)
+    def search(self, text: str | None) -> tuple[Street | None, Community | None]:
+        """The street and community named somewhere inside a title or path ("雨花街道康盛花园社区新的社会阶层人士台账")."""
+        if not text:
+            return None, None
+        key = fold(text)
+        if not self:
+            st = _FREE_STREET.search(display(text))
+            rest = display(text)[st.end():] if st else display(text)
+            cm = _FREE_COMMUNITY.search(rest)
+            street = Street(st.group(1), "") if st else None
+            return street, (Community(cm.group(1), "", None, street or Street("", "")) if cm else None)
+        street = None
+        for k in sorted(self._street_keys, key=len, reverse=True):
+            if len(k) >= 2 and k in key:
+                street = self._street_keys[k]
+                break
+        community = None
+        for k in sorted(self._community_keys, key=len, reverse=True):
+            if len(k) >= 2 and k in key:
+                hits = self._community_keys[k]
+                pick = [c for c in hits if street is None or c.street == street]
+                if len(pick) == 1:
+                    community = pick[0]
+                    break
+        if community is not None and street is None:
+            street = community.street
+        return street, community
+
+
+def init_register(district: str) -> str:
+    """A register skeleton (YAML text) for a district, from the national street list: streets with their real
+    codes, communities left for the district to fill in. `district` is a 6-digit code or a county name."""
+    import csv
+
+    base = schemas_dir() / "divisions"
+    with (base / "areas.csv").open(encoding="utf-8") as fh:
+        areas = list(csv.DictReader(fh))
+    matches = [a for a in areas if a["code"] == district or a["name"] == district]
+    if not matches:
+        from .errors import UsageError
+
+        raise UsageError(f"{district!r} is neither a 6-digit county code nor a county name in the division list.")
+    if len(matches) > 1:
+        from .errors import UsageError
+
+        names = ", ".join(f"{a['code']} {a['name']}" for a in matches[:5])
+        raise UsageError(f"{district!r} names several counties ({names}); give the 6-digit code instead.")
+    area = matches[0]
+    with (base / "streets.csv").open(encoding="utf-8") as fh:
+        streets = [s for s in csv.DictReader(fh) if s["areaCode"] == area["code"]]
+    doc = {
+        "name": area["name"],
+        "code": area["code"],
+        "streets": [{"name": s["name"], "code": s["code"], "communities": []} for s in streets],
+    }
+    header = ("# Region register for census: fill in each street's communities and villages\n"
+              "# ({name, code (12 digits), type (111 urban … 220 village), aliases}).\n")
+    return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+def load_register_file(path: Path | str) -> Register:
+    data = read_yaml(Path(path))
+    validate(RegionsFile, data, str(path))
+    return Register.from_file(path)

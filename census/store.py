@@ -1,0 +1,272 @@
+"""The workspace: one DuckDB file holding everything of a census.
+
+Tables are created with explicit types (nothing is left to inference) and the schema is versioned: `meta`
+holds `schema_version`, and `MIGRATIONS` brings an older workspace up to date when it is opened. Each source
+file is ingested in one transaction, so an interrupted ingest leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from .errors import WorkspaceError
+
+DEFAULT_DB = "census.duckdb"
+SCHEMA_VERSION = 1
+
+_V1 = [
+    """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE TABLE sources (
+        source_id INTEGER PRIMARY KEY,
+        path VARCHAR NOT NULL,          -- as the user named it, or its path under the directory they named
+        abs_path VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL UNIQUE,
+        size BIGINT NOT NULL,
+        format VARCHAR NOT NULL,        -- xlsx, xls, csv, sav
+        encoding VARCHAR,
+        kind VARCHAR NOT NULL,          -- community_ledger, unit_ledger, household_register, questionnaire, other
+        ingested_at TIMESTAMP NOT NULL,
+        rows_total INTEGER NOT NULL,    -- every row of every sheet, blank ones included
+        data_rows INTEGER NOT NULL,
+        records INTEGER NOT NULL,
+        quarantined INTEGER NOT NULL,
+        nondata INTEGER NOT NULL,
+        blank INTEGER NOT NULL,
+        warnings INTEGER NOT NULL,
+        sheets_read INTEGER NOT NULL,
+        sheets_skipped INTEGER NOT NULL
+    )""",
+    """CREATE TABLE sheets (
+        source_id INTEGER NOT NULL,
+        sheet VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,        -- read, skipped
+        reason VARCHAR,
+        header_rows VARCHAR,            -- "4" or "3-4"
+        columns JSON,                   -- [{letter, header, field}]
+        context JSON,                   -- fields taken from lines above the header, the sheet name, the path
+        rows_total INTEGER NOT NULL,
+        data_rows INTEGER NOT NULL,
+        records INTEGER NOT NULL,
+        quarantined INTEGER NOT NULL,
+        nondata INTEGER NOT NULL,
+        blank INTEGER NOT NULL,
+        PRIMARY KEY (source_id, sheet)
+    )""",
+    """CREATE TABLE records (
+        record_id BIGINT PRIMARY KEY,
+        source_id INTEGER NOT NULL,
+        sheet VARCHAR NOT NULL,
+        row INTEGER NOT NULL,
+        status VARCHAR NOT NULL,        -- record, quarantined
+        reason VARCHAR,                 -- the quarantine code
+        source_kind VARCHAR NOT NULL,
+        raw MAP(VARCHAR, VARCHAR),      -- header → text of every other cell of the row, unknown columns included
+        name VARCHAR, name_raw VARCHAR, name_pinyin VARCHAR,
+        sex VARCHAR,
+        id_number VARCHAR, id_raw VARCHAR, id_valid BOOLEAN NOT NULL, id_code VARCHAR,
+        birth_date DATE, birth_precision VARCHAR,
+        phone VARCHAR, phones VARCHAR, phone_raw VARCHAR,
+        ethnicity VARCHAR,
+        education VARCHAR,
+        political_status VARCHAR, party VARCHAR,
+        work_unit VARCHAR, unit_key VARCHAR, unit_type VARCHAR,
+        position VARCHAR, occupation VARCHAR,
+        category_raw VARCHAR,
+        representative BOOLEAN,
+        street VARCHAR, street_code VARCHAR, community VARCHAR, community_code VARCHAR, region_from VARCHAR,
+        address VARCHAR, note VARCHAR
+    )""",
+    """CREATE TABLE issues (
+        record_id BIGINT,
+        person_id VARCHAR,
+        source_id INTEGER,
+        sheet VARCHAR,
+        row INTEGER,
+        "column" VARCHAR,               -- the column letter and header, "C（身份证号）"
+        field VARCHAR,
+        code VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,
+        value VARCHAR,
+        message VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE nondata (
+        source_id INTEGER NOT NULL,
+        sheet VARCHAR NOT NULL,
+        row INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,          -- title, context, header, total, signature, note, header_repeat, skipped_sheet
+        text VARCHAR
+    )""",
+    """CREATE TABLE regions (
+        level VARCHAR NOT NULL,         -- district, street, community
+        code VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        parent_code VARCHAR,
+        type VARCHAR,
+        street VARCHAR,
+        PRIMARY KEY (level, code)
+    )""",
+    """CREATE TABLE persons (
+        person_id VARCHAR PRIMARY KEY,
+        name VARCHAR, name_pinyin VARCHAR, sex VARCHAR,
+        id_number VARCHAR, birth_date DATE,
+        phone VARCHAR, phones VARCHAR,
+        ethnicity VARCHAR, education VARCHAR, political_status VARCHAR, party VARCHAR,
+        work_unit VARCHAR, unit_type VARCHAR, position VARCHAR, occupation VARCHAR,
+        representative BOOLEAN NOT NULL,
+        street VARCHAR, street_code VARCHAR, community VARCHAR, community_code VARCHAR,
+        source_kinds VARCHAR,           -- the kinds of source the person was found in, '/'-joined
+        records INTEGER NOT NULL,
+        has_valid_id BOOLEAN NOT NULL
+    )""",
+    """CREATE TABLE links (
+        record_id BIGINT PRIMARY KEY,
+        person_id VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,          -- id, probabilistic, review, single
+        probability DOUBLE
+    )""",
+    """CREATE TABLE pairs (
+        record_a BIGINT NOT NULL,
+        record_b BIGINT NOT NULL,
+        probability DOUBLE NOT NULL,
+        match_weight DOUBLE,
+        status VARCHAR NOT NULL,        -- accepted, review, rejected
+        detail JSON                     -- match weight per comparison
+    )""",
+    """CREATE TABLE decisions (
+        decision_id INTEGER PRIMARY KEY,
+        kind VARCHAR NOT NULL,          -- must_link, cannot_link, correction
+        record_a BIGINT, record_b BIGINT,
+        person_id VARCHAR, field VARCHAR, value VARCHAR,
+        source VARCHAR,                 -- the review file it came from
+        decided_at TIMESTAMP NOT NULL,
+        undone BOOLEAN NOT NULL DEFAULT false
+    )""",
+    """CREATE TABLE classifications (
+        person_id VARCHAR NOT NULL,
+        scheme VARCHAR NOT NULL,
+        category VARCHAR NOT NULL,
+        grp VARCHAR NOT NULL,           -- new_class, outside, excluded, unresolved
+        rule VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        declared VARCHAR,
+        conflict BOOLEAN NOT NULL,
+        PRIMARY KEY (person_id, scheme)
+    )""",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1}
+
+
+def resolve_db(db: str | os.PathLike | None) -> Path:
+    """--db, else $CENSUS_DB, else ./census.duckdb."""
+    return Path(db or os.environ.get("CENSUS_DB") or DEFAULT_DB)
+
+
+class Workspace:
+    """An open workspace. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: str | os.PathLike | None = None, create: bool = True):
+        self.path = resolve_db(path)
+        self._depth = 0
+        if not create and not self.path.exists():
+            raise WorkspaceError(f"{self.path}: no workspace here yet; run `census ingest` first (or pass --db).")
+        if self.path.parent and not self.path.parent.exists():
+            raise WorkspaceError(f"{self.path}: the folder {self.path.parent} does not exist.")
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.IOException as e:
+            msg = str(e).splitlines()[0]
+            if "lock" in msg.lower():
+                raise WorkspaceError(f"{self.path}: the workspace is in use by another census process; wait for it to finish.") from None
+            raise WorkspaceError(f"{self.path}: cannot open the workspace ({msg}).") from None
+        except duckdb.Error as e:
+            raise WorkspaceError(f"{self.path}: not a census workspace ({str(e).splitlines()[0]}).") from None
+        self._migrate()
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        have = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+        ).fetchall()[0][0]
+        version = int(self.get("schema_version", "0")) if have else 0
+        if version > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{self.path}: the workspace was written by a newer census (schema {version}, this one knows {SCHEMA_VERSION}); upgrade census."
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for ddl in MIGRATIONS[v]:
+                    self.con.execute(ddl)
+                self.set("schema_version", str(v))
+            if version == 0:
+                self.set("data_version", "0")
+                self.set("linked_version", "-1")
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction: committed when the outermost block ends, rolled back on any exception, Ctrl-C
+        included. Blocks nest: an inner block joins the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.con
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self.con
+        except BaseException:
+            self._depth = 0
+            self.con.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.con.execute("COMMIT")
+
+    # ------------------------------------------------------------------ meta
+    def get(self, key: str, default: str | None = None) -> str | None:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else default
+
+    def set(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.get("schema_version", "0"))
+
+    def bump_data_version(self) -> None:
+        """Called inside the transaction that changed records: linking is then out of date."""
+        self.set("data_version", str(int(self.get("data_version", "0")) + 1))
+
+    @property
+    def link_current(self) -> bool:
+        return self.get("data_version") == self.get("linked_version")
+
+    # ------------------------------------------------------------------ helpers
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: list | None = None):
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+    def df(self, sql: str, params: list | None = None):
+        return self.con.execute(sql, params or []).df()

@@ -1,0 +1,243 @@
+"""Ingest on real files: every row accounted for, nothing twice, one transaction per file."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from census.errors import SourceError
+from census.ingest import IngestOptions, ingest
+from census.readers import read_source
+
+from .conftest import ledger_rows, make_id, write_csv, write_xlsx
+
+REGISTER = """\
+name: 雨花台区
+code: "320114"
+streets:
+  - name: 雨花街道
+    code: "320114001"
+    communities:
+      - {name: 康盛花园社区, code: "320114001001", type: "111", aliases: [康盛花园]}
+      - {name: 韩府山村, code: "320114001201", type: "220"}
+  - name: 赛虹桥街道
+    code: "320114002"
+    communities:
+      - {name: 虹苑社区, code: "320114002001", type: "111"}
+"""
+
+
+@pytest.fixture
+def register(tmp_path):
+    p = tmp_path / "regions.yaml"
+    p.write_text(REGISTER, encoding="utf-8")
+    return p
+
+
+def _accounted(ws, source_id):
+    """rows of the file = records + quarantined + non-data + blank, sheet by sheet."""
+    for sheet, total, data, rec, q, nd, blank in ws.query(
+            "SELECT sheet, rows_total, data_rows, records, quarantined, nondata, blank FROM sheets WHERE source_id = ?", [source_id]):
+        assert rec + q == data
+        stored = ws.scalar("SELECT count(*) FROM records WHERE source_id = ? AND sheet = ?", [source_id, sheet])
+        stored_nd = ws.scalar("SELECT count(*) FROM nondata WHERE source_id = ? AND sheet = ?", [source_id, sheet])
+        assert stored == data and stored_nd == nd
+        assert data + nd + blank == total, sheet
+
+
+def test_community_ledger_every_row_accounted(ws, tmp_path, register):
+    p = write_xlsx(tmp_path / "台账.xlsx", {"台账": ledger_rows(), "填表说明": [["填表说明"], ["1. 请用文本格式填写身份证号"]]})
+    r = ingest(ws, [p], regions=register)
+    f = r.files[0]
+    assert f.status == "ingested" and f.kind == "community_ledger"
+    assert (f.data_rows, f.records, f.quarantined) == (4, 4, 0)
+    assert [s.status for s in f.sheets] == ["read", "skipped"]
+    _accounted(ws, f.source_id)
+    rows = ws.df("SELECT row, name, id_number, id_valid, phone, phones, street, community, community_code, region_from "
+                 "FROM records ORDER BY row")
+    assert rows["name"].tolist() == ["张伟", "李丽", "王芳", "赵强"]
+    assert rows["id_valid"].tolist() == [True, True, True, False]
+    assert rows["id_number"][1] == make_id("19900101", "124")  # lower-case x fixed (when the check is X)
+    assert rows["id_number"][2] == make_id("19850312", "122")  # 15 digits converted
+    assert rows["phones"][2] == "13900001111/13900002222"
+    assert set(rows["community"]) == {"康盛花园社区"} and set(rows["community_code"]) == {"320114001001"}
+    assert set(rows["street"]) == {"雨花街道"}
+    assert set(rows["region_from"]) == {"context"}  # "填报单位：康盛花园社区"
+    kinds = dict(ws.query("SELECT kind, count(*) FROM nondata GROUP BY ALL"))
+    assert kinds == {"title": 1, "context": 1, "header": 2, "total": 1, "signature": 1, "skipped_sheet": 2}
+
+
+def test_numeric_id_cells_are_precision_lost(ws, tmp_path):
+    id18 = make_id("19800101", "135")
+    rows = [["姓名", "身份证号", "电话"], ["钱进", None, 13812345678], ["孙立", id18, "13900001111"]]
+    p = write_xlsx(tmp_path / "n.xlsx", {"S": rows}, numeric_cells={("S", 1, 1): float(id18[:15] + "000")})
+    ingest(ws, [p], IngestOptions(community="康盛花园社区"))
+    got = ws.query("SELECT name, id_valid, id_code, phone FROM records ORDER BY row")
+    assert got == [("钱进", False, "id.precision_lost", "13812345678"), ("孙立", True, None, "13900001111")]
+    assert ws.scalar("SELECT count(*) FROM issues WHERE code = 'id.precision_lost' AND row = 2") == 1
+
+
+def test_gb18030_csv_with_title_line(ws, tmp_path, register):
+    rows = [["住户台帐导出（2026年10月）"], ["户号", "姓名", "性别", "公民身份号码", "出生日期", "与户主关系", "职业", "所属社区"],
+            ["0001", "劉德華", "男", make_id("19610927", "111"), "1961年9月27日", "户主", "个体经营", "康盛花园"],
+            ["0001", "朱丽倩", "女", make_id("19660406", "222"), "1966/4/6", "配偶", "退休", "韩府山"]]
+    p = write_csv(tmp_path / "住户台帐.csv", rows)
+    r = ingest(ws, [p], regions=register)
+    f = r.files[0]
+    assert f.encoding == "gb18030" and f.kind == "household_register"
+    got = ws.query("SELECT row, name, birth_date::VARCHAR, community, street FROM records ORDER BY row")
+    assert got == [(3, "刘德华", "1961-09-27", "康盛花园社区", "雨花街道"), (4, "朱丽倩", "1966-04-06", "韩府山村", "雨花街道")]
+    _accounted(ws, f.source_id)
+
+
+def test_utf8_bom_csv_and_encoding_override(ws, tmp_path):
+    rows = [["姓名", "身份证号", "所属社区"], ["王五", make_id("19800101", "111"), "虹苑社区"]]
+    p = write_csv(tmp_path / "a.csv", rows, encoding="utf-8-sig")
+    assert ingest(ws, [p]).files[0].encoding == "utf-8-sig"
+    q = write_csv(tmp_path / "b.csv", [["姓名", "身份证号"], ["赵六", make_id("19800102", "112")]], encoding="gbk")
+    bad = ingest(ws, [q], IngestOptions(encoding="utf-8"))
+    assert bad.files[0].status == "failed" and "not valid utf-8" in bad.files[0].message
+
+
+def test_sav_with_value_labels(ws, tmp_path):
+    df = pd.DataFrame({"Q1_姓名": ["张玮", "李莉"], "Q2": [1.0, 2.0], "Q6_手机": [13812345678.0, 13900001111.0],
+                       "Q9": [4.0, 5.0]})
+    p = tmp_path / "问卷.sav"
+    pyreadstat.write_sav(df, str(p), column_labels=["1.您的姓名", "2.您的性别", "6.您的手机号码", "9.您属于以下哪一类"],
+                         variable_value_labels={"Q2": {1.0: "男", 2.0: "女"},
+                                                "Q9": {4.0: "新媒体从业人员", 5.0: "私营企业主或个体工商户"}})
+    r = ingest(ws, [p], IngestOptions(community="康盛花园社区"))
+    f = r.files[0]
+    assert f.kind == "questionnaire" and f.records == 2
+    got = ws.query("SELECT row, name, sex, phone, category_raw FROM records ORDER BY row")
+    assert got == [(1, "张玮", "男", "13812345678", "新媒体从业人员"), (2, "李莉", "女", "13900001111", "私营企业主或个体工商户")]
+
+
+def test_xls_workbook(ws, tmp_path):
+    import xlwt
+
+    wb = xlwt.Workbook()
+    sh = wb.add_sheet("台账")
+    for r, row in enumerate([["虹苑社区台账"], ["姓名", "身份证号码", "人员类别"], ["周八", make_id("19790101", "333"), "律师"]]):
+        for c, v in enumerate(row):
+            sh.write(r, c, v)
+    sh.write(3, 0, "吴九")
+    sh.write(3, 1, float(make_id("19800101", "135")[:15] + "000"))
+    p = tmp_path / "虹苑.xls"
+    wb.save(str(p))
+    r = ingest(ws, [p])
+    assert r.files[0].records == 2
+    assert ws.query("SELECT name, id_valid, id_code, community FROM records ORDER BY row") == [
+        ("周八", True, None, "虹苑社区"), ("吴九", False, "id.precision_lost", "虹苑社区")]
+
+
+def test_quarantine_reasons(ws, tmp_path):
+    rows = [["姓名", "身份证号", "联系电话", "工作单位"],
+            ["1", "2", "3", "4"],  # a row of column numbers
+            [None, None, "13800001111", "某公司"],
+            ["孤零零", None, None, None],
+            ["有电话", None, "13800002222", None]]
+    p = write_xlsx(tmp_path / "q.xlsx", {"S": rows})
+    f = ingest(ws, [p], IngestOptions(community="虹苑社区")).files[0]
+    assert (f.records, f.quarantined) == (1, 3)
+    got = ws.query("SELECT row, status, reason FROM records ORDER BY row")
+    assert got == [(2, "quarantined", "row.all_numeric"), (3, "quarantined", "row.no_identity"),
+                   (4, "quarantined", "row.name_only"), (5, "record", None)]
+
+
+def test_reingest_changes_nothing_and_replace(ws, tmp_path, register):
+    p = write_xlsx(tmp_path / "台账.xlsx", {"台账": ledger_rows()})
+    first = ingest(ws, [p], regions=register)
+    before = ws.query("SELECT count(*), max(record_id) FROM records")
+    copy = tmp_path / "copy" / "另一个名字.xlsx"
+    copy.parent.mkdir()
+    shutil.copy(p, copy)
+    again = ingest(ws, [p, copy])
+    assert [f.status for f in again.files] == ["unchanged", "unchanged"]
+    assert ws.query("SELECT count(*), max(record_id) FROM records") == before
+    assert ws.scalar("SELECT count(*) FROM sources") == 1
+
+    rows = ledger_rows()
+    rows[4][1] = "张大伟"
+    write_xlsx(p, {"台账": rows})
+    changed = ingest(ws, [p])
+    assert changed.files[0].status == "changed" and "--replace" in changed.files[0].message and not changed.ok
+    replaced = ingest(ws, [p], IngestOptions(replace=True))
+    assert replaced.files[0].status == "replaced"
+    assert ws.scalar("SELECT count(*) FROM sources") == 1
+    assert ws.scalar("SELECT count(*) FROM records WHERE name = '张大伟'") == 1
+    assert ws.scalar("SELECT count(*) FROM records") == first.files[0].data_rows
+
+
+def test_corrupt_and_empty_files_fail_alone(ws, tmp_path):
+    write_xlsx(tmp_path / "good.xlsx", {"S": [["姓名", "身份证号"], ["甲", make_id("19800101", "111")]]})
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not really a zip")
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "locked.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    (tmp_path / "notes.csv").write_text("这只是一段说明文字\n没有表格\n", encoding="utf-8")
+    r = ingest(ws, [tmp_path])
+    status = {f.path: f.status for f in r.files}
+    assert status == {"good.xlsx": "ingested", "broken.xlsx": "failed", "empty.csv": "failed", "locked.xlsx": "failed",
+                      "notes.csv": "failed"}
+    msgs = {f.path: f.message for f in r.files}
+    assert "damaged" in msgs["broken.xlsx"] and "empty" in msgs["empty.csv"] and "password" in msgs["locked.xlsx"]
+    assert "no sheet has a header row" in msgs["notes.csv"]
+    assert not r.ok and ws.scalar("SELECT count(*) FROM records") == 1
+
+
+def test_interrupted_file_is_rolled_back(ws, tmp_path, monkeypatch):
+    ing = importlib.import_module("census.ingest")  # the package's `ingest` attribute is the function
+
+    a = write_xlsx(tmp_path / "a.xlsx", {"S": [["姓名", "身份证号"], ["甲", make_id("19800101", "111")]]})
+    b = write_xlsx(tmp_path / "b.xlsx", {"S": [["姓名", "身份证号"], ["乙", make_id("19800102", "112")]]})
+    ingest(ws, [a])
+    real = ing._insert_frame
+
+    def boom(con, frame, sql):
+        if "INSERT INTO issues" in sql or "INSERT INTO nondata" in sql:
+            raise KeyboardInterrupt
+        return real(con, frame, sql)
+
+    monkeypatch.setattr(ing, "_insert_frame", boom)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(ws, [b])
+    assert ws.scalar("SELECT count(*) FROM sources") == 1
+    assert ws.query("SELECT name FROM records") == [("甲",)]
+    monkeypatch.setattr(ing, "_insert_frame", real)
+    assert ingest(ws, [b]).files[0].status == "ingested"
+
+
+def test_region_from_path_and_options(ws, tmp_path, register):
+    d = tmp_path / "赛虹桥街道"
+    d.mkdir()
+    p = write_xlsx(d / "虹苑社区台账.xlsx", {"Sheet1": [["姓名", "身份证号"], ["甲", make_id("19800101", "111")]]})
+    q = write_xlsx(tmp_path / "无名.xlsx", {"Sheet1": [["姓名", "身份证号"], ["乙", make_id("19800102", "112")]]})
+    r = ingest(ws, [tmp_path], regions=register)
+    assert any("pass --community" in n for f in r.files for n in f.notices)
+    got = dict((n, (s, c, o)) for n, s, c, o in ws.query("SELECT name, street, community, region_from FROM records"))
+    assert got["甲"] == ("赛虹桥街道", "虹苑社区", "path")
+    assert got["乙"] == (None, None, None)
+    q.unlink()
+    write_xlsx(tmp_path / "无名2.xlsx", {"Sheet1": [["姓名", "身份证号"], ["丙", make_id("19800103", "113")]]})
+    ingest(ws, [tmp_path / "无名2.xlsx"], IngestOptions(community="韩府山"))
+    assert ws.query("SELECT street, community, region_from FROM records WHERE name = '丙'") == [("雨花街道", "韩府山村", "option")]
+    del p
+
+
+def test_unknown_community_is_an_issue(ws, tmp_path, register):
+    rows = [["姓名", "身份证号", "所属社区"], ["甲", make_id("19800101", "111"), "不存在社区"]]
+    p = write_xlsx(tmp_path / "x.xlsx", {"S": rows})
+    f = ingest(ws, [p], regions=register).files[0]
+    assert f.status == "ingested" and f.warnings.get("region.unknown_community") == 1
+    assert ws.query("SELECT community, community_code FROM records") == [("不存在社区", None)]
+
+
+def test_reader_errors_are_one_sentence(tmp_path):
+    p = tmp_path / "a.pdf"
+    p.write_bytes(b"%PDF-1.4")
+    with pytest.raises(SourceError, match="not read"):
+        read_source(p)

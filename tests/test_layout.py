@@ -1,0 +1,72 @@
+"""Header detection, context lines and non-data rows, on real workbooks written by the tests."""
+
+from __future__ import annotations
+
+from census import layout as L
+from census.readers import read_source
+from census.schema import load_schemas
+
+from .conftest import ledger_rows, make_id, write_xlsx
+
+
+def _layout(path, sheet=0):
+    src = read_source(path)
+    t = src.tables[sheet]
+    return t, L.find_layout(t.cells, t.letters, load_schemas().fields)
+
+
+def test_title_block_group_header_totals_and_signature(tmp_path):
+    p = write_xlsx(tmp_path / "a.xlsx", {"台账": ledger_rows()})
+    t, lay = _layout(p)
+    assert lay.header_rows == [3]  # Excel row 4; the group row "基本信息…工作情况" above it is not merged in
+    fields = {c.field for c in lay.columns if c.field}
+    assert {"seq", "name", "sex", "id_number", "phone", "work_unit", "unit_type", "position", "category"} <= fields
+    kinds = dict(zip(t.rows.tolist(), lay.kinds.tolist(), strict=True))
+    assert kinds[1] == L.TITLE and kinds[2] == L.CONTEXT and kinds[3] == L.HEADER and kinds[4] == L.HEADER
+    assert [kinds[r] for r in range(5, 9)] == [L.DATA] * 4
+    assert kinds[9] == L.BLANK and kinds[10] == L.TOTAL and kinds[11] == L.SIGNATURE
+    assert lay.context == {"reporting_unit": "康盛花园社区"}
+
+
+def test_two_row_header_with_split_names(tmp_path):
+    rows = [
+        ["某社区新阶层人士名单"],
+        ["姓名", "性别", "身份证", "工作情况", None, None, "联系"],
+        [None, None, "号码", "单位名称", "职务", "单位性质", "电话"],
+        ["钱多多", "女", make_id("19880808", "222"), "南京云帆科技有限公司", "工程师", "民营企业", "13800001111"],
+    ]
+    p = write_xlsx(tmp_path / "b.xlsx", {"Sheet1": rows})
+    t, lay = _layout(p)
+    assert lay.header_rows == [1, 2]
+    by_field = {c.field: c.index for c in lay.columns if c.field}
+    assert by_field == {"name": 0, "sex": 1, "id_number": 2, "work_unit": 3, "position": 4, "unit_type": 5, "phone": 6}
+    assert lay.kinds.tolist() == [L.TITLE, L.HEADER, L.HEADER, L.DATA]
+
+
+def test_unit_context_line_and_numbered_questions(tmp_path):
+    rows = [
+        ["单位：南京云帆科技有限公司　性质：民营科技企业"],
+        ["1.您的姓名", "Q2_性别", "3、身份证号码（18位）", "职务（职称）"],
+        ["周全", "男", make_id("19800101", "111"), "技术总监"],
+        ["注：本表由单位人事部门填写"],
+    ]
+    p = write_xlsx(tmp_path / "c.xlsx", {"员工": rows})
+    t, lay = _layout(p)
+    assert lay.context == {"work_unit": "南京云帆科技有限公司", "unit_type": "民营科技企业"}
+    assert [c.field for c in lay.columns] == ["name", "sex", "id_number", "position"]
+    assert lay.kinds.tolist() == [L.CONTEXT, L.HEADER, L.DATA, L.NOTE]
+
+
+def test_instructions_sheet_has_no_header(tmp_path):
+    p = write_xlsx(tmp_path / "d.xlsx", {"填表说明": [["填表说明"], ["1. 姓名请填写身份证上的姓名"], ["2. 身份证号请以文本格式填写"]]})
+    _, lay = _layout(p)
+    assert lay is None
+
+
+def test_repeated_header_and_traditional_headers(tmp_path):
+    rows = [["姓名", "身份證號碼", "聯系電話"], ["甲乙", make_id("19800101", "111"), "13800001111"],
+            ["姓名", "身份證號碼", "聯系電話"], ["丙丁", make_id("19800102", "112"), "13800001112"]]
+    p = write_xlsx(tmp_path / "e.xlsx", {"S": rows})
+    _, lay = _layout(p)
+    assert [c.field for c in lay.columns] == ["name", "id_number", "phone"]
+    assert lay.kinds.tolist() == [L.HEADER, L.DATA, L.HEADER_REPEAT, L.DATA]

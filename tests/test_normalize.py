@@ -1,0 +1,229 @@
+"""Normalisers: each is pure, total (never raises on junk) and idempotent; the column fast paths agree with the
+scalar functions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from census.normalize import (
+    check_char,
+    date_column,
+    id_column,
+    name_column,
+    normalize_date,
+    normalize_id,
+    normalize_name,
+    normalize_phone,
+    phone_column,
+)
+from census.privacy import mask_id, mask_phone
+
+from .conftest import make_id
+
+births = st.dates(min_value=date(1920, 1, 1), max_value=date(2010, 12, 31))
+seqs = st.integers(min_value=0, max_value=999).map(lambda n: f"{n:03d}")
+prefixes = st.sampled_from(["320114", "320104", "110101", "440305", "810000", "510104"])
+
+
+@st.composite
+def valid_ids(draw):
+    return make_id(draw(births).strftime("%Y%m%d"), draw(seqs), draw(prefixes))
+
+
+def _fullwidth(s: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in s)
+
+
+# ---------------------------------------------------------------------------------------------- ID numbers
+def test_known_id_and_checksum():
+    assert check_char("32011419850312123") == make_id("19850312", "123")[-1]
+    r = normalize_id("11010519491231002X")  # the standard's own example
+    assert r.valid and r.value == "11010519491231002X" and r.birth_date == date(1949, 12, 31) and r.sex == "女"
+
+
+@given(valid_ids())
+def test_valid_ids_survive(id18):
+    r = normalize_id(id18)
+    assert r.valid and r.value == id18 and r.code is None
+    assert r.birth_date == date(int(id18[6:10]), int(id18[10:12]), int(id18[12:14]))
+    assert r.sex == ("男" if int(id18[16]) % 2 else "女")
+
+
+@given(valid_ids(), st.sampled_from(["lower", "spaces", "dashes", "fullwidth", "padded"]))
+def test_written_forms_of_a_valid_id_normalise_to_it(id18, form):
+    written = {
+        "lower": id18.lower(),
+        "spaces": f"{id18[:6]} {id18[6:14]} {id18[14:]}",
+        "dashes": f"{id18[:6]}-{id18[6:14]}-{id18[14:]}",
+        "fullwidth": _fullwidth(id18),
+        "padded": f"\u3000{id18} ",
+    }[form]
+    r = normalize_id(written)
+    assert r.valid and r.value == id18
+
+
+@given(births.filter(lambda d: d.year < 2000), seqs)
+def test_fifteen_digit_ids_are_converted(birth, seq):
+    id15 = "320114" + birth.strftime("%y%m%d") + seq
+    r = normalize_id(id15)
+    assert r.valid and r.converted15
+    assert r.value == make_id(birth.strftime("%Y%m%d"), seq)
+
+
+@given(valid_ids(), st.integers(min_value=0, max_value=16), st.integers(min_value=1, max_value=9))
+def test_one_mistyped_digit_fails_the_checksum(id18, pos, delta):
+    wrong = id18[:pos] + str((int(id18[pos]) + delta) % 10) + id18[pos + 1:]
+    r = normalize_id(wrong)
+    assert not r.valid and r.code in ("id.checksum", "id.birthdate_invalid")
+
+
+@given(valid_ids(), st.integers(min_value=0, max_value=15))
+def test_swapped_adjacent_digits_fail(id18, pos):
+    if id18[pos] == id18[pos + 1]:
+        return
+    swapped = id18[:pos] + id18[pos + 1] + id18[pos] + id18[pos + 2:]
+    assert not normalize_id(swapped).valid
+
+
+def test_precision_lost_ids():
+    id18 = make_id("19800101", "135")
+    assert normalize_id(id18[:15] + "000", from_number=True).code == "id.precision_lost"
+    assert normalize_id("3.20114198001011E+17").code == "id.precision_lost"
+    assert normalize_id(id18[:15] + "000.0").code == "id.precision_lost"
+    assert not normalize_id(id18[:15] + "000", from_number=True).valid
+
+
+@pytest.mark.parametrize("raw,code", [
+    ("12345", "id.length"), ("3201141985031212", "id.length"), ("32011419850312123Y", "id.format"),
+    ("320114198513121238", "id.checksum"), ("无", None), ("", None), (None, None),
+])
+def test_bad_ids(raw, code):
+    r = normalize_id(raw)
+    assert not r.valid and r.code == code
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300)
+def test_id_never_raises_and_is_idempotent(junk):
+    r = normalize_id(junk)
+    if r.value is not None:
+        again = normalize_id(r.value)
+        assert again.value == r.value and again.valid == r.valid
+
+
+@given(st.lists(st.one_of(valid_ids(), st.text(max_size=20), st.none(), valid_ids().map(str.lower)), max_size=30),
+       st.lists(st.booleans(), min_size=30, max_size=30))
+@settings(max_examples=100)
+def test_id_column_agrees_with_scalar(values, numeric):
+    s = pd.Series(values, dtype="object")
+    num = pd.Series(numeric[: len(values)], dtype=bool)
+    out = id_column(s, num)
+    for i, v in enumerate(values):
+        r = normalize_id(v, bool(num.iloc[i])) if v is not None else normalize_id(None)
+        assert bool(out["valid"].iloc[i]) == r.valid
+        got = out["value"].iloc[i]
+        assert (None if pd.isna(got) else got) == r.value
+        code = out["code"].iloc[i]
+        assert (None if pd.isna(code) else code) == r.code
+
+
+# ---------------------------------------------------------------------------------------------- phones
+@pytest.mark.parametrize("raw,mobiles,landlines", [
+    ("138 1234 5678", ("13812345678",), ()),
+    ("+86 138-1234-5678", ("13812345678",), ()),
+    ("8613812345678", ("13812345678",), ()),
+    ("13812345678.0", ("13812345678",), ()),
+    ("138123456781/13987654321", ("13987654321",), ()),
+    ("1381234", (), ()),
+    ("13812345678/13987654321", ("13812345678", "13987654321"), ()),
+    ("13812345678、13987654321", ("13812345678", "13987654321"), ()),
+    ("13812345678 13987654321", ("13812345678", "13987654321"), ()),
+    ("025-52471234", (), ("02552471234",)),
+    ("52471234", (), ("52471234",)),
+])
+def test_phones(raw, mobiles, landlines):
+    r = normalize_phone(raw)
+    assert r.mobiles == mobiles and r.landlines == landlines
+    assert (r.code is None) == bool(mobiles or landlines)
+
+
+@given(st.text(max_size=40))
+def test_phone_never_raises_and_is_idempotent(junk):
+    r = normalize_phone(junk)
+    for n in r.numbers:
+        assert normalize_phone(n).numbers == (n,)
+
+
+def test_phone_column_agrees_with_scalar():
+    values = ["13812345678", "+86 139-8765-4321", None, "abc", "025-52471234", "13812345678/13900001111"]
+    out = phone_column(pd.Series(values, dtype="object"))
+    for i, v in enumerate(values):
+        r = normalize_phone(v)
+        got = out["phone"].iloc[i]
+        assert (None if pd.isna(got) else got) == (r.numbers[0] if r.numbers else None)
+
+
+# ---------------------------------------------------------------------------------------------- names and dates
+def test_names():
+    assert normalize_name("张　伟").value == "张伟"
+    assert normalize_name(" 王芳（已迁出） ").value == "王芳"
+    assert normalize_name("阿依古丽•买买提").value == "阿依古丽·买买提"
+    assert normalize_name("张三3").code == "name.suspicious"
+    out = name_column(pd.Series(["張　偉", "张伟", None]))
+    assert list(out["name"][:2]) == ["张伟", "张伟"]
+    assert out["pinyin"][0] == "zhang wei"
+    assert name_column(pd.Series(["单雄信"]))["pinyin"][0].startswith("shan ")
+
+
+@given(st.text(max_size=20))
+def test_name_never_raises_and_is_idempotent(junk):
+    r = normalize_name(junk)
+    if r.value:
+        assert normalize_name(r.value).value == r.value
+
+
+@pytest.mark.parametrize("raw,expected,precision", [
+    ("1985-03-12", date(1985, 3, 12), "day"), ("1985/3/12", date(1985, 3, 12), "day"),
+    ("1985年3月12日", date(1985, 3, 12), "day"), ("1985.03", date(1985, 3, 1), "month"),
+    ("19850312", date(1985, 3, 12), "day"), ("198503", date(1985, 3, 1), "month"),
+    ("1985-03-12 00:00:00", date(1985, 3, 12), "day"), ("31118", date(1985, 3, 12), "day"),
+    ("1985年", date(1985, 1, 1), "year"), ("1985", date(1985, 1, 1), "year"),
+])
+def test_dates(raw, expected, precision):
+    r = normalize_date(raw)
+    assert (r.value, r.precision) == (expected, precision)
+
+
+@given(st.text(max_size=30))
+def test_date_never_raises_and_is_idempotent(junk):
+    r = normalize_date(junk)
+    if r.value is not None and r.precision == "day":
+        assert normalize_date(r.value.isoformat()).value == r.value
+
+
+def test_date_column_handles_serials_and_junk():
+    out = date_column(pd.Series(["31118", "1985/3/12", "明天", None]))
+    assert out["value"].iloc[0] == pd.Timestamp("1985-03-12")
+    assert out["code"].iloc[2] == "date.format"
+    assert pd.isna(out["code"].iloc[3])
+
+
+# ---------------------------------------------------------------------------------------------- masking
+def test_masks():
+    assert mask_id("32011419850312123X") == "320114********123X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("13812345678/13987654321") == "138****5678/139****4321"
+    assert mask_phone("+86 138-1234-5678").count("*") == 4
+    assert mask_id("3201 1419 8503 1212 3x").replace(" ", "") == "320114********123x"
+    assert "19850312" not in mask_id("3201 1419 8503 1212 3x").replace(" ", "")
+
+
+@given(st.text(max_size=40))
+def test_masks_never_raise(junk):
+    mask_id(junk)
+    mask_phone(junk)
