@@ -26,6 +26,7 @@ from .store import Workspace
 from .text import clean, fold
 
 SOURCE_LABELS = {
+    "review": "核查结论",
     "community_ledger": "社区台账", "unit_ledger": "单位台账", "questionnaire": "问卷",
     "household_register": "住户台帐", "other": "其他来源",
 }
@@ -136,7 +137,7 @@ class Scheme:
                 if fold(s):
                     self.exact.setdefault(fold(s), c.label)
         self.contained = sorted(((k, v) for k, v in self.exact.items() if len(k) >= 3), key=lambda kv: -len(kv[0]))
-        self.rank = {k: i for i, k in enumerate(sf.authority)}
+        self.rank = {"review": -1, **{k: i for i, k in enumerate(sf.authority)}}  # a clerk's correction outranks all
 
     def own(self, text: str) -> str | None:
         key = fold(text)
@@ -293,6 +294,7 @@ def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyR
     schemas = schemas or load_schemas()
     schemes = _schemes(schemas)
     evidence = _evidence(schemas)
+    reviewed = reviewed_categories(ws)
     rows = []
     for name, scheme in schemes.items():
         ev = person_evidence(ws, scheme)
@@ -302,6 +304,8 @@ def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyR
             strict=True,
         ):
             declared = _declared(decl)
+            if pid in reviewed:
+                declared = (("review", reviewed[pid]), *declared)
             key = (_s(unit), _s(utype), _s(pos), _s(occ), bool(only), declared)
             d = cache.get(key)
             if d is None:
@@ -318,6 +322,13 @@ def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyR
                    declared, scheme || '：' || reason FROM out WHERE conflict
         """)
     return classification_summary(ws)
+
+
+def reviewed_categories(ws: Workspace) -> dict[str, str]:
+    """person → category a clerk decided in review (the latest correction wins)."""
+    return dict(ws.query("""
+        SELECT l.person_id, arg_max(d.value, d.decision_id) FROM decisions d JOIN links l ON l.record_id = d.record_a
+        WHERE d.kind = 'correction' AND d.field = 'category' AND NOT d.undone GROUP BY l.person_id"""))
 
 
 def classification_summary(ws: Workspace) -> ClassifyResult:
@@ -355,6 +366,8 @@ def explain(ws: Workspace, person_id: str, scheme_name: str, schemas: Schemas | 
         raise UsageError(f"there is no person {person_id!r}; `census export persons` lists them.")
     r = row.iloc[0]
     declared = list(_declared(r["declared"]))
+    if person_id in (reviewed := reviewed_categories(ws)):
+        declared.insert(0, ("review", reviewed[person_id]))
     facets = _evidence(schemas).facets(_s(r["work_unit"]), _s(r["unit_type"]), _s(r["position"]), _s(r["occupation"]), bool(r["occupation_only"]))
     d = decide(scheme, schemes, facets, declared)
     return {

@@ -13,6 +13,7 @@ two birth dates) are stored as issues on the person.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -213,24 +214,195 @@ def build_persons(ws: Workspace, assignment: pd.DataFrame) -> int:
     return int(ws.scalar("SELECT count(*) FROM persons"))
 
 
-def link(ws: Workspace) -> LinkResult:
-    """Run the linking stage on every record and rebuild persons, links and classifications."""
+def constrained_clusters(labels: np.ndarray, valid_ids: np.ndarray, edges: list[tuple[int, int]],
+                         cannot: list[tuple[int, int]] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Merge records along `edges` (index pairs, most certain first) on top of the ID clusters `labels`,
+    refusing any merge that would put two different valid IDs, or a cannot-link pair, in one person.
+
+    Returns (cluster label per record, which edges were applied)."""
+    n = len(labels)
+    uf = _UnionFind(n)
+    for i, c in enumerate(labels):
+        if c != i:
+            uf.union(i, int(c))
+    vid: dict[int, str] = {}
+    for i in np.flatnonzero(pd.notna(valid_ids)):
+        vid[uf.find(int(i))] = valid_ids[i]
+    partners: dict[int, set[int]] = {}
+    for a, b in cannot:
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    members: dict[int, list[int]] = {}
+    if partners:
+        for i in range(n):
+            members.setdefault(uf.find(i), []).append(i)
+    applied = np.zeros(len(edges), dtype=bool)
+    for k, (a, b) in enumerate(edges):
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            applied[k] = True
+            continue
+        va, vb = vid.get(ra), vid.get(rb)
+        if va is not None and vb is not None and va != vb:
+            continue  # two different valid IDs are never one person
+        if partners and any(uf.find(p) == rb for m in members.get(ra, [ra]) for p in partners.get(m, ())):
+            continue
+        uf.union(ra, rb)
+        root = uf.find(ra)
+        if va is not None or vb is not None:
+            vid[root] = va if va is not None else vb
+        if partners:
+            members[root] = members.pop(ra, [ra]) + members.pop(rb, [rb])
+        applied[k] = True
+    return uf.roots(), applied
+
+
+@dataclass
+class LinkOptions:
+    accept: float = 0.95
+    review: float = 0.5
+    probabilistic: bool = True
+
+
+def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
+    """Run the linking stage on every record and rebuild persons, links, pairs and classifications."""
     import time
 
     from .classify import classify_persons
+    from .match import FEATURES_SQL, MatchSettings, score_pairs
 
+    options = options or LinkOptions()
     t0 = time.perf_counter()
-    records = ws.df("""SELECT record_id, id_number, id_valid FROM records WHERE status = 'record' ORDER BY record_id""")
+    records = ws.df("SELECT record_id, id_number, id_valid FROM records WHERE status = 'record' ORDER BY record_id")
+    record_ids = records["record_id"].to_numpy()
     labels, rule = deterministic_clusters(records)
+    index = pd.Series(np.arange(len(records)), index=record_ids)
+
+    pairs = pd.DataFrame(columns=["record_a", "record_b", "probability", "match_weight", "detail"])
+    if options.probabilistic and len(records) > 1 and not records["id_valid"].all():
+        ws.con.register("clusters", pd.DataFrame({"record_id": record_ids, "cluster": labels}))
+        try:
+            features = ws.con.sql(FEATURES_SQL).to_arrow_table()
+        finally:
+            ws.con.unregister("clusters")
+        pairs = score_pairs(features, MatchSettings(accept=options.accept, review=options.review)).pairs
+
+    decisions = ws.df("SELECT kind, record_a, record_b FROM decisions WHERE NOT undone AND kind IN ('must_link', 'cannot_link')")
+    decided = {(min(a, b), max(a, b)): k for k, a, b in decisions.itertuples(index=False) if a in index and b in index}
+    must = [(int(index[a]), int(index[b])) for (a, b), k in decided.items() if k == "must_link"]
+    cannot = [(int(index[a]), int(index[b])) for (a, b), k in decided.items() if k == "cannot_link"]
+    accepted = pairs[pairs["probability"] >= options.accept]
+    undecided = np.array([(a, b) not in decided for a, b in zip(accepted["record_a"], accepted["record_b"], strict=True)], dtype=bool)
+    accepted = accepted.loc[undecided] if len(accepted) else accepted
+    edges = must + list(zip(index[accepted["record_a"]].tolist(), index[accepted["record_b"]].tolist(), strict=True))
+    final, applied = constrained_clusters(labels, np.where(records["id_valid"], records["id_number"], None), edges, cannot)
+
+    # how each record came to its person
+    prob = np.where(rule == "id", 1.0, np.nan)
+    for k, (i, j) in enumerate(edges):
+        if not applied[k]:
+            continue
+        how, p = ("review", 1.0) if k < len(must) else ("probabilistic", float(accepted["probability"].iloc[k - len(must)]))
+        for x in (i, j):
+            if rule[x] == "single" or (rule[x] == "probabilistic" and how == "probabilistic" and p > prob[x]):
+                rule[x], prob[x] = how, p
+    sizes = pd.Series(final).map(pd.Series(final).value_counts()).to_numpy()
+    rule[(sizes == 1)] = "single"
+    pairs = _pair_status(pairs, final, index, options, decided)
     with ws.transaction():
-        pids, kept, new = stable_ids(ws, records["record_id"].to_numpy(), labels)
-        assignment = pd.DataFrame({"record_id": records["record_id"].to_numpy(), "person_id": pids, "rule": rule,
-                                   "probability": np.where(rule == "id", 1.0, np.nan)})
+        pids, kept, new = stable_ids(ws, record_ids, final)
+        assignment = pd.DataFrame({"record_id": record_ids, "person_id": pids, "rule": rule, "probability": prob})
         persons = build_persons(ws, assignment)
+        ws.con.execute("DELETE FROM pairs")
+        if len(pairs):
+            ws.con.register("_pairs", pairs)
+            try:
+                ws.con.execute("INSERT INTO pairs SELECT record_a, record_b, probability, match_weight, status, detail FROM _pairs")
+            finally:
+                ws.con.unregister("_pairs")
+        apply_corrections(ws)
         classify_persons(ws)
         ws.set("linked_version", ws.get("data_version", "0"))
     counts = Counter(rule.tolist())
-    return LinkResult(len(records), persons, dict(counts), 0, new, kept, time.perf_counter() - t0)
+    review = int((pairs["status"] == "review").sum()) if len(pairs) else 0
+    return LinkResult(len(records), persons, dict(counts), review, new, kept, time.perf_counter() - t0)
+
+
+def _pair_status(pairs: pd.DataFrame, final: np.ndarray, index: pd.Series, options: LinkOptions,
+                 decided: dict) -> pd.DataFrame:
+    """accepted (linked), review (a clerk should decide), refused (would join two valid IDs or a cannot-link
+    pair), decided (a clerk already did)."""
+    if not len(pairs):
+        return pairs.assign(status=pd.Series(dtype="object"))
+    same = final[index[pairs["record_a"]].to_numpy()] == final[index[pairs["record_b"]].to_numpy()]
+    high = pairs["probability"].to_numpy() >= options.accept
+    keys = list(zip(pairs["record_a"], pairs["record_b"], strict=True))
+    status = np.where(same, "accepted", np.where(high, "refused", "review"))
+    status = np.where([k in decided for k in keys], "decided", status)
+    return pairs.assign(status=status)
+
+
+def apply_corrections(ws: Workspace) -> int:
+    """Apply clerks' corrections (review decisions) to the persons holding their anchor records; a corrected
+    conflict is no longer an issue. Category corrections are read by the classifier."""
+    from .ingest import load_register
+    from .review import corrections
+
+    done = 0
+    register = None
+    for anchor, field_name, value in corrections(ws):
+        pid = ws.scalar("SELECT person_id FROM links WHERE record_id = ?", [anchor])
+        if pid is None:
+            continue  # the anchor record is gone (its file was replaced)
+        if field_name == "community":
+            register = register or load_register(ws)
+            cm = register.community(value) if register else None
+            ws.con.execute("UPDATE persons SET community = ?, community_code = ?, street = coalesce(?, street), "
+                           "street_code = coalesce(?, street_code) WHERE person_id = ?",
+                           [cm.name if cm else value, cm.code if cm else None, cm.street.name if cm else None,
+                            cm.street.code if cm else None, pid])
+        elif field_name == "birth_date":
+            ws.con.execute("UPDATE persons SET birth_date = TRY_CAST(? AS DATE) WHERE person_id = ?", [value, pid])
+        if field_name in ("community", "birth_date", "category"):
+            ws.con.execute("DELETE FROM issues WHERE person_id = ? AND field = ? AND severity = 'conflict'", [pid, field_name])
+        done += 1
+    return done
+
+
+def explain_person(ws: Workspace, person_id: str, reveal: bool = False) -> dict:
+    """A person's records side by side and why each was linked: the rule, or the match weight per comparison
+    of the pairs that joined them."""
+    from .errors import UsageError
+    from .privacy import mask_column
+
+    recs = ws.df("""
+        SELECT l.record_id, s.path AS file, r.sheet, r.row, r.source_kind, r.name, r.sex, r.id_raw AS id_number, r.id_valid,
+               strftime(r.birth_date, '%Y-%m-%d') AS birth_date, r.phone, r.work_unit, r.position, r.community,
+               l.rule, l.probability
+        FROM links l JOIN records r USING (record_id) JOIN sources s USING (source_id)
+        WHERE l.person_id = ? ORDER BY l.record_id""", [person_id])
+    if recs.empty:
+        raise UsageError(f"there is no person {person_id!r}; `census export persons` lists them.")
+    if not reveal:
+        recs["id_number"] = mask_column(recs["id_number"], "id")
+        recs["phone"] = mask_column(recs["phone"], "phone")
+    ids = recs["record_id"].tolist()
+    pairs = ws.df(f"""SELECT record_a, record_b, round(probability, 4) AS probability, round(match_weight, 2) AS match_weight,
+                             status, detail FROM pairs
+                      WHERE record_a IN ({",".join(map(str, ids))}) OR record_b IN ({",".join(map(str, ids))})
+                      ORDER BY match_weight DESC""")
+    from .export import frame_records
+
+    out_pairs = frame_records(pairs)
+    for p in out_pairs:
+        p["detail"] = json.loads(p["detail"]) if p.get("detail") else {}
+    person = frame_records(ws.df("SELECT * FROM persons WHERE person_id = ?", [person_id]))[0]
+    if not reveal:
+        from .privacy import mask_id, mask_phone
+
+        person["id_number"], person["phone"] = mask_id(person["id_number"]), mask_phone(person["phone"])
+        person["phones"] = mask_phone(person["phones"])
+    return {"person": person, "records": frame_records(recs), "pairs": out_pairs}
 
 
 def ensure_linked(ws: Workspace) -> LinkResult | None:
