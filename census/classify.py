@@ -139,16 +139,19 @@ class Scheme:
         self.contained = sorted(((k, v) for k, v in self.exact.items() if len(k) >= 3), key=lambda kv: -len(kv[0]))
         self.rank = {"review": -1, **{k: i for i, k in enumerate(sf.authority)}}  # a clerk's correction outranks all
 
-    def own(self, text: str) -> str | None:
+    def own(self, text: str, contained: bool = True) -> str | None:
+        """The category a declared text names in this scheme: an exact synonym, else (with `contained`) the
+        one category whose synonyms the text contains ("规模个体工商户（年营业额百万）"); a text naming two
+        categories ("私营企业主或个体工商户") names none."""
         key = fold(text)
         if not key:
             return None
         if key in self.exact:
             return self.exact[key]
-        for k, v in self.contained:
-            if k in key:
-                return v
-        return None
+        if not contained:
+            return None
+        hits = {v for k, v in self.contained if k in key}
+        return hits.pop() if len(hits) == 1 else None
 
     @staticmethod
     def _applies(when, facets: Facets) -> bool:
@@ -161,22 +164,22 @@ class Scheme:
         return True
 
     def declared(self, text: str, facets: Facets, others: dict[str, Scheme]) -> tuple[str, str] | None:
-        """(category, reason) for a declared text, through this scheme's synonyms or another's + crosswalk."""
-        own = self.own(text)
-        if own:
-            return own, f"申报为“{text}”"
-        for name, other in others.items():
-            if name == self.name:
-                continue
-            theirs = other.own(text)
-            if not theirs:
-                continue
-            cases = self.file.crosswalk.get(name, {}).get(theirs)
-            if not cases:
-                continue
-            for case in cases:
-                if self._applies(case.when, facets):
-                    return case.category, case.reason or f"申报为“{text}”（{other.file.title}：{theirs}）"
+        """(category, reason) for a declared text: this scheme's exact synonyms, then another scheme's exact
+        synonyms through this scheme's crosswalk, then the same two by containment."""
+        for contained in (False, True):
+            own = self.own(text, contained)
+            if own:
+                return own, f"申报为“{text}”"
+            for name, other in others.items():
+                if name == self.name:
+                    continue
+                theirs = other.own(text, contained)
+                cases = self.file.crosswalk.get(name, {}).get(theirs) if theirs else None
+                if not cases:
+                    continue
+                for case in cases:
+                    if self._applies(case.when, facets):
+                        return case.category, case.reason or f"申报为“{text}”（{other.file.title}：{theirs}）"
         return None
 
     def infer(self, facets: Facets) -> tuple[str, str, bool, str]:

@@ -34,13 +34,6 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class Fmt(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    md = "md"
-
-
 class DataFmt(StrEnum):
     csv = "csv"
     json = "json"
@@ -182,22 +175,28 @@ def link(
 
 
 def _print_explain(d: dict) -> None:
+    """Records side by side: one column per record, one row per field; then the scored pairs."""
     p = d["person"]
     con = Console(highlight=False, soft_wrap=True)
     con.print(f"{p['person_id']} {p['name'] or ''} · {p['sex'] or ''} · {p['id_number'] or '无有效身份证号'} · "
               f"{p['street'] or ''}{p['community'] or ''} · {p['records']} records")
-    t = RichTable("record", "file", "sheet", "row", "name", "sex", "ID", "birth", "phone", "unit", "community", "linked by")
-    for r in d["records"]:
-        how = r["rule"] + (f" p={r['probability']:.3f}" if r["rule"] == "probabilistic" else "")
-        t.add_row(*(str(r[k] if r[k] is not None else "") for k in
-                    ("record_id", "file", "sheet", "row", "name", "sex", "id_number", "birth_date", "phone", "work_unit", "community")), how)
+    fields = [("file", "文件"), ("sheet", "工作表"), ("row", "行"), ("source_kind", "来源"), ("name", "姓名"), ("sex", "性别"),
+              ("id_number", "身份证号"), ("birth_date", "出生日期"), ("phone", "电话"), ("work_unit", "工作单位"),
+              ("position", "职务"), ("community", "社区"), ("rule", "关联方式")]
+    t = RichTable("", *[f"#{r['record_id']}" for r in d["records"]])
+    for key, label in fields:
+        cells = []
+        for r in d["records"]:
+            v = r[key]
+            if key == "rule" and v == "probabilistic":
+                v = f"probabilistic p={r['probability']:.3f}"
+            cells.append("" if v is None else str(v))
+        t.add_row(label, *cells)
     con.print(t)
-    if d["pairs"]:
-        t2 = RichTable("pair", "status", "probability", "weight", "match weight per comparison")
-        for pr in d["pairs"]:
-            detail = ", ".join(f"{k} {v:+.1f}" for k, v in pr["detail"].items())
-            t2.add_row(f"{pr['record_a']}–{pr['record_b']}", pr["status"], f"{pr['probability']:.4f}", f"{pr['match_weight']:.1f}", detail)
-        con.print(t2)
+    for pr in d["pairs"]:
+        detail = ", ".join(f"{k} {v:+.1f}" for k, v in pr["detail"].items())
+        con.print(f"pair #{pr['record_a']}–#{pr['record_b']}: {pr['status']}, p={pr['probability']:.4f}, "
+                  f"match weight {pr['match_weight']:.1f} = prior + {detail}")
 
 
 # =============================================================================================== review
@@ -257,65 +256,101 @@ def review_undo(decision: Annotated[int, typer.Argument(help="The decision_id fr
 
 
 # =============================================================================================== tally
-@app.command(epilog="Examples: census tally --by street --by category · census tally --scheme legacy6 --format json")
+class Fmt(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    xlsx = "xlsx"
+
+
+class Percent(StrEnum):
+    row = "row"
+    col = "col"
+    total = "total"
+
+
+@app.command(epilog="Examples: census tally --by street --by category · census tally --rows street --cols category --format xlsx -o 分布.xlsx · "
+             "census tally --narrative --where street=雨花街道")
 def tally(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
     by: Annotated[list[str] | None, typer.Option("--by", help="Dimension to count by (repeat for nested tables): category, street, community, sex, age_band, education, political_status, party, representative, unit_type, source_kind.")] = None,
+    rows: Annotated[str | None, typer.Option("--rows", help="Wide table: the dimension down the side (with --cols).")] = None,
+    cols: Annotated[str | None, typer.Option("--cols", help="Wide table: the dimension across (with --rows).")] = None,
     where: Annotated[list[str] | None, typer.Option("--where", help="Filter, DIMENSION=VALUE (repeatable), e.g. street=雨花街道.")] = None,
+    percent: Annotated[Percent | None, typer.Option("--percent", help="Add shares: row, col (wide tables) or total.")] = None,
+    suppress: Annotated[int | None, typer.Option("--suppress", help="Show cells under N as \"<N\" (totals stay true).", min=2)] = None,
+    complementary: Annotated[bool, typer.Option("--suppress-complementary", help="Also hide the fewest cells needed so no hidden cell can be recovered from the totals.")] = False,
+    narrative: Annotated[bool, typer.Option("--narrative", help="Print the summary paragraph district reports write.")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date ages are computed at (YYYY-MM-DD) [default: today].")] = None,
-    fmt: Annotated[Fmt, typer.Option("--format", help="table, csv, json or md.")] = Fmt.table,
+    fmt: Annotated[Fmt, typer.Option("--format", help="table, csv, json, md or xlsx (xlsx needs -o).")] = Fmt.table,
     output: OutOpt = None,
 ) -> None:
-    """Count distinct persons of the new social class, by category, street, community, sex …"""
+    """Count distinct persons of the new social class, by category, street, community, sex, age band …"""
     from .link import ensure_linked
-    from .tally import check_request, parse_where, table_rows
+    from .tally import check_request, crosstab, crosstab_rows, footnote, parse_where, table_rows
+    from .tally import narrative as run_narrative
     from .tally import tally as run
 
     when = _parse_date(as_of, "--as-of")
-    check_request(scheme, by or ["category"])
+    wide = rows is not None or cols is not None
+    if wide and (rows is None or cols is None or by):
+        raise UsageError("a wide table needs both --rows and --cols, and no --by.")
+    if complementary and not suppress:
+        raise UsageError("--suppress-complementary needs --suppress N.")
+    if fmt == Fmt.xlsx and output is None:
+        raise UsageError("--format xlsx writes a workbook: give it a file with -o FILE.xlsx.")
+    pct = percent.value if percent else None
+    check_request(scheme, [rows, cols] if wide else (by or ["category"]), pct, wide)
     filters = parse_where(where)
     with _open(db, create=False) as ws:
         _say_linked(ensure_linked(ws))
-        t = run(ws, scheme, by or ["category"], filters, when)
+        if narrative:
+            _write(run_narrative(ws, scheme, filters), output)
+            return
+        if wide:
+            t = crosstab(ws, scheme, rows, cols, filters, when, percent=pct, suppress=suppress, complementary=complementary)
+            header, body = crosstab_rows(t)
+        else:
+            t = run(ws, scheme, by or ["category"], filters, when, percent=pct, suppress=suppress, complementary=complementary)
+            header, long_rows = table_rows(t)
+            body = [([*labels, text], style) for labels, text, style in long_rows]
+        district = ws.scalar("SELECT name FROM regions WHERE level = 'district'") or ""
+    title = f"{filters.get('street') or district}新的社会阶层人士分布统计表（{scheme}）"
+    foot = footnote(t.outside_total, t.unresolved, t.excluded)
     if fmt == Fmt.json:
         _write(_json(t.to_dict()), output)
-        return
-    header, rows = table_rows(t)
-    foot = _tally_footnote(t)
-    if fmt == Fmt.table:
-        rt = RichTable(title=f"新的社会阶层人士（{scheme}）", caption=foot, caption_justify="left")
+    elif fmt == Fmt.xlsx:
+        from .report import write_table_workbook
+
+        write_table_workbook(output, title, header, body, foot, label_columns=1 if wide else len(header) - 1)
+        err.print(f"Wrote {output}")
+    elif fmt == Fmt.table:
+        labels = 1 if wide else len(header) - 1
+        rt = RichTable(title=title, caption=foot, caption_justify="left")
         for i, h in enumerate(header):
-            rt.add_column(h, justify="right" if i == len(header) - 1 else "left")
-        for labels, n, style in rows:
-            rt.add_row(*labels, str(n), style={"total": "bold", "subtotal": "italic"}.get(style, ""))
+            rt.add_column(h, justify="left" if i < labels else "right")
+        for cells, style in body:
+            rt.add_row(*cells, style={"total": "bold", "subtotal": "italic"}.get(style, ""))
         if output is None:
             Console(highlight=False, soft_wrap=True).print(rt)
         else:
             buf = io.StringIO()
-            Console(file=buf, width=120, highlight=False).print(rt)
+            Console(file=buf, width=160, highlight=False).print(rt)
             _write(buf.getvalue(), output)
-        return
-    if fmt == Fmt.csv:
+    elif fmt == Fmt.csv:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(header)
-        for labels, n, _ in rows:
-            w.writerow([*labels, n])
+        w.writerows(cells for cells, _ in body)
         _write(buf.getvalue(), output)
-        return
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * (len(header) - 1) + "---:|"]
-    for labels, n, style in rows:
-        cells = [f"**{x}**" if style == "total" and x else x for x in labels] + [f"**{n}**" if style == "total" else str(n)]
-        lines.append("| " + " | ".join(cells) + " |")
-    _write("\n".join(lines) + "\n\n" + foot + "\n", output)
-
-
-def _tally_footnote(t) -> str:
-    parts = [f"另有{k}{v}名" for k, v in t.outside_total.items()]
-    parts.append(f"待核实{t.unresolved}名")
-    parts.append(f"不属于统计范围{t.excluded}名")
-    return "；".join(parts) + "。"
+    else:
+        labels = 1 if wide else len(header) - 1
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * labels + "---:|" * (len(header) - labels)]
+        for cells, style in body:
+            lines.append("| " + " | ".join(f"**{x}**" if style == "total" and x else x for x in cells) + " |")
+        _write(f"**{title}**\n\n" + "\n".join(lines) + "\n\n" + foot + "\n", output)
 
 
 def _parse_date(text: str | None, option: str) -> date | None:

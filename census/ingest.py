@@ -366,8 +366,9 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     out["representative"] = rep["value"].map({"是": True, "否": False}).astype("boolean")
 
     ctx = _table_context(lay, table, display_path, options, register)
-    unit = _text_col(raw("work_unit"))
-    unit_type = _text_col(raw("unit_type"))
+    block = _block_context(lay, len(table.cells), data_mask, register)
+    unit = _text_col(raw("work_unit").fillna(block["work_unit"]))
+    unit_type = _text_col(raw("unit_type").fillna(block["unit_type"]))
     if "work_unit" in ctx:
         unit = unit.fillna(ctx["work_unit"])
     if "unit_type" in ctx:
@@ -383,7 +384,7 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     out["note"] = _text_col(raw("note"))
 
     # ---- regions: own columns, then context lines, sheet name, path, options
-    reg = _assign_regions(raw("street"), raw("community"), ctx, register)
+    reg = _assign_regions(raw("street"), raw("community"), block["street"], block["community"], ctx, register)
     for k in ("street", "street_code", "community", "community_code", "region_from"):
         out[k] = reg[k]
     add_issues("community", reg["issue"], reg["issue_value"])
@@ -405,6 +406,7 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     out.insert(0, "ordinal", np.arange(ordinal0, ordinal0 + n, dtype=np.int64))
     skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
     raw_keys: list[str] = []
+    raw_key_of: dict[int, str] = {}
     for c in lay.columns:
         if c.index in skip_raw:
             continue
@@ -413,6 +415,7 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
         while key in raw_keys:
             key, k = f"{base}_{k}", k + 1
         raw_keys.append(key)
+        raw_key_of[c.index] = key
         out[f"raw_{len(raw_keys) - 1}"] = cells[c.index].astype("string")
     # quarantine issues
     qm = quarantined
@@ -432,7 +435,16 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     nondata = pd.DataFrame({"sheet": table.sheet, "row": table.rows[nd_mask], "kind": kinds[nd_mask], "text": texts})
     # summary
     summary.header_rows = "-".join(str(int(table.rows[r])) for r in lay.header_rows) if lay.header_rows != [-1] else "names"
-    summary.columns = [{"letter": c.letter, "header": c.header, "field": c.field} for c in lay.columns]
+    summary.columns = [{"letter": c.letter, "header": c.header, "field": c.field, "raw_key": raw_key_of.get(c.index)}
+                       for c in lay.columns]
+    if table.header is not None:  # .sav: keep variable names, labels and value labels for questionnaire tables
+        for c, info in zip(lay.columns, summary.columns, strict=True):
+            name = table.header[c.index]
+            info["variable"] = name
+            info["label"] = (table.labels or [""] * len(table.header))[c.index] or None
+            labels = table.value_labels.get(name)
+            if labels:
+                info["value_labels"] = [{"value": _plain(v), "label": str(lab)} for v, lab in labels.items()]
     summary.context = {k: v for k, v in ctx.items() if not k.startswith("_")}
     summary.data_rows = n
     summary.quarantined = int(quarantined.sum())
@@ -440,6 +452,11 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     summary.nondata = int(nd_mask.sum())
     summary.blank = summary.rows_total - n - summary.nondata
     return out, raw_keys, issues, nondata
+
+
+def _plain(v):
+    """A value-label key as JSON can hold it: 1.0 → 1."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 def _column_label(c: L.Column) -> str:
@@ -534,22 +551,52 @@ def _table_context(lay: L.Layout, table: Table, display_path: str, options: Inge
     return ctx
 
 
+def _block_context(lay: L.Layout, n_rows: int, data_mask: np.ndarray, register: Register) -> pd.DataFrame:
+    """Per data row, what the nearest context line above it *inside* the table says (a sheet holding several
+    units' blocks, each under its own "单位：… 性质：…" line). Columns work_unit, unit_type, street, community."""
+    keys = ("work_unit", "unit_type", "street", "community")
+    frame = pd.DataFrame({k: pd.Series(pd.NA, index=range(n_rows), dtype="string") for k in keys})
+    for i, found in lay.row_context.items():
+        found = dict(found)
+        if found.get("reporting_unit"):
+            st, cm = register.search(found["reporting_unit"]) if register else _free_search(found["reporting_unit"])
+            found.setdefault("street", st.name if hasattr(st, "name") else st)
+            found.setdefault("community", cm.name if hasattr(cm, "name") else cm)
+        for k in keys:
+            if found.get(k):
+                frame.loc[i, k] = found[k]
+        # a new block starts: what the previous block said no longer applies
+        for k in keys:
+            if not found.get(k):
+                frame.loc[i, k] = ""
+    if lay.row_context:
+        frame = frame.ffill().replace("", pd.NA)
+    return frame[data_mask].reset_index(drop=True)
+
+
 def _free_search(text: str) -> tuple[str | None, str | None]:
     st, cm = Register().search(text)
     return (st.name if st else None), (cm.name if cm else None)
 
 
-def _assign_regions(street_raw: pd.Series, community_raw: pd.Series, ctx: dict[str, str], register: Register) -> pd.DataFrame:
-    """street, street_code, community, community_code, region_from and an issue per record."""
+def _assign_regions(street_raw: pd.Series, community_raw: pd.Series, block_street: pd.Series, block_community: pd.Series,
+                    ctx: dict[str, str], register: Register) -> pd.DataFrame:
+    """street, street_code, community, community_code, region_from and an issue per record: from the row's
+    own cells, else a context line of its block, else the table's context (title, sheet, path, options)."""
     n = len(street_raw)
-    pairs = pd.DataFrame({"s": street_raw.astype("object"), "c": community_raw.astype("object")})
+    pairs = pd.DataFrame({"s": street_raw.astype("object"), "c": community_raw.astype("object"),
+                          "bs": block_street.astype("object"), "bc": block_community.astype("object")})
     keys = pairs.fillna("\x00").astype(str).agg("\x01".join, axis=1) if n else pd.Series([], dtype="object")
     cache: dict[str, tuple] = {}
     results = []
-    for key, s, c in zip(keys, pairs["s"], pairs["c"], strict=True):
+    for key, s, c, bs, bc in zip(keys, pairs["s"], pairs["c"], pairs["bs"], pairs["bc"], strict=True):
         r = cache.get(key)
         if r is None:
-            r = cache[key] = _resolve_one(None if pd.isna(s) else s, None if pd.isna(c) else c, ctx, register)
+            here = ctx
+            if not (pd.isna(bs) and pd.isna(bc)):
+                here = {"street": None if pd.isna(bs) else bs, "community": None if pd.isna(bc) else bc,
+                        "_street_from": "context", "_community_from": "context"}
+            r = cache[key] = _resolve_one(None if pd.isna(s) else s, None if pd.isna(c) else c, here, register)
         results.append(r)
     cols = ["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"]
     return pd.DataFrame(results, columns=cols, index=street_raw.index).astype("object")

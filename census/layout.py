@@ -28,8 +28,9 @@ TITLE, CONTEXT, HEADER, BLANK, DATA = "title", "context", "header", "blank", "da
 TOTAL, SIGNATURE, NOTE, HEADER_REPEAT = "total", "signature", "note", "header_repeat"
 NONDATA_KINDS = (TITLE, CONTEXT, HEADER, TOTAL, SIGNATURE, NOTE, HEADER_REPEAT)
 
-_TOTAL = re.compile(r"^(合计|总计|小计|共计|总共|合計|總計|小計|统计|累计)")
-_SIGNATURE = re.compile(r"(填表人|填报人|审核人|审核|制表人|制表|负责人|统计人|复核人|经办人|填表日期|制表日期|报送日期|单位负责人|签字|盖章)\s*[:：]?")
+_TOTAL = re.compile(r"^(合计|总计|小计|共计|总共|合計|總計|小計|累计)")
+_SIGNATURE = re.compile(r"(填表人|填报人|审核人|审核|制表人|制表|负责人|统计人|复核人|经办人|填表日期|制表日期|报送日期|单位负责人)\s*[:：]")
+_SIGNATURE_WORD = re.compile(r"填表人|填报人|审核人|制表人|统计人|复核人|经办人|签字|盖章")
 _NOTE = re.compile(r"^(注|说明|备注|附注|填表说明|注意)\s*\d*\s*[:：、.．]|^注\s*\d|^\*")
 _PAIR = re.compile(r"([^\s:：]{1,12})\s*[:：]\s*(.*?)(?=\s+[^\s:：]{1,12}\s*[:：]|$)")
 
@@ -53,6 +54,7 @@ class Layout:
     context: dict[str, str] = field(default_factory=dict)
     titles: list[str] = field(default_factory=list)
     kinds: np.ndarray | None = None
+    row_context: dict[int, dict[str, str]] = field(default_factory=dict)  # context lines between blocks
 
     def column_of(self, field_name: str) -> Column | None:
         best = None
@@ -139,7 +141,7 @@ def find_layout(cells: pd.DataFrame, letters: list[str], matcher: FieldMatcher,
             columns.append(Column(i, letters[i] if i < len(letters) else "", name if not label else f"{name}（{label}）", f, q))
             del text
         layout = Layout([-1], _dedupe_fields(columns), 0.0)
-        layout.kinds = _classify_rows(cells, layout, 0)
+        layout.kinds = _classify_rows(cells, layout, 0, matcher)
         return layout
 
     top = [[_text(v) for v in row] for row in cells.iloc[:SCAN_ROWS].itertuples(index=False, name=None)]
@@ -168,7 +170,7 @@ def find_layout(cells: pd.DataFrame, letters: list[str], matcher: FieldMatcher,
         else:
             kinds[i] = HEADER if (i == rows[0] - 1 and sum(1 for c in top[i] if c) >= 2) else TITLE
         layout.titles.append(line)
-    kinds[layout.data_start:] = _classify_rows(cells.iloc[layout.data_start:], layout, layout.data_start)
+    kinds[layout.data_start:] = _classify_rows(cells.iloc[layout.data_start:], layout, layout.data_start, matcher)
     layout.kinds = kinds
     return layout
 
@@ -202,9 +204,15 @@ def _dedupe_fields(columns: list[Column]) -> list[Column]:
     return columns
 
 
-def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int) -> np.ndarray:
-    """Kinds of the rows below the header. Vectorised: only rows without a name and ID, or whose name cell
-    looks like a label, are looked at one by one."""
+_LEADS = ("合", "总", "總", "小计", "小計", "共计", "填", "审", "審", "制", "注", "註", "说明", "備", "备注", "统计", "累计", "负责", "經辦",
+          "经办", "复核", "单位负责", "签字", "盖章", "*", "＊")
+
+
+def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: FieldMatcher) -> np.ndarray:
+    """Kinds of the rows below the header. Vectorised: only rows without a name and ID, with a cell that
+    starts like a label ("合计", "小计", "填表人" …), or repeating a column's header, are looked at one by one.
+    A "单位：… 性质：…" line between blocks of one sheet is context for the rows below it
+    (`layout.row_context`)."""
     n = len(cells)
     kinds = np.full(n, DATA, dtype=object)
     if n == 0:
@@ -217,14 +225,25 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int) -> np.ndarr
     has_name = present[:, name_col.index] if name_col else np.zeros(n, dtype=bool)
     has_id = present[:, id_col.index] if id_col else np.zeros(n, dtype=bool)
     suspect = (nonempty > 0) & ~(has_name | has_id)
-    if name_col is not None:
-        name_text = cells[name_col.index].astype("string").fillna("")
-        labelled = name_text.str.contains(r"^\s*(?:合|总|小|共|填|审|制|注|说|备|统|累|姓)", regex=True).fillna(False).to_numpy(dtype=bool)
-        suspect |= labelled & (nonempty > 0)
-    header_texts = {squeeze(c.header) for c in layout.columns if c.header}
+    headers = {c.index: squeeze(c.header) for c in layout.columns if c.header}
+    for c in cells.columns:
+        col = cells[c]
+        if not col.notna().any():
+            continue
+        text = col.astype("string").str.strip()
+        suspect |= text.str.startswith(_LEADS).fillna(False).to_numpy(dtype=bool)
+        if c in headers and layout.header_rows != [-1]:
+            suspect |= (text == headers[c]).fillna(False).to_numpy(dtype=bool)
+    header_texts = set(headers.values())
     for i in np.flatnonzero(suspect):
         values = [_text_raw(v).strip() for v in cells.iloc[i] if _text_raw(v).strip()]
-        kinds[i] = _nondata_kind(values, header_texts) or DATA
+        kind = _nondata_kind(values, header_texts)
+        if kind is None and len(values) <= 3:
+            ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher)
+            if ctx:
+                kind = CONTEXT
+                layout.row_context[offset + int(i)] = ctx
+        kinds[i] = kind or DATA
     return kinds
 
 
@@ -232,12 +251,12 @@ def _nondata_kind(values: list[str], header_texts: set[str]) -> str | None:
     if not values:
         return BLANK
     first = squeeze(halfwidth(values[0]))
-    joined = " ".join(values)
-    if _TOTAL.match(first):
+    if any(_TOTAL.match(squeeze(halfwidth(v))) for v in values if not _looks_like_id(v)) and not any(_looks_like_id(v) for v in values):
         return TOTAL
     if _NOTE.match(first):
         return NOTE
-    if _SIGNATURE.search(joined) and not any(_looks_like_id(v) for v in values):
+    joined = " ".join(values)
+    if not any(_looks_like_id(v) for v in values) and (_SIGNATURE.search(joined) or (len(values) <= 3 and _SIGNATURE_WORD.search(joined))):
         return SIGNATURE
     if header_texts and sum(squeeze(v) in header_texts for v in values) >= max(2, len(values) // 2):
         return HEADER_REPEAT
@@ -247,4 +266,4 @@ def _nondata_kind(values: list[str], header_texts: set[str]) -> str | None:
 
 
 def _looks_like_id(v: str) -> bool:
-    return bool(re.fullmatch(r"\s*\d{15,17}[\dXx]?\s*", v))
+    return bool(re.fullmatch(r"\s*[0-9]{15,17}[0-9Xx]?\s*", halfwidth(v)))

@@ -342,6 +342,25 @@ def _pair_status(pairs: pd.DataFrame, final: np.ndarray, index: pd.Series, optio
     return pairs.assign(status=status)
 
 
+def link_given(ws: Workspace, assignment: pd.DataFrame) -> int:
+    """Build persons from a known record → person assignment (columns record_id, person_key) instead of
+    linking: for evaluating classification and tallies apart from linking errors. Returns persons built."""
+    from .classify import classify_persons
+
+    records = ws.df("SELECT record_id FROM records WHERE status = 'record' ORDER BY record_id")
+    merged = records.merge(assignment, on="record_id", how="left")
+    keys = merged["person_key"].astype("object").where(merged["person_key"].notna(), "record:" + merged["record_id"].astype(str))
+    codes, _ = pd.factorize(keys)
+    with ws.transaction():
+        pids, _, _ = stable_ids(ws, merged["record_id"].to_numpy(), codes)
+        frame = pd.DataFrame({"record_id": merged["record_id"].to_numpy(), "person_id": pids, "rule": "given", "probability": 1.0})
+        persons = build_persons(ws, frame)
+        ws.con.execute("DELETE FROM pairs")
+        classify_persons(ws)
+        ws.set("linked_version", ws.get("data_version", "0"))
+    return persons
+
+
 def apply_corrections(ws: Workspace) -> int:
     """Apply clerks' corrections (review decisions) to the persons holding their anchor records; a corrected
     conflict is no longer an issue. Category corrections are read by the classifier."""

@@ -4,12 +4,13 @@ Comparisons (each a Splink comparison with its own levels):
     name        same simplified name (term-frequency adjusted, so 王伟 is weak evidence and 钮祜禄 strong) ·
                 same pinyin (张伟/張偉/张玮) · same fuzzy pinyin (zh/z, ing/in, l/n) · pinyin Jaro-Winkler ≥ 0.92
     phones      any shared number
-    birth_date  same day · same year-month · one digit or an adjacent swap
+    birth_date  same day · same year-month (a ledger giving only 1985.03) · one digit or an adjacent swap
     sex         same
     work_unit   same normalised name · character-bigram Jaccard ≥ 0.6 (DuckDB's own string distances count
                 UTF-8 bytes, so Chinese is compared by characters built in SQL)
     community   same (term-frequency adjusted)
-    id_number   same · one substitution or adjacent swap (a typo) · two different valid IDs (never one person)
+    id_number   same · same first 15 digits (an ID Excel cut short) · one substitution or adjacent swap (a typo) ·
+                two different valid IDs (never one person) · different, one of them faulty
 
 Blocking keeps the work near-linear, and every rule asks that at least one side has no valid ID: two records
 with valid IDs were settled by the ID pass. The model is trained on the data itself: u by random sampling, m
@@ -31,6 +32,13 @@ FUZZY_PINYIN_SQL = (
     "'\\b([zcs])h', '\\1', 'g'), '([aei])ng\\b', '\\1n', 'g'), 'ong\\b', 'on', 'g'), '\\bl', 'n', 'g')"
 )
 
+# the 15 significant digits an ID typed into a numeric cell still has: "3.20114199001011E+17" or
+# "320114199001011008" → "320114199001011"
+ID_HEAD_SQL = (
+    "left(CASE WHEN upper(r.id_raw) LIKE '%E%' THEN regexp_replace(split_part(upper(r.id_raw), 'E', 1), '[^0-9]', '', 'g') "
+    "ELSE regexp_replace(r.id_raw, '[^0-9]', '', 'g') END, 15)"
+)
+
 FEATURES_SQL = f"""
 SELECT r.record_id AS unique_id,
        r.name AS name_s,
@@ -38,6 +46,7 @@ SELECT r.record_id AS unique_id,
        {FUZZY_PINYIN_SQL} AS name_py_fuzzy,
        left(r.name, 1) AS surname,
        CASE WHEN r.birth_precision = 'day' THEN r.birth_date END AS birth_date,
+       CASE WHEN r.birth_precision IN ('day', 'month') THEN date_trunc('month', r.birth_date) END AS birth_month,
        year(r.birth_date) AS birth_year,
        r.sex,
        CASE WHEN r.phones IS NOT NULL THEN string_split(r.phones, '/') END AS phones,
@@ -46,6 +55,8 @@ SELECT r.record_id AS unique_id,
             THEN list_transform(range(1, length(r.unit_key)), lambda i: substr(r.unit_key, i, 2)) END AS work_unit_bg,
        coalesce(r.community_code, r.community) AS community,
        CASE WHEN length(r.id_number) = 18 THEN r.id_number END AS id_number,
+       CASE WHEN r.id_code = 'id.precision_lost' THEN {ID_HEAD_SQL}
+            WHEN length(r.id_number) = 18 THEN left(r.id_number, 15) END AS id_head,
        r.id_valid,
        a.cluster
 FROM records r JOIN clusters a USING (record_id)
@@ -104,10 +115,9 @@ def _model(settings: MatchSettings, prior: float):
         cll.ElseLevel(),
     ])
     birth = cl.CustomComparison(output_column_name="birth_date", comparison_levels=[
-        cll.NullLevel("birth_date"),
+        cll.NullLevel("birth_month"),
         cll.ExactMatchLevel("birth_date"),
-        cll.CustomLevel("date_trunc('month', birth_date_l) = date_trunc('month', birth_date_r)",
-                        label_for_charts="same year-month"),
+        cll.CustomLevel("birth_month_l = birth_month_r", label_for_charts="same year-month"),
         cll.CustomLevel("CASE WHEN hamming(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) > 2 THEN false "
                         "ELSE damerau_levenshtein(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) <= 1 END",
                         label_for_charts="one digit or swap"),
@@ -121,11 +131,13 @@ def _model(settings: MatchSettings, prior: float):
         cll.ElseLevel(),
     ])
     id_number = cl.CustomComparison(output_column_name="id_number", comparison_levels=[
-        cll.NullLevel("id_number"),
+        cll.NullLevel("id_head"),
         cll.ExactMatchLevel("id_number"),
-        cll.CustomLevel("CASE WHEN hamming(id_number_l, id_number_r) > 2 THEN false "
-                        "ELSE damerau_levenshtein(id_number_l, id_number_r) = 1 END", label_for_charts="one-digit typo"),
+        cll.CustomLevel("id_head_l = id_head_r", label_for_charts="same first 15 digits (Excel cut the rest)"),
+        cll.CustomLevel("CASE WHEN id_number_l IS NULL OR id_number_r IS NULL THEN false WHEN hamming(id_number_l, id_number_r) > 2 "
+                        "THEN false ELSE damerau_levenshtein(id_number_l, id_number_r) = 1 END", label_for_charts="one-digit typo"),
         cll.CustomLevel("id_valid_l AND id_valid_r", label_for_charts="two different valid IDs"),
+        cll.CustomLevel("NOT (id_valid_l AND id_valid_r)", label_for_charts="different, one of them faulty"),
         cll.ElseLevel(),
     ])
     rules = [
@@ -135,6 +147,7 @@ def _model(settings: MatchSettings, prior: float):
         CustomRule(f"l.name_py = r.name_py AND l.community = r.community AND {_OPEN}"),
         CustomRule(f"l.name_py = r.name_py AND l.work_unit = r.work_unit AND {_OPEN}"),
         block_on("phones", arrays_to_explode=["phones"]),
+        CustomRule(f"l.id_head = r.id_head AND {_OPEN}"),
         *[CustomRule(f"{k.replace('id_number', 'l.id_number')} = {k.replace('id_number', 'r.id_number')} AND {_OPEN}")
           for k in ID_KEYS],
     ]

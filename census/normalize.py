@@ -306,7 +306,7 @@ def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
     )
     if n == 0:
         return out
-    fast = s.str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool) & ~numeric
+    fast = s.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).astype(bool) & ~numeric
     if fast.any():
         ids = s[fast].to_numpy(dtype=object)
         buf = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
@@ -350,7 +350,7 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
     s = raw.astype("string")
     out = pd.DataFrame({"phone": s.where(pd.Series(False, index=s.index)), "phones": pd.Series(pd.NA, index=s.index, dtype="string"),
                         "code": pd.Series(pd.NA, index=s.index, dtype="string")})
-    fast = s.str.fullmatch(r"1[3-9]\d{9}").fillna(False).astype(bool)
+    fast = s.str.fullmatch(r"1[3-9][0-9]{9}").fillna(False).astype(bool)
     out.loc[fast, "phone"] = s[fast]
     out.loc[fast, "phones"] = s[fast]
     slow = ~fast & s.notna()

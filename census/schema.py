@@ -233,20 +233,20 @@ class RegionsFile(_Model):
 
     @model_validator(mode="after")
     def _codes(self) -> RegionsFile:
-        if not re.fullmatch(r"\d{6}", self.code):
+        if not re.fullmatch(r"[0-9]{6}", self.code):
             raise _keyed(("code",), "the district code must be 6 digits (GB/T 2260), written as a string")
         seen: dict[str, tuple] = {}
         for i, s in enumerate(self.streets):
-            if not re.fullmatch(r"\d{9}", s.code):
+            if not re.fullmatch(r"[0-9]{9}", s.code):
                 raise _keyed(("streets", i, "code"), "a street code must be 9 digits, written as a string")
             if not s.code.startswith(self.code):
                 raise _keyed(("streets", i, "code"), f"{s.code} does not start with the district code {self.code}")
             for j, c in enumerate(s.communities):
-                if not re.fullmatch(r"\d{12}", c.code):
+                if not re.fullmatch(r"[0-9]{12}", c.code):
                     raise _keyed(("streets", i, "communities", j, "code"), "a community code must be 12 digits, written as a string")
                 if not c.code.startswith(s.code):
                     raise _keyed(("streets", i, "communities", j, "code"), f"{c.code} does not start with its street's code {s.code}")
-                if c.type is not None and not re.fullmatch(r"\d{3}", c.type):
+                if c.type is not None and not re.fullmatch(r"[0-9]{3}", c.type):
                     raise _keyed(("streets", i, "communities", j, "type"), "the urban-rural type must be a 3-digit code such as 111 or 220")
                 if c.code in seen:
                     raise _keyed(("streets", i, "communities", j, "code"), f"{c.code} is used twice")

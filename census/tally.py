@@ -66,14 +66,86 @@ class Tally:
     excluded: int
     subtotals: dict[tuple, int] = field(default_factory=dict)  # prefix of `by` values → persons
     where: dict[str, str] = field(default_factory=dict)
+    percent: str | None = None  # row, col, total
+    suppress: int | None = None
+    hidden: set[int] = field(default_factory=set)  # indices of `rows` shown as "<N"
 
     def to_dict(self) -> dict:
+        rows = []
+        for i, r in enumerate(self.rows):
+            r = dict(r)
+            if i in self.hidden:
+                r["count"], r["display"] = None, f"<{self.suppress}"
+                r.pop("percent", None)
+            rows.append(r)
         d = {
-            "scheme": self.scheme, "by": list(self.by), "total": self.total, "rows": self.rows,
+            "scheme": self.scheme, "by": list(self.by), "total": self.total, "rows": rows,
             "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded,
         }
         if self.where:
             d["where"] = dict(self.where)
+        if self.percent:
+            d["percent"] = self.percent
+        if self.suppress:
+            d["suppressed_below"] = self.suppress
+        return d
+
+    def display(self, i: int) -> str:
+        return f"<{self.suppress}" if i in self.hidden else str(self.rows[i]["count"])
+
+
+@dataclass
+class Crosstab:
+    """The wide table districts print: `rows` down, `cols` across, totals in both margins."""
+
+    scheme: str
+    row_dim: str
+    col_dim: str
+    row_values: list[str]
+    col_values: list[str]
+    cells: dict[tuple[str, str], int]
+    row_totals: dict[str, int]
+    col_totals: dict[str, int]
+    total: int
+    outside_total: dict[str, int]
+    unresolved: int
+    excluded: int
+    where: dict[str, str] = field(default_factory=dict)
+    percent: str | None = None
+    suppress: int | None = None
+    hidden: set[tuple[str, str]] = field(default_factory=set)
+
+    def value(self, r: str, c: str) -> int:
+        return self.cells.get((r, c), 0)
+
+    def share(self, r: str, c: str) -> float | None:
+        den = {"row": self.row_totals.get(r, 0), "col": self.col_totals.get(c, 0), "total": self.total}.get(self.percent or "")
+        return round(100.0 * self.value(r, c) / den, 1) if den else None
+
+    def display(self, r: str, c: str) -> str:
+        if (r, c) in self.hidden:
+            return f"<{self.suppress}"
+        v = str(self.value(r, c))
+        share = self.share(r, c)
+        return f"{v}（{share:.1f}%）" if share is not None else v
+
+    def to_dict(self) -> dict:
+        rows = []
+        for r in self.row_values:
+            cells = {c: (None if (r, c) in self.hidden else self.value(r, c)) for c in self.col_values}
+            row = {self.row_dim: r, "cells": cells, "total": self.row_totals.get(r, 0)}
+            if self.percent:
+                row["percent"] = {c: (None if (r, c) in self.hidden else self.share(r, c)) for c in self.col_values}
+            rows.append(row)
+        d = {"scheme": self.scheme, "rows_dim": self.row_dim, "cols_dim": self.col_dim, "columns": list(self.col_values),
+             "rows": rows, "column_totals": {c: self.col_totals.get(c, 0) for c in self.col_values}, "total": self.total,
+             "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded}
+        if self.where:
+            d["where"] = dict(self.where)
+        if self.percent:
+            d["percent"] = self.percent
+        if self.suppress:
+            d["suppressed_below"] = self.suppress
         return d
 
 
@@ -120,25 +192,23 @@ def sort_key(order: dict[str, int], dim: str):
     return key
 
 
-def check_request(scheme: str, by: list[str]) -> None:
-    """Raise UsageError for an unknown scheme or dimension (before any work is done)."""
+def check_request(scheme: str, by: list[str], percent: str | None = None, wide: bool = False) -> None:
+    """Raise UsageError for an unknown scheme, dimension or percent base (before any work is done)."""
     schemes = _schemes(load_schemas())
     if scheme not in schemes:
         raise UsageError(f"--scheme must be one of {', '.join(schemes)}, not {scheme!r}.")
     for d in by:
         if d not in DIMENSIONS:
-            raise UsageError(f"--by {d!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
+            raise UsageError(f"{'--rows/--cols' if wide else '--by'} {d!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
     if len(set(by)) != len(by):
         raise UsageError("each --by dimension may be given once.")
+    allowed = ("row", "col", "total") if wide else ("row", "total")
+    if percent is not None and percent not in allowed:
+        raise UsageError(f"--percent must be one of {', '.join(allowed)}{'' if wide else ' (col needs --rows/--cols)'}, not {percent!r}.")
 
 
-def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: dict[str, str] | None = None,
-          as_of: date | None = None, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS) -> Tally:
-    """Count distinct persons of the new social class by `by`, under `scheme`, after `where` filters."""
-    by = list(by or ["category"])
-    where = dict(where or {})
-    check_request(scheme, by)
-    dims = dimension_sql(as_of or date.today(), tuple(age_bands))
+def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str]) -> tuple[str, list, dict, int, int]:
+    """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme and filter."""
     conds = ["c.scheme = ?"]
     params: list = [scheme]
     for k, v in where.items():
@@ -146,9 +216,26 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
         params.append(v)
     base = f"FROM persons p JOIN classifications c ON c.person_id = p.person_id WHERE {' AND '.join(conds)}"
     groups = ws.query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
-    outside = {cat: n for grp, cat, n in groups if grp == "outside"}
+    order = _order(ws, scheme, "category")
+    outside = {cat: n for grp, cat, n in sorted(groups, key=lambda g: order.get(g[1], 99)) if grp == "outside"}
     unresolved = sum(n for grp, _, n in groups if grp == "unresolved")
     excluded = sum(n for grp, _, n in groups if grp == "excluded")
+    return base, params, outside, unresolved, excluded
+
+
+def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: dict[str, str] | None = None,
+          as_of: date | None = None, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
+          suppress: int | None = None, complementary: bool = False) -> Tally:
+    """Count distinct persons of the new social class by `by`, under `scheme`, after `where` filters.
+
+    `percent` adds each row's share: of the total ("total"), or within its group of the first dimensions
+    ("row"). `suppress` N shows cells under N as "<N" (totals stay true); `complementary` also hides the
+    fewest further cells so that none can be recovered from the published 小计 and 合计."""
+    by = list(by or ["category"])
+    where = dict(where or {})
+    check_request(scheme, by, percent)
+    dims = dimension_sql(as_of or date.today(), tuple(age_bands))
+    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims)
     cols = ", ".join(f"{dims[d]} AS d{i}" for i, d in enumerate(by))
     keys = ", ".join(f"d{i}" for i in range(len(by)))
     sets = ", ".join("(" + ", ".join(f"d{i}" for i in range(k)) + ")" for k in range(len(by), -1, -1))
@@ -169,26 +256,105 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
     leaves.sort(key=lambda x: tuple(f(v) for f, v in zip(keyfuncs, x[0], strict=True)))
     rows = [{**{d: v for d, v in zip(by, values, strict=True)}, "count": n} for values, n in leaves]
     total = subtotals.pop((), 0)
-    return Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where)
+    t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress)
+    if percent:
+        for r in rows:
+            group = tuple(r[d] for d in by[:-1])
+            den = total if percent == "total" or len(by) == 1 else subtotals.get(group, 0)
+            r["percent"] = round(100.0 * r["count"] / den, 1) if den else None
+    if suppress:
+        counts = [r["count"] for r in rows]
+        t.hidden = _suppress_long(t, counts, suppress, complementary)
+    return t
 
 
-def table_rows(t: Tally) -> tuple[list[str], list[tuple[list[str], int, str]]]:
-    """The printed form of a tally: (header, rows), each row (labels, count, style) where style is "" for a
-    leaf, "subtotal" for a 小计 row and "total" for the 合计 row. Subtotals follow each group of the first
-    `--by` dimensions."""
+def _suppress_long(t: Tally, counts: list[int], threshold: int, complementary: bool) -> set[int]:
+    from .suppress import complementary as extend
+    from .suppress import primary
+
+    hidden = primary(counts, threshold)
+    if not complementary:
+        return hidden
+    sums: list[list[int]] = [list(range(len(counts)))]  # the 合计
+    for level in range(1, len(t.by)):
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(t.rows):
+            groups.setdefault(tuple(r[d] for d in t.by[:level]), []).append(i)
+        sums.extend(groups.values())  # the 小计 rows
+    return extend(counts, sums, hidden)
+
+
+def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols: str = "category",
+             where: dict[str, str] | None = None, as_of: date | None = None,
+             age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
+             suppress: int | None = None, complementary: bool = False) -> Crosstab:
+    """The wide table: every known value of `rows` down (all streets of the register, even empty ones),
+    every value of `cols` across (all categories of the scheme), totals in both margins."""
+    if rows == cols:
+        raise UsageError("--rows and --cols must be different dimensions.")
+    check_request(scheme, [rows, cols], percent, wide=True)
+    where = dict(where or {})
+    t = tally(ws, scheme, [rows, cols], where, as_of, age_bands)
+    row_values = _axis(ws, scheme, rows, {r[rows] for r in t.rows}, where)
+    col_values = _axis(ws, scheme, cols, {r[cols] for r in t.rows}, where)
+    cells = {(r[rows], r[cols]): r["count"] for r in t.rows}
+    row_totals = {rv: t.subtotals.get((rv,), 0) for rv in row_values}
+    col_totals = {cv: sum(n for (_, c), n in cells.items() if c == cv) for cv in col_values}
+    ct = Crosstab(scheme, rows, cols, row_values, col_values, cells, row_totals, col_totals, t.total,
+                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress)
+    if suppress:
+        from .suppress import complementary as extend
+        from .suppress import primary
+
+        keys = [(r, c) for r in row_values for c in col_values]
+        counts = [cells.get(k, 0) for k in keys]
+        hidden = primary(counts, suppress)
+        if complementary:
+            sums = [[i for i, k in enumerate(keys) if k[0] == r] for r in row_values]
+            sums += [[i for i, k in enumerate(keys) if k[1] == c] for c in col_values]
+            sums.append(list(range(len(keys))))
+            hidden = extend(counts, sums, hidden)
+        ct.hidden = {keys[i] for i in hidden}
+    return ct
+
+
+def _axis(ws: Workspace, scheme: str, dim: str, seen: set[str], where: dict[str, str]) -> list[str]:
+    """Values of a crosstab axis: the scheme's new-class categories, the register's streets (or the
+    communities of the street filtered on), plus anything observed; ordered."""
+    order = _order(ws, scheme, dim)
+    known: list[str] = []
+    if dim == "category":
+        schemes = _schemes(load_schemas())
+        known = [c for c in schemes[scheme].order if schemes[scheme].group[c] == "new_class"]
+    elif dim == "street" and "street" not in where:
+        known = list(order)
+    elif dim == "community":
+        sql = "SELECT name FROM regions WHERE level = 'community'" + (" AND street = ?" if "street" in where else "") + " ORDER BY code"
+        known = [n for (n,) in ws.query(sql, [where["street"]] if "street" in where else [])]
+    values = list(dict.fromkeys([*known, *sorted(seen - set(known), key=sort_key(order, dim))]))
+    return values
+
+
+def table_rows(t: Tally) -> tuple[list[str], list[tuple[list[str], str, str]]]:
+    """The printed form of a tally: (header, rows), each row (labels, count text, style) where style is ""
+    for a leaf, "subtotal" for a 小计 row and "total" for the 合计 row. Subtotals follow each group of the
+    first `--by` dimensions; suppressed leaves read "<N"; margins are true counts."""
     header = [DIMENSION_LABELS.get(d, d) for d in t.by] + ["人数"]
-    out: list[tuple[list[str], int, str]] = []
+    out: list[tuple[list[str], str, str]] = []
     depth = len(t.by)
     prev: tuple | None = None
-    for row in t.rows:
+    for i, row in enumerate(t.rows):
         values = tuple(row[d] for d in t.by)
         if prev is not None:
             _close_groups(out, t, prev, values, depth)
-        out.append((list(values), row["count"], ""))
+        text = t.display(i)
+        if t.percent and i not in t.hidden and row.get("percent") is not None:
+            text += f"（{row['percent']:.1f}%）"
+        out.append((list(values), text, ""))
         prev = values
     if prev is not None:
         _close_groups(out, t, prev, None, depth)
-    out.append((["合计"] + [""] * (depth - 1), t.total, "total"))
+    out.append((["合计"] + [""] * (depth - 1), str(t.total), "total"))
     return header, out
 
 
@@ -197,4 +363,39 @@ def _close_groups(out, t: Tally, prev: tuple, nxt: tuple | None, depth: int) -> 
         prefix = prev[:level]
         if nxt is None or nxt[:level] != prefix:
             labels = list(prefix) + ["小计"] + [""] * (depth - level - 1)
-            out.append((labels, t.subtotals.get(prefix, 0), "subtotal"))
+            out.append((labels, str(t.subtotals.get(prefix, 0)), "subtotal"))
+
+
+def crosstab_rows(ct: Crosstab) -> tuple[list[str], list[tuple[list[str], str]]]:
+    """The wide table as text: header, then (cells, style) per row, the 合计 row last."""
+    header = [DIMENSION_LABELS.get(ct.row_dim, ct.row_dim)] + list(ct.col_values) + ["合计"]
+    rows = [([r] + [ct.display(r, c) for c in ct.col_values] + [str(ct.row_totals.get(r, 0))], "") for r in ct.row_values]
+    rows.append((["合计"] + [str(ct.col_totals.get(c, 0)) for c in ct.col_values] + [str(ct.total)], "total"))
+    return header, rows
+
+
+def footnote(outside: dict[str, int], unresolved: int, excluded: int) -> str:
+    """The line under a table: who is reported beside the total, and who is not counted."""
+    parts = [f"另有{k}{v}名" for k, v in outside.items()]
+    parts.append(f"待核实{unresolved}名")
+    parts.append(f"不属于统计范围{excluded}名")
+    return "；".join(parts) + "。"
+
+
+def narrative(ws: Workspace, scheme: str = "current4", where: dict[str, str] | None = None) -> str:
+    """The summary paragraph district reports write: "全区共有新的社会阶层人士N名，其中…（占X%）……；另有非公有制
+    经济人士N名。代表人士N名。" with the scheme's labels, and the 待核实 count stated."""
+    where = dict(where or {})
+    t = tally(ws, scheme, ["category"], where, percent="total")
+    area = where.get("community") or where.get("street") or ("全区" if not where else "所选范围内")
+    parts = [f"{r['category']}{r['count']}人（占{r['percent']:.1f}%）" for r in t.rows if r["count"]]
+    text = f"{area}共有新的社会阶层人士{t.total}名"
+    text += ("，其中" + "，".join(parts) + "。") if parts else "。"
+    if t.outside_total:
+        text += "另有" + "、".join(f"{k}{v}名" for k, v in t.outside_total.items()) + "。"
+    reps = tally(ws, scheme, ["representative"], where)
+    n_reps = sum(r["count"] for r in reps.rows if r["representative"] == "代表人士")
+    text += f"代表人士{n_reps}名。"
+    if t.unresolved:
+        text += f"另有{t.unresolved}名人员类别待核实，未计入上述总数。"
+    return text

@@ -116,7 +116,8 @@ def test_id_never_raises_and_is_idempotent(junk):
         assert again.value == r.value and again.valid == r.valid
 
 
-@given(st.lists(st.one_of(valid_ids(), st.text(max_size=20), st.none(), valid_ids().map(str.lower)), max_size=30),
+@given(st.lists(st.one_of(valid_ids(), st.text(max_size=20), st.none(), valid_ids().map(str.lower), valid_ids().map(_fullwidth)),
+                max_size=30),
        st.lists(st.booleans(), min_size=30, max_size=30))
 @settings(max_examples=100)
 def test_id_column_agrees_with_scalar(values, numeric):
@@ -160,7 +161,7 @@ def test_phone_never_raises_and_is_idempotent(junk):
 
 
 def test_phone_column_agrees_with_scalar():
-    values = ["13812345678", "+86 139-8765-4321", None, "abc", "025-52471234", "13812345678/13900001111"]
+    values = ["13812345678", "+86 139-8765-4321", None, "abc", "025-52471234", "13812345678/13900001111", _fullwidth("13812345678")]
     out = phone_column(pd.Series(values, dtype="object"))
     for i, v in enumerate(values):
         r = normalize_phone(v)
