@@ -169,22 +169,64 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-# ============================================================================================ one file
+# ============================================================================================ files
 def prepare_file(path: Path, display_path: str, options: IngestOptions, register_yaml: str, sha256: str | None = None) -> Prepared:
     """Read one file and build its frames. Pure: touches nothing but the file."""
+    result = prepare_files([(path, display_path, sha256)], options, register_yaml)[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str) -> list[Prepared | Exception]:
+    """Read several files and normalise all their rows in one pass (ledgers come as many small files, and
+    each normalising step has a fixed cost). One result per file: its frames, or the error that stopped it."""
     schemas = load_schemas(options.schema_files)
     register = Register.from_yaml(register_yaml) if register_yaml else Register()
+    results: list[Prepared | Exception] = []
+    parts: list[_Part] = []
+    for path, display_path, sha in items:
+        try:
+            prep, file_parts = _lay_out_file(path, display_path, options, schemas, register, sha, len(parts), len(results))
+        except Exception as e:  # noqa: BLE001 - reported per file, the other files still go in
+            results.append(e)
+            continue
+        results.append(prep)
+        parts.extend(file_parts)
+    if parts:
+        frame = pd.concat([p.frame for p in parts], ignore_index=True)
+        out, issues = _normalize(frame, schemas, register, {p.part: p.labels for p in parts})
+        _assemble(results, parts, out, issues)
+    return results
+
+
+@dataclass
+class _Part:
+    """One table of one file, laid out: its data rows' raw fields (`frame`), the raw cells kept as they are,
+    its non-data rows, and its summary."""
+
+    part: int
+    file: int  # index into the batch's results
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    raw_keys: list[str]
+    labels: dict[str, str]
+    nondata: pd.DataFrame
+    summary: SheetSummary
+
+
+def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas: Schemas, register: Register,
+                  sha: str | None, part0: int, file_index: int) -> tuple[Prepared, list[_Part]]:
     src = read_source(path, options.encoding)
-    sha = sha256 or file_sha256(path)
     kind = options.kind or _file_kind(src.format, display_path)
-    chunks: list[tuple[pd.DataFrame, list[str]]] = []
-    issues: list[pd.DataFrame] = []
+    prep = Prepared(display_path, str(path.resolve()), sha or file_sha256(path), path.stat().st_size, src.format,
+                    src.encoding, kind, [], _empty_issues(), _empty_nondata(), [], [])
+    parts: list[_Part] = []
     nondata: list[pd.DataFrame] = []
-    sheets: list[SheetSummary] = []
-    notices: list[str] = []
     ordinal = 0
     for table in src.tables:
         summary = SheetSummary(table.sheet, "read", rows_total=int(table.rows[-1]) if len(table.rows) else 0)
+        prep.sheets.append(summary)
         lay = L.find_layout(table.cells, table.letters, schemas.fields, table.header, table.labels)
         if lay is None:
             summary.status = "skipped"
@@ -194,36 +236,49 @@ def prepare_file(path: Path, display_path: str, options: IngestOptions, register
             summary.nondata = int(keep.sum())
             summary.blank = summary.rows_total - summary.nondata
             nondata.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows[keep], "kind": "skipped_sheet", "text": texts[keep]}))
-            sheets.append(summary)
             continue
         table_kind = options.kind or _table_kind(kind, lay, table.sheet, src.format)
-        frame, raw_keys, tissues, tnondata = _prepare_table(table, lay, table_kind, display_path, options, schemas, register, ordinal, summary)
-        if summary.records + summary.quarantined and not frame["street"].notna().any() and not frame["community"].notna().any() \
+        part = _lay_out_table(table, lay, table_kind, display_path, options, register, summary, part0 + len(parts), ordinal)
+        part.file = file_index
+        if len(part.frame) and part.frame["fb_street"].isna().all() and part.frame["fb_community"].isna().all() \
+                and part.frame["f_street"].isna().all() and part.frame["f_community"].isna().all() \
                 and table_kind in ("community_ledger", "household_register"):
             where = f"sheet {table.sheet!r} of " if table.sheet else ""
-            notices.append(f"{display_path}: the rows of {where}this file name no street or community, and neither do its title, "
-                           "sheet or path; pass --community NAME (and --street NAME) to place them.")
-        ordinal += len(frame)
-        chunks.append((frame, raw_keys))
-        issues.append(tissues)
-        nondata.append(tnondata)
-        sheets.append(summary)
-    if src.tables and all(s.status == "skipped" for s in sheets):
+            prep.notices.append(f"{display_path}: the rows of {where}this file name no street or community, and neither do its "
+                                "title, sheet or path; pass --community NAME (and --street NAME) to place them.")
+        ordinal += len(part.frame)
+        nondata.append(part.nondata)
+        parts.append(part)
+    if src.tables and all(s.status == "skipped" for s in prep.sheets):
         raise SourceError(display_path, "no sheet has a header row naming a name or ID column and another known field "
                           "(姓名, 身份证号, 联系电话 …); check the file, or add the column names to a --schema file.")
-    return Prepared(
-        display_path, str(path.resolve()), sha, path.stat().st_size, src.format, src.encoding, kind, chunks,
-        pd.concat(issues, ignore_index=True) if issues else _empty_issues(),
-        pd.concat(nondata, ignore_index=True) if nondata else _empty_nondata(),
-        sheets, notices,
-    )
+    if nondata:
+        prep.nondata = pd.concat(nondata, ignore_index=True)
+    return prep, parts
+
+
+def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.DataFrame) -> None:
+    """Split the batch's normalised rows and issues back into each file's chunks."""
+    bounds = np.cumsum([0] + [len(p.frame) for p in parts])
+    issue_groups = dict(tuple(issues.groupby("part", sort=False))) if len(issues) else {}
+    by_file: dict[int, list[pd.DataFrame]] = {}
+    for j, p in enumerate(parts):
+        chunk = pd.concat([out.iloc[bounds[j]:bounds[j + 1]].reset_index(drop=True), p.raw.reset_index(drop=True)], axis=1)
+        results[p.file].chunks.append((chunk, p.raw_keys))
+        if p.part in issue_groups:
+            by_file.setdefault(p.file, []).append(issue_groups[p.part])
+        p.summary.quarantined = int((chunk["status"] == "quarantined").sum())
+        p.summary.records = p.summary.data_rows - p.summary.quarantined
+    for i, frames in by_file.items():
+        results[i].issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
 
 
 def _row_texts(cells: pd.DataFrame) -> np.ndarray:
-    if cells.shape[1] == 0:
-        return np.array([], dtype=object)
-    joined = cells.fillna("").astype(str).agg(" ".join, axis=1).str.split().str.join(" ")
-    return joined.to_numpy(dtype=object)
+    """Each row's non-empty cells joined by one space (what a non-data or quarantined row said)."""
+    out = np.empty(len(cells), dtype=object)
+    for i, row in enumerate(cells.itertuples(index=False, name=None)):
+        out[i] = " ".join(" ".join(str(v).split()) for v in row if v is not None and v is not pd.NA and str(v).strip())
+    return out
 
 
 def _empty_issues() -> pd.DataFrame:
@@ -267,31 +322,34 @@ def _looks_like_unit(name: str) -> bool:
 
 
 # ============================================================================================ one table
-def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, options: IngestOptions,
-                   schemas: Schemas, register: Register, ordinal0: int, summary: SheetSummary):
+RAW_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "education", "political_status", "representative",
+              "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community")
+
+
+def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, options: IngestOptions,
+                   register: Register, summary: SheetSummary, part: int, ordinal0: int) -> _Part:
+    """Phase 1, per table: pick the data rows, their raw field cells, the context they inherit, and the
+    quarantine reasons that need the whole row."""
     kinds = lay.kinds
     data_mask = kinds == L.DATA
     cells = table.cells[data_mask].reset_index(drop=True)
     rows = table.rows[data_mask]
     n = len(cells)
     col = {c.field: c for c in lay.columns if c.field}
+    empty = pd.Series(pd.NA, index=cells.index, dtype="string")
+    columns = {"ordinal": np.arange(ordinal0, ordinal0 + n, dtype=np.int64), "part": np.full(n, part), "sheet": table.sheet,
+               "row": rows.astype(np.int64), "source_kind": kind}
+    columns.update({f"f_{f}": (cells[col[f].index] if f in col else empty) for f in RAW_FIELDS})
+    columns["lossy_id"] = table.lossy(col["id_number"].index)[data_mask] if "id_number" in col else np.zeros(n, dtype=bool)
+    frame = pd.DataFrame(columns, index=cells.index)
 
-    def raw(f: str) -> pd.Series:
-        c = col.get(f)
-        if c is None:
-            return pd.Series(pd.NA, index=cells.index, dtype="string")
-        return cells[c.index].astype("string")
-
-    # ---- quarantine: rows that are data-shaped but are no record
+    # rows that are data-shaped but are no record
     present = cells.notna().to_numpy()
-    name_raw, id_raw = raw("name"), raw("id_number")
-    has_name, has_id = name_raw.notna().to_numpy(), id_raw.notna().to_numpy()
+    has_name, has_id = frame["f_name"].notna().to_numpy(), frame["f_id_number"].notna().to_numpy()
     numeric_only = np.zeros(n, dtype=bool)
-    # only rows whose name cell is empty or a number can be all numbers: look at those alone
-    cand = ~has_name | name_raw.str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).to_numpy(dtype=bool)
-    if cand.any():
-        sub = cells[cand]
-        digits = sub.apply(lambda s: s.str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).astype(bool))
+    cand = ~has_name | frame["f_name"].str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).to_numpy(dtype=bool)
+    if cand.any():  # only rows whose name cell is empty or a number can be all numbers
+        digits = cells[cand].apply(lambda s: s.str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).astype(bool))
         nonempty = present[cand].sum(axis=1)
         numeric_only[cand] = (digits.to_numpy(dtype=bool).sum(axis=1) == nonempty) & (nonempty >= 3)
     meaningful = [c.index for c in lay.columns if c.field and c.field not in ("seq", "name", "note")]
@@ -300,111 +358,26 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     reason[numeric_only] = "row.all_numeric"
     reason[(reason == None) & ~has_name & ~has_id] = "row.no_identity"  # noqa: E711
     reason[(reason == None) & has_name & ~has_id & ~others & (kind != "questionnaire")] = "row.name_only"  # noqa: E711
-    quarantined = reason != None  # noqa: E711
+    frame["reason"] = reason
+    texts = np.full(n, None, dtype=object)
+    if (reason != None).any():  # noqa: E711 - the quarantined rows' text, for the issue
+        texts[reason != None] = _row_texts(cells[reason != None])  # noqa: E711
+    frame["row_text"] = texts
 
-    # ---- normalise
-    out = pd.DataFrame(index=cells.index)
-    issue_frames: list[pd.DataFrame] = []
-
-    def add_issues(f: str, codes: pd.Series, values: pd.Series) -> None:
-        m = codes.notna().to_numpy() & ~quarantined
-        if m.any():
-            c = col.get(f)
-            issue_frames.append(pd.DataFrame({
-                "ordinal": np.flatnonzero(m) + ordinal0, "row": rows[m], "field": f,
-                "column": _column_label(c) if c else "", "code": codes[m].to_numpy(dtype=object),
-                "value": values[m].astype("object").to_numpy(),
-            }))
-
-    nm = name_column(name_raw)
-    out["name"], out["name_raw"], out["name_pinyin"] = nm["name"], name_raw, nm["pinyin"]
-    add_issues("name", nm["code"], name_raw)
-
-    lossy = pd.Series(table.lossy(col["id_number"].index)[data_mask], index=cells.index) if "id_number" in col else None
-    ids = id_column(id_raw, lossy)
-    out["id_number"], out["id_raw"], out["id_valid"], out["id_code"] = ids["value"], id_raw, ids["valid"].astype(bool), ids["code"]
-    add_issues("id_number", ids["code"], id_raw)
-    region_warn = ids["valid"] & ~ids["value"].fillna("").str.slice(0, 6).isin(_known_prefixes())
-    add_issues("id_number", pd.Series(np.where(region_warn, "id.region_unknown", None), index=cells.index, dtype="object"), id_raw)
-    add_issues("id_number", pd.Series(np.where(ids["converted15"].astype(bool), "id.converted15", None), index=cells.index, dtype="object"), id_raw)
-
-    ph_raw = raw("phone")
-    ph = phone_column(ph_raw)
-    out["phone"], out["phones"], out["phone_raw"] = ph["phone"], ph["phones"], ph_raw
-    add_issues("phone", ph["code"], ph_raw)
-
-    bd_raw = raw("birth_date")
-    bd_numeric = None
-    if "birth_date" in col:
-        bd_numeric = pd.Series(False, index=cells.index)
-    bd = date_column(bd_raw, bd_numeric)
-    add_issues("birth_date", bd["code"], bd_raw)
-    id_birth = ids["birth_date"]
-    out["birth_date"] = id_birth.where(id_birth.notna(), bd["value"])
-    out["birth_precision"] = pd.Series(np.where(id_birth.notna(), "day", bd["precision"].astype("object")), index=cells.index, dtype="object")
-    mismatch = id_birth.notna() & bd["value"].notna() & _date_differs(id_birth, bd["value"], bd["precision"])
-    add_issues("birth_date", pd.Series(np.where(mismatch, "id.birthdate_mismatch", None), index=cells.index, dtype="object"), bd_raw)
-
-    sex_raw = raw("sex")
-    sx = code_column(sex_raw, schemas.codes["sex"])
-    add_issues("sex", sx["code"], sex_raw)
-    out["sex"] = ids["sex"].where(ids["sex"].notna(), sx["value"])
-    sex_mismatch = ids["sex"].notna() & sx["value"].notna() & (ids["sex"] != sx["value"])
-    add_issues("sex", pd.Series(np.where(sex_mismatch.fillna(False), "id.sex_mismatch", None), index=cells.index, dtype="object"), sex_raw)
-
-    for f in ("education", "political_status"):
-        r = raw(f)
-        res = code_column(r, schemas.codes[f])
-        out[f] = res["value"]
-        add_issues(f, res["code"], r)
-    party_labels = schemas.codes["political_status"].party
-    out["party"] = out["political_status"].map(lambda v: None if pd.isna(v) else ("中共党员" if v in party_labels else "党外")).astype("object")
-
-    rep_raw = raw("representative")
-    rep = code_column(rep_raw, schemas.codes["representative"])
-    add_issues("representative", rep["code"], rep_raw)
-    out["representative"] = rep["value"].map({"是": True, "否": False}).astype("boolean")
-
+    # what the rows inherit: a context line of their block, else the table's context
     ctx = _table_context(lay, table, display_path, options, register)
     block = _block_context(lay, len(table.cells), data_mask, register)
-    unit = _text_col(raw("work_unit").fillna(block["work_unit"]))
-    unit_type = _text_col(raw("unit_type").fillna(block["unit_type"]))
-    if "work_unit" in ctx:
-        unit = unit.fillna(ctx["work_unit"])
-    if "unit_type" in ctx:
-        unit_type = unit_type.fillna(ctx["unit_type"])
-    out["work_unit"] = unit
-    out["unit_key"] = unit.map(lambda v: None if pd.isna(v) else unit_key(v)).astype("object")
-    out["unit_type"] = unit_type
-    out["position"] = _text_col(raw("position"))
-    out["occupation"] = _text_col(raw("occupation"))
-    out["category_raw"] = _text_col(raw("category"))
-    out["ethnicity"] = _text_col(raw("ethnicity"))
-    out["address"] = _text_col(raw("address"))
-    out["note"] = _text_col(raw("note"))
+    for k in ("work_unit", "unit_type"):
+        frame[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
+    in_block = block["street"].notna() | block["community"].notna()
+    frame["fb_street"] = block["street"].where(in_block, ctx.get("street"))
+    frame["fb_community"] = block["community"].where(in_block, ctx.get("community"))
+    frame["fb_street_from"] = np.where(in_block, "context", ctx.get("_street_from"))
+    frame["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
 
-    # ---- regions: own columns, then context lines, sheet name, path, options
-    reg = _assign_regions(raw("street"), raw("community"), block["street"], block["community"], ctx, register)
-    for k in ("street", "street_code", "community", "community_code", "region_from"):
-        out[k] = reg[k]
-    add_issues("community", reg["issue"], reg["issue_value"])
-
-    # ---- category sanity: a declared text no scheme knows
-    from .classify import declared_known
-
-    cat = out["category_raw"]
-    known = {v: declared_known(v, schemas) for v in pd.unique(cat.dropna())}
-    unknown_cat = cat.map(lambda v: v is not None and not pd.isna(v) and not known[v]).astype(bool) if len(known) else cat.notna() & False
-    add_issues("category", pd.Series(np.where(unknown_cat, "category.unknown", None), index=cells.index, dtype="object"), cat)
-
-    # ---- finish
-    out.insert(0, "reason", reason)
-    out.insert(0, "status", np.where(quarantined, "quarantined", "record"))
-    out.insert(0, "source_kind", kind)
-    out.insert(0, "row", rows.astype(np.int64))
-    out.insert(0, "sheet", table.sheet)
-    out.insert(0, "ordinal", np.arange(ordinal0, ordinal0 + n, dtype=np.int64))
+    # the raw cells (ID and phone columns are kept apart, to be masked)
     skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
+    raw = pd.DataFrame(index=cells.index)
     raw_keys: list[str] = []
     raw_key_of: dict[int, str] = {}
     for c in lay.columns:
@@ -416,24 +389,12 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
             key, k = f"{base}_{k}", k + 1
         raw_keys.append(key)
         raw_key_of[c.index] = key
-        out[f"raw_{len(raw_keys) - 1}"] = cells[c.index].astype("string")
-    # quarantine issues
-    qm = quarantined
-    if qm.any():
-        issue_frames.append(pd.DataFrame({
-            "ordinal": np.flatnonzero(qm) + ordinal0, "row": rows[qm], "field": "", "column": "",
-            "code": reason[qm], "value": _row_texts(cells[qm]),
-        }))
-    issues = pd.concat(issue_frames, ignore_index=True) if issue_frames else _empty_issues()
-    if len(issues):
-        issues["sheet"] = table.sheet
-        issues["severity"] = issues["code"].map(severity)
-        issues["message"] = [issue_message(c, v) for c, v in zip(issues["code"], issues["value"].astype("object").where(issues["value"].notna(), ""), strict=True)]
-    # non-data rows
+        raw[f"raw_{len(raw_keys) - 1}"] = cells[c.index].astype("string")
+
     nd_mask = np.isin(kinds, L.NONDATA_KINDS)
     texts = _row_texts(table.cells[nd_mask]) if nd_mask.any() else np.array([], dtype=object)
     nondata = pd.DataFrame({"sheet": table.sheet, "row": table.rows[nd_mask], "kind": kinds[nd_mask], "text": texts})
-    # summary
+
     summary.header_rows = "-".join(str(int(table.rows[r])) for r in lay.header_rows) if lay.header_rows != [-1] else "names"
     summary.columns = [{"letter": c.letter, "header": c.header, "field": c.field, "raw_key": raw_key_of.get(c.index)}
                        for c in lay.columns]
@@ -447,11 +408,115 @@ def _prepare_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
                 info["value_labels"] = [{"value": _plain(v), "label": str(lab)} for v, lab in labels.items()]
     summary.context = {k: v for k, v in ctx.items() if not k.startswith("_")}
     summary.data_rows = n
-    summary.quarantined = int(quarantined.sum())
-    summary.records = n - summary.quarantined
     summary.nondata = int(nd_mask.sum())
     summary.blank = summary.rows_total - n - summary.nondata
-    return out, raw_keys, issues, nondata
+    labels = {f: _column_label(c) for f, c in col.items()}
+    return _Part(part, -1, frame, raw, raw_keys, labels, nondata, summary)
+
+
+def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels: dict[int, dict[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Phase 2, over every row of the batch at once: the normalised record columns, and the issues found."""
+    quarantined = frame["reason"].notna().to_numpy()
+    out = pd.DataFrame({"ordinal": frame["ordinal"], "sheet": frame["sheet"], "row": frame["row"],
+                        "source_kind": frame["source_kind"], "status": np.where(quarantined, "quarantined", "record"),
+                        "reason": frame["reason"]})
+    issue_frames: list[pd.DataFrame] = []
+
+    def add_issues(f: str, codes: pd.Series, values: pd.Series) -> None:
+        m = codes.notna().to_numpy() & ~quarantined
+        if m.any():
+            issue_frames.append(pd.DataFrame({
+                "part": frame["part"].to_numpy()[m], "ordinal": frame["ordinal"].to_numpy()[m], "sheet": frame["sheet"].to_numpy()[m],
+                "row": frame["row"].to_numpy()[m], "field": f, "code": codes[m].to_numpy(dtype=object),
+                "value": values[m].astype("object").to_numpy(),
+            }))
+
+    def flag(mask) -> pd.Series:
+        return pd.Series(np.where(np.asarray(mask, dtype=bool), "x", None), index=frame.index, dtype="object")
+
+    name_raw = frame["f_name"]
+    nm = name_column(name_raw)
+    out["name"], out["name_raw"], out["name_pinyin"] = nm["name"], name_raw, nm["pinyin"]
+    add_issues("name", nm["code"], name_raw)
+
+    id_raw = frame["f_id_number"]
+    ids = id_column(id_raw, frame["lossy_id"].astype(bool))
+    out["id_number"], out["id_raw"], out["id_valid"], out["id_code"] = ids["value"], id_raw, ids["valid"].astype(bool), ids["code"]
+    add_issues("id_number", ids["code"], id_raw)
+    prefixes = ids["value"].str.slice(0, 6)
+    known_prefix = {p: p in known_address_codes() for p in pd.unique(prefixes.dropna())}
+    region_warn = (ids["valid"] & ~prefixes.map(known_prefix).fillna(True).astype(bool)).to_numpy()
+    add_issues("id_number", flag(region_warn).where(~region_warn, "id.region_unknown"), id_raw)
+    conv = ids["converted15"].astype(bool).to_numpy()
+    add_issues("id_number", flag(conv).where(~conv, "id.converted15"), id_raw)
+
+    ph_raw = frame["f_phone"]
+    ph = phone_column(ph_raw)
+    out["phone"], out["phones"], out["phone_raw"] = ph["phone"], ph["phones"], ph_raw
+    add_issues("phone", ph["code"], ph_raw)
+
+    bd_raw = frame["f_birth_date"]
+    bd = date_column(bd_raw)
+    add_issues("birth_date", bd["code"], bd_raw)
+    id_birth = ids["birth_date"]
+    out["birth_date"] = id_birth.where(id_birth.notna(), bd["value"])
+    out["birth_precision"] = pd.Series(np.where(id_birth.notna(), "day", bd["precision"].astype("object")), index=frame.index, dtype="object")
+    mismatch = (id_birth.notna() & bd["value"].notna() & _date_differs(id_birth, bd["value"], bd["precision"])).to_numpy()
+    add_issues("birth_date", flag(mismatch).where(~mismatch, "id.birthdate_mismatch"), bd_raw)
+
+    sex_raw = frame["f_sex"]
+    sx = code_column(sex_raw, schemas.codes["sex"])
+    add_issues("sex", sx["code"], sex_raw)
+    out["sex"] = ids["sex"].where(ids["sex"].notna(), sx["value"])
+    sex_mismatch = (ids["sex"].notna() & sx["value"].notna() & (ids["sex"] != sx["value"])).fillna(False).to_numpy(dtype=bool)
+    add_issues("sex", flag(sex_mismatch).where(~sex_mismatch, "id.sex_mismatch"), sex_raw)
+
+    for f in ("education", "political_status"):
+        res = code_column(frame[f"f_{f}"], schemas.codes[f])
+        out[f] = res["value"]
+        add_issues(f, res["code"], frame[f"f_{f}"])
+    party_labels = schemas.codes["political_status"].party
+    out["party"] = out["political_status"].map(lambda v: None if pd.isna(v) else ("中共党员" if v in party_labels else "党外")).astype("object")
+
+    rep = code_column(frame["f_representative"], schemas.codes["representative"])
+    add_issues("representative", rep["code"], frame["f_representative"])
+    out["representative"] = rep["value"].map({"是": True, "否": False}).astype("boolean")
+
+    unit = _text_col(frame["f_work_unit"].fillna(frame["ctx_work_unit"]))
+    out["work_unit"] = unit
+    keys = {u: unit_key(u) for u in pd.unique(unit.dropna())}
+    out["unit_key"] = unit.map(keys).astype("object")
+    out["unit_type"] = _text_col(frame["f_unit_type"].fillna(frame["ctx_unit_type"]))
+    for f, target in (("position", "position"), ("occupation", "occupation"), ("category", "category_raw"),
+                      ("ethnicity", "ethnicity"), ("address", "address"), ("note", "note")):
+        out[target] = _text_col(frame[f"f_{f}"])
+
+    reg = _assign_regions(frame, register)
+    for k in ("street", "street_code", "community", "community_code", "region_from"):
+        out[k] = reg[k]
+    add_issues("community", reg["issue"], reg["issue_value"])
+
+    from .classify import declared_known
+
+    cat = out["category_raw"]
+    known = {v: declared_known(v, schemas) for v in pd.unique(cat.dropna())}
+    unknown_cat = cat.map(lambda v: v is not None and not pd.isna(v) and not known[v]).astype(bool).to_numpy()
+    add_issues("category", flag(unknown_cat).where(~unknown_cat, "category.unknown"), cat)
+
+    if quarantined.any():
+        issue_frames.append(pd.DataFrame({
+            "part": frame["part"].to_numpy()[quarantined], "ordinal": frame["ordinal"].to_numpy()[quarantined],
+            "sheet": frame["sheet"].to_numpy()[quarantined], "row": frame["row"].to_numpy()[quarantined], "field": "",
+            "code": frame["reason"].to_numpy()[quarantined], "value": frame["row_text"].to_numpy()[quarantined],
+        }))
+    issues = pd.concat(issue_frames, ignore_index=True) if issue_frames else _empty_issues().assign(part=pd.Series(dtype="int64"))
+    if len(issues):
+        issues["column"] = [labels.get(p, {}).get(f, "") for p, f in zip(issues["part"], issues["field"], strict=True)]
+        issues["severity"] = issues["code"].map(severity)
+        values = issues["value"].astype("object").where(issues["value"].notna(), "")
+        issues["message"] = [issue_message(c, v) for c, v in zip(issues["code"], values, strict=True)]
+        issues = issues[["part", "ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message"]]
+    return out, issues
 
 
 def _plain(v):
@@ -487,10 +552,6 @@ def unit_key(name: str) -> str:
     k = fold(name)
     k = _UNIT_PREFIX.sub("", k)
     return _UNIT_SUFFIX.sub("", k) or k
-
-
-def _known_prefixes() -> list[str]:
-    return sorted(known_address_codes())
 
 
 def _date_differs(a: pd.Series, b: pd.Series, precision: pd.Series) -> pd.Series:
@@ -579,27 +640,20 @@ def _free_search(text: str) -> tuple[str | None, str | None]:
     return (st.name if st else None), (cm.name if cm else None)
 
 
-def _assign_regions(street_raw: pd.Series, community_raw: pd.Series, block_street: pd.Series, block_community: pd.Series,
-                    ctx: dict[str, str], register: Register) -> pd.DataFrame:
+def _assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
     """street, street_code, community, community_code, region_from and an issue per record: from the row's
     own cells, else a context line of its block, else the table's context (title, sheet, path, options)."""
-    n = len(street_raw)
-    pairs = pd.DataFrame({"s": street_raw.astype("object"), "c": community_raw.astype("object"),
-                          "bs": block_street.astype("object"), "bc": block_community.astype("object")})
-    keys = pairs.fillna("\x00").astype(str).agg("\x01".join, axis=1) if n else pd.Series([], dtype="object")
-    cache: dict[str, tuple] = {}
+    cols = ["f_street", "f_community", "fb_street", "fb_community", "fb_street_from", "fb_community_from"]
+    combos = frame[cols].astype("object")
+    missing = "\x1f<NA>"  # a marker no cell holds (NUL would be cut off by the hashing)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos.fillna(missing)))
     results = []
-    for key, s, c, bs, bc in zip(keys, pairs["s"], pairs["c"], pairs["bs"], pairs["bc"], strict=True):
-        r = cache.get(key)
-        if r is None:
-            here = ctx
-            if not (pd.isna(bs) and pd.isna(bc)):
-                here = {"street": None if pd.isna(bs) else bs, "community": None if pd.isna(bc) else bc,
-                        "_street_from": "context", "_community_from": "context"}
-            r = cache[key] = _resolve_one(None if pd.isna(s) else s, None if pd.isna(c) else c, here, register)
-        results.append(r)
-    cols = ["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"]
-    return pd.DataFrame(results, columns=cols, index=street_raw.index).astype("object")
+    for combo in uniques:
+        s, c, bs, bc, bsf, bcf = (None if v == missing else v for v in combo)
+        here = {"street": bs, "community": bc, "_street_from": bsf, "_community_from": bcf}
+        results.append(_resolve_one(s, c, here, register))
+    table = pd.DataFrame(results, columns=["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"])
+    return table.iloc[codes].reset_index(drop=True).set_axis(frame.index).astype("object")
 
 
 def _resolve_one(s: str | None, c: str | None, ctx: dict[str, str], register: Register) -> tuple:
@@ -766,36 +820,56 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
     total = len(todo)
     done = 0
+    batches = _batches(todo)
     size = sum(f.stat().st_size for _, f, _, _ in todo)
-    n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if total > 1 and size > _PARALLEL_BYTES else 1)
-    if n_workers > 1:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            futures = [(i, shown, pool.submit(prepare_file, f, shown, options, register_yaml, sha)) for i, f, shown, sha in todo]
-            try:
-                for i, shown, fut in futures:
-                    try:
-                        prep, err = fut.result(), None
-                    except Exception as e:  # noqa: BLE001 - reported per file
-                        prep, err = None, e
-                    finish(i, shown, prep, err)
-                    done += 1
-                    if progress:
-                        progress(shown, done, total)
-            except BaseException:
-                for _, _, fut in futures:
-                    fut.cancel()
-                raise
-    else:
-        for i, f, shown, sha in todo:
-            try:
-                prep, err = prepare_file(f, shown, options, register_yaml, sha), None
-            except Exception as e:  # noqa: BLE001 - reported per file, the other files still go in
-                prep, err = None, e
-            finish(i, shown, prep, err)
+    n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(batches) > 1 and size > _PARALLEL_BYTES else 1)
+
+    def finished(batch, outcomes) -> None:
+        nonlocal done
+        for (i, _, shown, _), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                finish(i, shown, None, outcome)
+            else:
+                finish(i, shown, outcome, None)
             done += 1
             if progress:
                 progress(shown, done, total)
+
+    if n_workers > 1:
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            futures = [(b, pool.submit(prepare_files, [(f, shown, sha) for _, f, shown, sha in b], options, register_yaml)) for b in batches]
+            try:
+                for b, fut in futures:
+                    try:
+                        outcomes = fut.result()
+                    except Exception as e:  # noqa: BLE001 - a worker died: its files are reported, the others go in
+                        outcomes = [e] * len(b)
+                    finished(b, outcomes)
+            except BaseException:
+                for _, fut in futures:
+                    fut.cancel()
+                raise
+    else:
+        for b in batches:
+            finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
     return IngestResult([results[i] for i in sorted(results)])
+
+
+def _batches(todo: list, max_bytes: int = 2_000_000, max_files: int = 40) -> list[list]:
+    """Group files into batches normalised together: small ledgers share one pass, a big file goes alone."""
+    batches: list[list] = []
+    current: list = []
+    size = 0
+    for item in todo:
+        n = item[1].stat().st_size
+        if current and (size + n > max_bytes or len(current) >= max_files):
+            batches.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += n
+    if current:
+        batches.append(current)
+    return batches
 
 
 def store_register(ws: Workspace, register: Register) -> None:

@@ -226,17 +226,27 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     has_id = present[:, id_col.index] if id_col else np.zeros(n, dtype=bool)
     suspect = (nonempty > 0) & ~(has_name | has_id)
     headers = {c.index: squeeze(c.header) for c in layout.columns if c.header}
-    for c in cells.columns:
-        col = cells[c]
-        if not col.notna().any():
-            continue
-        text = col.astype("string").str.strip()
-        suspect |= text.str.startswith(_LEADS).fillna(False).to_numpy(dtype=bool)
-        if c in headers and layout.header_rows != [-1]:
-            suspect |= (text == headers[c]).fillna(False).to_numpy(dtype=bool)
+    lead = re.compile(r"^\s*(?:" + "|".join(map(re.escape, _LEADS)) + ")")
+    if n <= 5000:  # a small table: one pass in Python costs less than a dozen column operations
+        grid = cells.to_numpy(dtype=object)
+        for i in np.flatnonzero((nonempty > 0) & ~suspect):
+            for j, v in enumerate(grid[i]):
+                if isinstance(v, str) and (lead.match(v) or (j in headers and layout.header_rows != [-1] and v.strip() == headers[j])):
+                    suspect[i] = True
+                    break
+    else:
+        for c in cells.columns:
+            col = cells[c]
+            if not col.notna().any():
+                continue
+            text = col.astype("string").str.strip()
+            suspect |= text.str.contains(lead.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+            if c in headers and layout.header_rows != [-1]:
+                suspect |= (text == headers[c]).fillna(False).to_numpy(dtype=bool)
     header_texts = set(headers.values())
-    for i in np.flatnonzero(suspect):
-        values = [_text_raw(v).strip() for v in cells.iloc[i] if _text_raw(v).strip()]
+    rows = cells.iloc[np.flatnonzero(suspect)].to_numpy(dtype=object) if suspect.any() else []
+    for i, row in zip(np.flatnonzero(suspect), rows, strict=True):
+        values = [_text_raw(v).strip() for v in row if _text_raw(v).strip()]
         kind = _nondata_kind(values, header_texts)
         if kind is None and len(values) <= 3:
             ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher)

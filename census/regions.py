@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -75,6 +76,11 @@ class Register:
 
     @classmethod
     def from_yaml(cls, text: str, source: str = "regions") -> Register:
+        """Parse and validate a register; the same text is compiled once per process."""
+        return _compiled(text, source)
+
+    @classmethod
+    def _build(cls, text: str, source: str) -> Register:
         data = yaml.safe_load(text) if text.strip() else None
         model = validate(RegionsFile, data, source)
         reg = cls(model.name, model.code, source_yaml=text)
@@ -145,6 +151,11 @@ class Register:
         if community is not None and street is None:
             street = community.street
         return street, community
+
+
+@lru_cache(maxsize=4)
+def _compiled(text: str, source: str) -> Register:
+    return Register._build(text, source)
 
 
 def init_register(district: str) -> str:

@@ -364,9 +364,20 @@ class FieldMatcher:
     weights: dict[str, float]
     labels: dict[str, str]
     context: dict[str, str]  # folded context key → field
+    _cache: dict[str, tuple[str | None, float]] = field(default_factory=dict, repr=False, compare=False)
 
     def match(self, header: str | None) -> tuple[str | None, float]:
         """(field, quality) for one header: quality 1 for an exact synonym, 0.6 when a synonym is contained."""
+        if not header:
+            return None, 0.0
+        hit = self._cache.get(header)
+        if hit is None:
+            hit = self._cache[header] = self._match(header)
+        return hit
+
+    def _match(self, header: str) -> tuple[str | None, float]:
+        if len(header) > 40 or sum(ch.isdigit() for ch in header) >= 5:
+            return None, 0.0  # a sentence, or a value (ID, phone, date): never a column name
         key = header_key(header)
         if not key:
             return None, 0.0
