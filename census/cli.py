@@ -330,7 +330,7 @@ def tally(
         labels = 1 if wide else len(header) - 1
         rt = RichTable(title=title, caption=foot, caption_justify="left")
         for i, h in enumerate(header):
-            rt.add_column(h, justify="left" if i < labels else "right")
+            rt.add_column(h, justify="left" if i < labels else "right", overflow="fold")
         for cells, style in body:
             rt.add_row(*cells, style={"total": "bold", "subtotal": "italic"}.get(style, ""))
         if output is None:

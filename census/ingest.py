@@ -495,6 +495,8 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
     for k in ("street", "street_code", "community", "community_code", "region_from"):
         out[k] = reg[k]
     add_issues("community", reg["issue"], reg["issue_value"])
+    unplaced = (reg["street"].isna() & reg["community"].isna() & frame["source_kind"].isin(["community_ledger", "household_register"])).to_numpy()
+    add_issues("community", flag(unplaced).where(~unplaced, "region.unplaced"), frame["f_community"])
 
     from .classify import declared_known
 

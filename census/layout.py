@@ -247,13 +247,12 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     rows = cells.iloc[np.flatnonzero(suspect)].to_numpy(dtype=object) if suspect.any() else []
     for i, row in zip(np.flatnonzero(suspect), rows, strict=True):
         values = [_text_raw(v).strip() for v in row if _text_raw(v).strip()]
-        kind = _nondata_kind(values, header_texts)
-        if kind is None and len(values) <= 3:
-            ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher)
-            if ctx:
-                kind = CONTEXT
-                layout.row_context[offset + int(i)] = ctx
-        kinds[i] = kind or DATA
+        ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher) if len(values) <= 3 else {}
+        if ctx:  # "单位名称：… 单位性质：…" opening the next block
+            kinds[i] = CONTEXT
+            layout.row_context[offset + int(i)] = ctx
+            continue
+        kinds[i] = _nondata_kind(values, header_texts) or DATA
     return kinds
 
 

@@ -251,7 +251,7 @@ class _Sheet:
     def _fit(self, col: int, value: Any, limit: int = 40) -> None:
         self.widths[col] = min(max(self.widths.get(col, 0), _text_width(value) + 2), limit)
 
-    def title(self, text: str, span: int) -> None:
+    def title(self, text: str, span: int, gap: int = 1) -> None:
         self.span = max(span, 1)
         if self.span > 1:
             self.sh.merge_range(0, 0, 0, self.span - 1, text, self.book.title)
@@ -259,7 +259,7 @@ class _Sheet:
             self.sh.write_string(0, 0, text, self.book.title)
             self._fit(0, text, 60)
         self.sh.set_row(0, 28)
-        self.row = 2
+        self.row = 1 + gap
 
     def line(self, text: str, fmt: Any = None, gap: int = 1) -> None:
         self.sh.write_string(self.row, 0, text, fmt if fmt is not None else self.book.note)
@@ -327,7 +327,7 @@ class _Sheet:
 def _one_table_sheet(book: _Book, name: str, title: str, table: _Table) -> tuple[_Sheet, _Placed]:
     """A sheet holding one table: title, table, footnote; frozen under the header, header repeated in print."""
     s = book.sheet(name)
-    s.title(title, len(table.header))
+    s.title(title, len(table.header), gap=0)
     placed = s.table(table)
     s.finish((placed.header_row + 1, table.label_columns), (0, placed.header_row))
     return s, placed

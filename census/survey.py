@@ -251,7 +251,9 @@ def select(default: list[Question], by_name: dict[str, Question], asked: list[st
     if not asked:
         return list(default)
     lower = {n.casefold(): q for n, q in by_name.items()}
-    searchable = [*default, *(q for q in by_name.values() if q not in default and q.field_name not in IDENTITY_FIELDS)]
+    members = {m for q in by_name.values() if q.kind == "multiple" for m in q.members}  # reached through their group
+    searchable = [*default, *(q for q in by_name.values()
+                              if q not in default and q.field_name not in IDENTITY_FIELDS and q.variable not in members)]
     out: list[Question] = []
     for text in asked:
         key = text.strip()

@@ -241,3 +241,24 @@ def test_reader_errors_are_one_sentence(tmp_path):
     p.write_bytes(b"%PDF-1.4")
     with pytest.raises(SourceError, match="not read"):
         read_source(p)
+
+
+def test_stacked_unit_blocks_take_their_own_context(ws, tmp_path):
+    rows = [
+        ["赛虹桥街道驻地企业从业人员名册"],
+        [],
+        ["单位名称：南京安丰软件有限公司\u3000\u3000单位性质：民营科技企业"],
+        ["编号", "姓名", "公民身份号码", "岗位"],
+        ["1", "甲一", make_id("19800101", "111"), "工程师"],
+        [],
+        ["单位名称：南京同明建筑工程有限公司\u3000\u3000单位性质：民营"],
+        ["编号", "姓名", "公民身份号码", "岗位"],
+        ["1", "乙二", make_id("19800102", "112"), "副总经理"],
+        ["小计", "1人"],
+    ]
+    p = write_xlsx(tmp_path / "赛虹桥街道_驻地单位台帐.xlsx", {"企业名册": rows})
+    f = ingest(ws, [p]).files[0]
+    assert f.kind == "unit_ledger" and f.records == 2
+    assert ws.query("SELECT name, work_unit, unit_type FROM records ORDER BY row") == [
+        ("甲一", "南京安丰软件有限公司", "民营科技企业"), ("乙二", "南京同明建筑工程有限公司", "民营")]
+    assert dict(ws.query("SELECT row, kind FROM nondata")) == {1: "title", 3: "context", 4: "header", 7: "context", 8: "header_repeat", 10: "total"}
