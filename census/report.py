@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -33,10 +33,9 @@ PUBLISHED = ("tally", "crosstab", "structure", "representatives")  # the kinds `
 PLACEHOLDERS = ("district", "year", "scheme")
 DEFAULT_BY = {"tally": ["category"], "structure": ["sex", "age_band", "education", "political_status", "party"],
               "representatives": ["category", "street"]}
-DEFAULT_TITLES = {
-    "tally": "{district}{scheme}统计表", "crosstab": "{district}{scheme}统计表", "structure": "{district}{scheme}结构统计表",
-    "representatives": "{district}{scheme}代表人士统计表", "quality": "{district}数据质量报告",
-    "coverage": "{district}各社区（村）普查覆盖情况",
+DEFAULT_TITLES = {  # tally and crosstab titles are built from their dimensions (`_default_title`)
+    "structure": "{district}{scheme}结构统计表", "representatives": "{district}{scheme}代表人士统计表",
+    "quality": "{district}数据质量报告", "coverage": "{district}各社区（村）普查覆盖情况",
 }
 KIND_LABELS = {"community_ledger": "社区台账", "unit_ledger": "单位台账", "household_register": "住户台帐",
                "questionnaire": "问卷", "other": "其他"}
@@ -228,6 +227,10 @@ class _Book:
     def sheet(self, name: str) -> _Sheet:
         return _Sheet(self, name)
 
+    def discard(self) -> None:
+        """Give up without writing anything (xlsxwriter writes the file only on close)."""
+        self.wb.fileclosed = True
+
     def close(self) -> None:
         from xlsxwriter.exceptions import FileCreateError
 
@@ -375,7 +378,7 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
 
     `as_of` dates the report (ages, the year in the title; default today). `suppress` N hides published cells
     under N as "<N", with complementary suppression. Linking is not run here: call `ensure_linked` first."""
-    from .classify import _schemes
+    from .classify import compiled_schemes
     from .schema import load_schemas
     from .tally import check_request
 
@@ -388,19 +391,21 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
     if not output.parent.exists():
         raise UsageError(f"{output}: the folder {output.parent} does not exist.")
     spec = load_layout(layout)
-    schemes = _schemes(load_schemas())
+    schemes = compiled_schemes(load_schemas())
     ctx = _Context(ws, scheme, as_of or date.today(), suppress,
                    ws.scalar("SELECT name FROM regions WHERE level = 'district'") or "", schemes[scheme].file.title)
     book = _Book(output)
     result = ReportResult(output, [])
     try:
         for sheet in spec.sheets:
-            writer = _WRITERS[sheet.kind]
             title = ctx.fill(spec.title if sheet.kind == "narrative" and sheet.title is None else sheet.title or _default_title(sheet))
-            result.numbers[sheet.name] = writer(book, ctx, sheet, title)
+            sheet_ctx = replace(ctx, suppress=suppress if sheet.kind in PUBLISHED else None)
+            result.numbers[sheet.name] = _WRITERS[sheet.kind](book, sheet_ctx, sheet, title)
             result.sheets.append(sheet.name)
-    finally:
-        book.close()
+    except BaseException:
+        book.discard()
+        raise
+    book.close()
     return result
 
 
@@ -425,13 +430,13 @@ def _default_title(sheet: SheetDef) -> str:
 def _known_values(ctx: _Context, dim: str) -> list[str]:
     """Values a one-dimension table always lists (even at 0): the scheme's new-class categories, the register's
     streets, the code tables' labels, the age bands."""
-    from .classify import _schemes
+    from .classify import compiled_schemes
     from .schema import load_schemas
     from .tally import DEFAULT_AGE_BANDS
 
     schemas = load_schemas()
     if dim == "category":
-        s = _schemes(schemas)[ctx.scheme]
+        s = compiled_schemes(schemas)[ctx.scheme]
         return [c for c in s.order if s.group[c] == "new_class"]
     if dim == "street":
         return [n for (n,) in ctx.ws.query("SELECT name FROM regions WHERE level = 'street' ORDER BY code")]
@@ -503,11 +508,11 @@ def _add_chart(book: _Book, s: _Sheet, placed: _Placed, kind: str, title: str, s
 
 # -------------------------------------------------------------------------------------------- 1. narrative
 def _write_narrative(book: _Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
-    from .classify import _schemes
+    from .classify import compiled_schemes
     from .schema import load_schemas
     from .tally import narrative, tally
 
-    schemes = _schemes(load_schemas())
+    schemes = compiled_schemes(load_schemas())
     other = next((n for n in schemes if n != ctx.scheme), None)
     ws = ctx.ws
     s = book.sheet(sheet.name)
@@ -778,12 +783,12 @@ def _write_quality(book: _Book, ctx: _Context, sheet: SheetDef, title: str) -> d
 def _write_coverage(book: _Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
     """Every community of the register with its count; 补查 where nobody was found or fewer than half the
     street's median — the communities whose ledgers are most likely incomplete."""
-    from .classify import _schemes
+    from .classify import compiled_schemes
     from .schema import load_schemas
     from .tally import UNKNOWN, tally
 
     ws = ctx.ws
-    s_def = _schemes(load_schemas())[ctx.scheme]
+    s_def = compiled_schemes(load_schemas())[ctx.scheme]
     outside_cats = [c for c in s_def.order if s_def.group[c] == "outside"]
     t = tally(ws, ctx.scheme, ["street", "community"], as_of=ctx.as_of)
     counts = {(r["street"], r["community"]): r["count"] for r in t.rows}

@@ -345,21 +345,21 @@ def _respondents(ws: Workspace, keys: dict[tuple[int, str], dict[str, str]], sch
 
 
 def _columns(ws: Workspace, scheme: str, by: str, resp: list[dict]) -> list[str]:
-    from .tally import _order, sort_key
+    from .tally import sort_key, value_order
 
     seen = {r["by"] for r in resp} - {UNLINKED}
-    ordered = sorted(seen, key=sort_key(_order(ws, scheme, by), by))
+    ordered = sorted(seen, key=sort_key(value_order(ws, scheme, by), by))
     return [*ordered, *([UNLINKED] if any(r["by"] == UNLINKED for r in resp) else [])]
 
 
 def _calibrate(ws: Workspace, resp: list[dict], scheme: str) -> tuple[dict[int, float], list[dict], dict[str, int]]:
     """Post-stratification to the census: weight = census count of the category / respondents in it."""
-    from .classify import _schemes
+    from .classify import compiled_schemes
     from .schema import load_schemas
     from .tally import tally
 
     census = {r["category"]: r["count"] for r in tally(ws, scheme, ["category"]).rows}
-    s = _schemes(load_schemas())[scheme]
+    s = compiled_schemes(load_schemas())[scheme]
     order = [c for c in s.order if s.group[c] == "new_class"]
     n = Counter(r["category"] for r in resp if r["person_id"] is not None and r["group"] == "new_class")
     weight = {c: census.get(c, 0) / n[c] for c in order if n[c]}

@@ -413,3 +413,15 @@ def test_small_workspace_without_register(tmp_path):
     assert result.numbers["覆盖情况"]["rows"] == [] and result.numbers["覆盖情况"]["unplaced"] == 3
     _, rows = table(wb["社区"])
     assert rows[-1][0][-1] == 3
+
+
+def test_a_failure_leaves_no_half_written_workbook(ws, tmp_path, monkeypatch):
+    import census.report as report_module
+
+    def broken(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(report_module._WRITERS, "quality", broken)
+    with pytest.raises(RuntimeError):
+        build_report(ws, tmp_path / "r.xlsx", as_of=AS_OF)
+    assert not (tmp_path / "r.xlsx").exists()
