@@ -14,14 +14,16 @@ from .errors import CensusError, SchemaError, SourceError, UsageError, Workspace
 from .export import export
 from .ingest import IngestOptions, IngestResult, ingest
 from .link import LinkResult, ensure_linked, link
+from .report import ReportResult, build_report
 from .status import status
 from .store import Workspace
-from .tally import Tally, tally
+from .survey import SurveyResult, survey
+from .tally import Tally, crosstab, narrative, tally
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CensusError", "IngestOptions", "IngestResult", "LinkResult", "SchemaError", "SourceError", "Tally", "UsageError",
-    "Workspace", "WorkspaceError", "classify_persons", "ensure_linked", "explain", "export", "ingest", "link", "status",
-    "tally", "__version__",
+    "CensusError", "IngestOptions", "IngestResult", "LinkResult", "ReportResult", "SchemaError", "SourceError",
+    "SurveyResult", "Tally", "UsageError", "Workspace", "WorkspaceError", "build_report", "classify_persons", "crosstab",
+    "ensure_linked", "explain", "export", "ingest", "link", "narrative", "status", "survey", "tally", "__version__",
 ]

@@ -194,11 +194,12 @@ class Scheme:
 
 def declared_known(text: str, schemas: Schemas) -> bool:
     """Whether any scheme knows a declared category text (used at ingest for `category.unknown`)."""
-    return any(s.own(text) for s in _schemes(schemas).values())
+    return any(s.own(text) for s in compiled_schemes(schemas).values())
 
 
 @lru_cache(maxsize=8)
-def _schemes(schemas: Schemas) -> dict[str, Scheme]:
+def compiled_schemes(schemas: Schemas) -> dict[str, Scheme]:
+    """Every scheme of a loaded `Schemas`, compiled once."""
     return {name: Scheme(sf) for name, sf in schemas.schemes.items()}
 
 
@@ -295,7 +296,7 @@ def person_evidence(ws: Workspace, scheme: Scheme) -> pd.DataFrame:
 def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyResult:
     """Classify every person under every scheme and store the results (replacing earlier ones)."""
     schemas = schemas or load_schemas()
-    schemes = _schemes(schemas)
+    schemes = compiled_schemes(schemas)
     evidence = _evidence(schemas)
     reviewed = reviewed_categories(ws)
     rows = []
@@ -359,7 +360,7 @@ def _s(v) -> str | None:
 def explain(ws: Workspace, person_id: str, scheme_name: str, schemas: Schemas | None = None) -> dict:
     """The decision path for one person under one scheme: evidence, facets, declarations, rules, result."""
     schemas = schemas or load_schemas()
-    schemes = _schemes(schemas)
+    schemes = compiled_schemes(schemas)
     if scheme_name not in schemes:
         raise UsageError(f"--scheme must be one of {', '.join(schemes)}, not {scheme_name!r}.")
     scheme = schemes[scheme_name]

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import SchemaError
-from .text import fold, header_key
+from .text import clean, fold, header_key
 
 
 def schemas_dir() -> Path:
@@ -430,7 +430,7 @@ class CodeLookup:
     party: frozenset[str] = field(default_factory=frozenset)
 
     def lookup(self, raw: str | None) -> str | None:
-        key = fold(raw)
+        key = _code_key(raw)
         if not key:
             return None
         hit = self.exact.get(key)
@@ -442,13 +442,18 @@ class CodeLookup:
         return None
 
 
+def _code_key(text: str | None) -> str:
+    """The match key of a coded value: `fold`, or the cleaned text when it is only a symbol ("√", "×")."""
+    return fold(text) or clean(text)
+
+
 def compile_codes(codes: CodesFile) -> dict[str, CodeLookup]:
     out = {}
     for name, table in codes.tables.items():
         exact: dict[str, str] = {}
         for v in table.values:
             for variant in [v.label, *v.variants]:
-                exact.setdefault(fold(variant), v.label)
+                exact.setdefault(_code_key(variant), v.label)
         # substring matching only for variants of 2+ characters ("本科学历" contains "本科"), longest first
         contained = sorted(((k, lab) for k, lab in exact.items() if len(k) >= 2), key=lambda kv: -len(kv[0]))
         out[name] = CodeLookup(

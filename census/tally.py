@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from .classify import _schemes
+from .classify import compiled_schemes
 from .errors import UsageError
 from .schema import load_schemas
 from .store import Workspace
@@ -75,7 +75,7 @@ class Tally:
         for i, r in enumerate(self.rows):
             r = dict(r)
             if i in self.hidden:
-                r["count"], r["display"] = None, f"<{self.suppress}"
+                r["count"], r["display"] = None, self.display(i)
                 r.pop("percent", None)
             rows.append(r)
         d = {
@@ -91,7 +91,10 @@ class Tally:
         return d
 
     def display(self, i: int) -> str:
-        return f"<{self.suppress}" if i in self.hidden else str(self.rows[i]["count"])
+        """"<N" for a small cell, "×" for a cell hidden only so that a small one cannot be recovered."""
+        if i not in self.hidden:
+            return str(self.rows[i]["count"])
+        return f"<{self.suppress}" if 0 < self.rows[i]["count"] < self.suppress else "×"
 
 
 @dataclass
@@ -124,7 +127,7 @@ class Crosstab:
 
     def display(self, r: str, c: str) -> str:
         if (r, c) in self.hidden:
-            return f"<{self.suppress}"
+            return f"<{self.suppress}" if 0 < self.value(r, c) < self.suppress else "×"
         v = str(self.value(r, c))
         share = self.share(r, c)
         return f"{v}（{share:.1f}%）" if share is not None else v
@@ -162,12 +165,12 @@ def parse_where(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
+def value_order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
     """The order values of a dimension are shown in: the scheme's categories, the register's streets and
     communities, the code tables' order; anything else by name; 未知 last."""
     schemas = load_schemas()
     if dim == "category":
-        return {lab: i for i, lab in enumerate(_schemes(schemas)[scheme_name].order)}
+        return {lab: i for i, lab in enumerate(compiled_schemes(schemas)[scheme_name].order)}
     if dim == "street":
         return {n: i for i, (n,) in enumerate(ws.query("SELECT name FROM regions WHERE level = 'street' ORDER BY code"))}
     if dim == "community":
@@ -194,7 +197,7 @@ def sort_key(order: dict[str, int], dim: str):
 
 def check_request(scheme: str, by: list[str], percent: str | None = None, wide: bool = False) -> None:
     """Raise UsageError for an unknown scheme, dimension or percent base (before any work is done)."""
-    schemes = _schemes(load_schemas())
+    schemes = compiled_schemes(load_schemas())
     if scheme not in schemes:
         raise UsageError(f"--scheme must be one of {', '.join(schemes)}, not {scheme!r}.")
     for d in by:
@@ -216,7 +219,7 @@ def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str
         params.append(v)
     base = f"FROM persons p JOIN classifications c ON c.person_id = p.person_id WHERE {' AND '.join(conds)}"
     groups = ws.query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
-    order = _order(ws, scheme, "category")
+    order = value_order(ws, scheme, "category")
     outside = {cat: n for grp, cat, n in sorted(groups, key=lambda g: order.get(g[1], 99)) if grp == "outside"}
     unresolved = sum(n for grp, _, n in groups if grp == "unresolved")
     excluded = sum(n for grp, _, n in groups if grp == "excluded")
@@ -252,7 +255,7 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
             leaves.append((values, n))
         else:
             subtotals[tuple(values[: len(by) - level])] = n
-    keyfuncs = [sort_key(_order(ws, scheme, d), d) for d in by]
+    keyfuncs = [sort_key(value_order(ws, scheme, d), d) for d in by]
     leaves.sort(key=lambda x: tuple(f(v) for f, v in zip(keyfuncs, x[0], strict=True)))
     rows = [{**{d: v for d, v in zip(by, values, strict=True)}, "count": n} for values, n in leaves]
     total = subtotals.pop((), 0)
@@ -321,10 +324,10 @@ def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols
 def _axis(ws: Workspace, scheme: str, dim: str, seen: set[str], where: dict[str, str]) -> list[str]:
     """Values of a crosstab axis: the scheme's new-class categories, the register's streets (or the
     communities of the street filtered on), plus anything observed; ordered."""
-    order = _order(ws, scheme, dim)
+    order = value_order(ws, scheme, dim)
     known: list[str] = []
     if dim == "category":
-        schemes = _schemes(load_schemas())
+        schemes = compiled_schemes(load_schemas())
         known = [c for c in schemes[scheme].order if schemes[scheme].group[c] == "new_class"]
     elif dim == "street" and "street" not in where:
         known = list(order)
@@ -374,12 +377,15 @@ def crosstab_rows(ct: Crosstab) -> tuple[list[str], list[tuple[list[str], str]]]
     return header, rows
 
 
-def footnote(outside: dict[str, int], unresolved: int, excluded: int) -> str:
-    """The line under a table: who is reported beside the total, and who is not counted."""
+def footnote(outside: dict[str, int], unresolved: int, excluded: int, suppress: int | None = None) -> str:
+    """The line under a table: who is reported beside the total, who is not counted, what "<N" and "×" mean."""
     parts = [f"另有{k}{v}名" for k, v in outside.items()]
     parts.append(f"待核实{unresolved}名")
     parts.append(f"不属于统计范围{excluded}名")
-    return "；".join(parts) + "。"
+    text = "；".join(parts) + "。"
+    if suppress:
+        text += f"“<{suppress}”表示不足{suppress}人；“×”表示为防止推算而隐藏的数；合计按实际人数计算。"
+    return text
 
 
 def narrative(ws: Workspace, scheme: str = "current4", where: dict[str, str] | None = None) -> str:

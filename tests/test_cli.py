@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 import typer
 
@@ -134,3 +135,50 @@ def test_console_script_runs(tmp_path):
     assert r.returncode == 0 and "ingest" in r.stdout
     r = subprocess.run([sys.executable, "-m", "census", "tally", "--db", str(tmp_path / "x.duckdb")], capture_output=True, text=True)
     assert r.returncode == 1 and r.stderr.startswith("Error:") and r.stdout == ""
+
+
+# ---------------------------------------------------------------------------------------------- report, survey
+def test_report_writes_the_workbook_and_says_so(tmp_path, capsys, ledger):
+    db = str(tmp_path / "a.duckdb")
+    assert run(capsys, "ingest", str(ledger), "--db", db)[0] == 0
+    out_file = tmp_path / "报告.xlsx"
+    code, out, err = run(capsys, "report", "-o", str(out_file), "--db", db, "--as-of", "2026-10-15", "--suppress", "3")
+    assert code == 0 and out == "" and "linked again" in err
+    assert f"Wrote {out_file}: 8 sheets" in err
+    import openpyxl
+
+    assert openpyxl.load_workbook(out_file).sheetnames[:3] == ["摘要", "按类别", "街道×类别"]
+    bad = tmp_path / "layout.yaml"
+    bad.write_text("sheets:\n  - {name: 表, kind: pivot}\n", encoding="utf-8")
+    code, _, err = run(capsys, "report", "-o", str(out_file), "--db", db, "--layout", str(bad))
+    assert code == 1 and "sheets/0/kind" in err
+    code, _, err = run(capsys, "report", "-o", str(tmp_path / "r.csv"), "--db", db)
+    assert code == 2 and ".xlsx" in err
+
+
+def test_survey_json_equals_library(tmp_path, capsys):
+    import pyreadstat
+
+    from census.survey import survey as run_survey
+
+    df = pd.DataFrame({"Q1_姓名": ["张伟", "李丽", "王芳"], "Q4_学历": [5.0, 4.0, 5.0], "Q12_1": [1.0, 0.0, 1.0], "Q12_2": [1.0, 1.0, 0.0]})
+    sav = tmp_path / "问卷.sav"
+    pyreadstat.write_sav(df, str(sav), column_labels=["1.您的姓名", "4.您的最高学历", "12.您希望参加的活动：政治培训", "12.您希望参加的活动：联谊交流"],
+                         variable_value_labels={"Q4_学历": {4.0: "大学专科", 5.0: "大学本科"}, "Q12_1": {0.0: "未选", 1.0: "选择"},
+                                                "Q12_2": {0.0: "未选", 1.0: "选择"}})
+    db = str(tmp_path / "a.duckdb")
+    assert run(capsys, "ingest", str(sav), "--db", db)[0] == 0
+    code, out, _ = run(capsys, "survey", "--db", db, "--format", "json")
+    assert code == 0
+    with Workspace(db) as ws:
+        lib = run_survey(ws).to_dict()
+    assert json.loads(out) == lib
+    assert [q["variable"] for q in lib["questions"]] == ["Q4_学历", "Q12"]
+    assert lib["questions"][0]["rows"] == [{"value": "大学专科", "count": 1, "percent": 33.3}, {"value": "大学本科", "count": 2, "percent": 66.7}]
+    code, out, _ = run(capsys, "survey", "--db", db, "--format", "csv", "-q", "Q12")
+    assert out.splitlines()[0] == "variable,label,kind,value,column,count,percent,answered"
+    assert "Q12,12.您希望参加的活动,multiple,政治培训,合计,2,66.7,3" in out
+    code, out, _ = run(capsys, "survey", "--db", db, "-q", "学历")
+    assert code == 0 and "大学本科" in out and "回答人数" in out
+    code, _, err = run(capsys, "survey", "--db", db, "-q", "Q99")
+    assert code == 2 and "'Q99'" in err
