@@ -31,7 +31,7 @@ from .readers import SUPPORTED, Table, read_source
 from .regions import Register, display, street_key
 from .schema import Schemas, load_schemas
 from .store import Workspace
-from .text import clean, fold
+from .text import clean, fold, simplified_many
 
 KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
 _PARALLEL_BYTES = 4_000_000  # below this much to read, worker processes cost more than they save
@@ -533,16 +533,12 @@ def _column_label(c: L.Column) -> str:
 
 
 def _text_col(s: pd.Series) -> pd.Series:
-    """Free text (unit names, positions …): half-width and simplified, inner runs of spaces squeezed."""
+    """Free text (unit names, positions …): simplified, runs of spaces (full-width too) squeezed to one, and
+    otherwise as written — "（中国）" keeps its full-width brackets; matching uses folded keys."""
     uniq = pd.unique(s.dropna())
-    mapping = {u: (re.sub(r"\s+", " ", clean_keep_spaces(u)).strip() or None) for u in uniq}
+    simple = simplified_many([str(u) for u in uniq])
+    mapping = {u: (re.sub(r"\s+", " ", v).strip() or None) for u, v in zip(uniq, simple, strict=True)}
     return s.map(mapping).astype("object")
-
-
-def clean_keep_spaces(text: str) -> str:
-    from .text import halfwidth, simplified
-
-    return simplified(halfwidth(text))
 
 
 _UNIT_PREFIX = re.compile(r"^(江苏省|江苏|南京市|南京)")
