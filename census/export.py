@@ -40,8 +40,9 @@ def export_records(ws: Workspace, reveal: bool = False, quarantined: bool = Fals
                   r.education, r.political_status, r.party, r.work_unit, r.unit_type, r.position, r.occupation,
                   r.category_raw AS category_declared, r.representative, r.street, r.street_code, r.community,
                   r.community_code, r.region_from, r.address, r.note,
-                  to_json(map_from_entries(list_filter(map_entries(r.raw), lambda e: e.value IS NOT NULL)))::VARCHAR AS raw
+                  to_json(raw_cells(r.raw, sh.raw_keys))::VARCHAR AS raw
            FROM records r JOIN sources s USING (source_id) LEFT JOIN links l USING (record_id)
+           JOIN sheets sh ON sh.source_id = r.source_id AND sh.sheet = r.sheet
            WHERE r.status = ? ORDER BY r.record_id""",
         [status],
     )

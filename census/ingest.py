@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import layout as L
 from .errors import CensusError, SourceError, UsageError
@@ -31,7 +33,7 @@ from .readers import SUPPORTED, Table, read_source
 from .regions import Register, display, street_key
 from .schema import Schemas, load_schemas
 from .store import Workspace
-from .text import clean, fold, simplified_many
+from .text import SPACES_RE2, clean, halfwidth, simplified_many
 
 KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
 _PARALLEL_BYTES = 4_000_000  # below this much to read, worker processes cost more than they save
@@ -484,8 +486,7 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
 
     unit = _text_col(frame["f_work_unit"].fillna(frame["ctx_work_unit"]))
     out["work_unit"] = unit
-    keys = {u: unit_key(u) for u in pd.unique(unit.dropna())}
-    out["unit_key"] = unit.map(keys).astype("object")
+    out["unit_key"] = unit_keys(unit)
     out["unit_type"] = _text_col(frame["f_unit_type"].fillna(frame["ctx_unit_type"]))
     for f, target in (("position", "position"), ("occupation", "occupation"), ("category", "category_raw"),
                       ("ethnicity", "ethnicity"), ("address", "address"), ("note", "note")):
@@ -535,10 +536,14 @@ def _column_label(c: L.Column) -> str:
 def _text_col(s: pd.Series) -> pd.Series:
     """Free text (unit names, positions …): simplified, runs of spaces (full-width too) squeezed to one, and
     otherwise as written — "（中国）" keeps its full-width brackets; matching uses folded keys."""
-    uniq = pd.unique(s.dropna())
-    simple = simplified_many([str(u) for u in uniq])
-    mapping = {u: (re.sub(r"\s+", " ", v).strip() or None) for u, v in zip(uniq, simple, strict=True)}
-    return s.map(mapping).astype("object")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(None, index=s.index, dtype="object")
+    simple = pa.array(simplified_many([str(u) for u in uniques]), type=pa.string())
+    squeezed = pc.utf8_trim_whitespace(pc.replace_substring_regex(simple, SPACES_RE2, " "))
+    squeezed = pc.if_else(pc.equal(squeezed, ""), pa.scalar(None, pa.string()), squeezed)
+    values = np.array([*squeezed.to_pylist(), None], dtype=object)
+    return pd.Series(values[codes], index=s.index, dtype="object")
 
 
 _UNIT_PREFIX = re.compile(r"^(江苏省|江苏|南京市|南京)")
@@ -547,9 +552,20 @@ _UNIT_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|
 
 def unit_key(name: str) -> str:
     """The match key of a unit name: "南京市 XX科技有限公司" and "XX科技" share one key."""
-    k = fold(name)
-    k = _UNIT_PREFIX.sub("", k)
-    return _UNIT_SUFFIX.sub("", k) or k
+    return unit_keys(pd.Series([name], dtype="object")).iloc[0] or ""
+
+
+def unit_keys(names: pd.Series) -> pd.Series:
+    """`unit_key` for a column: one OpenCC batch and Arrow regexes over the distinct names."""
+    codes, uniques = pd.factorize(names, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(None, index=names.index, dtype="object")
+    folded = pa.array(simplified_many([halfwidth(str(u)).lower() for u in uniques]), type=pa.string())
+    folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", "")
+    stripped = pc.replace_substring_regex(pc.replace_substring_regex(folded, _UNIT_PREFIX.pattern, ""), _UNIT_SUFFIX.pattern, "")
+    keys = pc.if_else(pc.equal(stripped, ""), folded, stripped)
+    values = np.array([*keys.to_pylist(), None], dtype=object)
+    return pd.Series(values[codes], index=names.index, dtype="object")
 
 
 def _date_differs(a: pd.Series, b: pd.Series, precision: pd.Series) -> pd.Series:
@@ -614,23 +630,26 @@ def _block_context(lay: L.Layout, n_rows: int, data_mask: np.ndarray, register: 
     """Per data row, what the nearest context line above it *inside* the table says (a sheet holding several
     units' blocks, each under its own "单位：… 性质：…" line). Columns work_unit, unit_type, street, community."""
     keys = ("work_unit", "unit_type", "street", "community")
-    frame = pd.DataFrame({k: pd.Series(pd.NA, index=range(n_rows), dtype="string") for k in keys})
-    for i, found in lay.row_context.items():
-        found = dict(found)
+    n = int(data_mask.sum())
+    if not lay.row_context:
+        return pd.DataFrame({k: pd.Series(pd.NA, index=range(n), dtype="string") for k in keys})
+    starts = sorted(lay.row_context)
+    values: dict[str, list] = {k: [] for k in keys}
+    for i in starts:
+        found = dict(lay.row_context[i])
         if found.get("reporting_unit"):
             st, cm = register.search(found["reporting_unit"]) if register else _free_search(found["reporting_unit"])
             found.setdefault("street", st.name if hasattr(st, "name") else st)
             found.setdefault("community", cm.name if hasattr(cm, "name") else cm)
-        for k in keys:
-            if found.get(k):
-                frame.loc[i, k] = found[k]
-        # a new block starts: what the previous block said no longer applies
-        for k in keys:
-            if not found.get(k):
-                frame.loc[i, k] = ""
-    if lay.row_context:
-        frame = frame.ffill().replace("", pd.NA)
-    return frame[data_mask].reset_index(drop=True)
+        for k in keys:  # a new block starts: what the previous block said no longer applies
+            values[k].append(found.get(k) or None)
+    # the block of each data row: the last context line above it (-1: above the first one)
+    block = np.searchsorted(np.asarray(starts), np.flatnonzero(data_mask), side="right") - 1
+    out = {}
+    for k in keys:
+        column = np.array([*values[k], None], dtype=object)  # index -1 picks the trailing None
+        out[k] = pd.array(column[block], dtype="string")
+    return pd.DataFrame(out)
 
 
 def _free_search(text: str) -> tuple[str | None, str | None]:
@@ -703,16 +722,17 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
     )
     for s in prep.sheets:
         con.execute(
-            "INSERT INTO sheets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO sheets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [source_id, s.sheet, s.status, s.reason, s.header_rows, json.dumps(s.columns, ensure_ascii=False),
-             json.dumps(s.context, ensure_ascii=False), s.rows_total, s.data_rows, s.records, s.quarantined, s.nondata, s.blank],
+             [c["raw_key"] for c in s.columns if c.get("raw_key")], json.dumps(s.context, ensure_ascii=False),
+             s.rows_total, s.data_rows, s.records, s.quarantined, s.nondata, s.blank],
         )
     for frame, keys in prep.chunks:
         if not len(frame):
             continue
-        raw_keys = ", ".join(_sql_str(k) for k in keys)
-        raw_vals = ", ".join(f"raw_{i}" for i in range(len(keys)))
-        raw_expr = f"MAP([{raw_keys}]::VARCHAR[], [{raw_vals}]::VARCHAR[])" if keys else "MAP()::MAP(VARCHAR, VARCHAR)"
+        # the cells joined by U+001F (a character no ledger holds), in the order of the sheet's raw_keys
+        raw_expr = ("concat_ws(chr(31), " + ", ".join(f"coalesce(replace(raw_{i}, chr(31), ' '), '')" for i in range(len(keys))) + ")"
+                    if keys else "''")
         cols = ", ".join(RECORD_COLUMNS)
         _insert_frame(con, frame, f"""INSERT INTO records (record_id, source_id, sheet, row, status, reason, source_kind, raw, {cols})
             SELECT {base} + ordinal, {source_id}, sheet, row, status, reason, source_kind, {raw_expr}, {cols} FROM _frame""")
@@ -724,15 +744,11 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
 
 
 def _insert_frame(con, frame: pd.DataFrame, sql: str) -> None:
-    con.register("_frame", frame)
+    con.register("_frame", pa.Table.from_pandas(frame, preserve_index=False))  # DuckDB scans Arrow fastest
     try:
         con.execute(sql)
     finally:
         con.unregister("_frame")
-
-
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def remove_source(ws: Workspace, source_id: int) -> None:

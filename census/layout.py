@@ -227,22 +227,25 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     suspect = (nonempty > 0) & ~(has_name | has_id)
     headers = {c.index: squeeze(c.header) for c in layout.columns if c.header}
     lead = re.compile(r"^\s*(?:" + "|".join(map(re.escape, _LEADS)) + ")")
-    if n <= 5000:  # a small table: one pass in Python costs less than a dozen column operations
+    if n <= 300:  # a small table: one pass in Python costs less than a dozen column operations
         grid = cells.to_numpy(dtype=object)
         for i in np.flatnonzero((nonempty > 0) & ~suspect):
             for j, v in enumerate(grid[i]):
                 if isinstance(v, str) and (lead.match(v) or (j in headers and layout.header_rows != [-1] and v.strip() == headers[j])):
                     suspect[i] = True
                     break
-    else:
-        for c in cells.columns:
-            col = cells[c]
-            if not col.notna().any():
+    else:  # a big table: labels ("合计", "填表人" …) stand in the first columns or in the name or ID column
+        look = list(dict.fromkeys([*cells.columns[:3], *(c.index for c in (name_col, id_col) if c)]))
+        for c in look:
+            text = cells[c]
+            if not text.notna().any():
                 continue
-            text = col.astype("string").str.strip()
             suspect |= text.str.contains(lead.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
             if c in headers and layout.header_rows != [-1]:
-                suspect |= (text == headers[c]).fillna(False).to_numpy(dtype=bool)
+                suspect |= (text.str.strip() == headers[c]).fillna(False).to_numpy(dtype=bool)
+        if name_col is not None:  # "24人" or a sentence where a name should be
+            name = cells[name_col.index]
+            suspect |= name.str.contains(r"[0-9]|.{12,}", regex=True).fillna(False).to_numpy(dtype=bool)
     header_texts = set(headers.values())
     rows = cells.iloc[np.flatnonzero(suspect)].to_numpy(dtype=object) if suspect.any() else []
     for i, row in zip(np.flatnonzero(suspect), rows, strict=True):

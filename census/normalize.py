@@ -16,9 +16,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import CodeLookup, schemas_dir
-from .text import halfwidth, pinyin_many, simplified_many, squeeze
+from .text import SPACES_RE2, halfwidth, pinyin_many, simplified_many, squeeze
 
 # --------------------------------------------------------------------------------------------- ID numbers
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -273,17 +275,14 @@ def normalize_code(raw: str | None, table: CodeLookup) -> tuple[str | None, str 
 
 
 # --------------------------------------------------------------------------------------------- columns
-def _distinct_map(values: pd.Series, fn) -> pd.Series:
-    """Apply `fn` once per distinct value (ledgers repeat a lot) and map back as Python objects (pandas'
-    own `map` would turn tuples into lists on Arrow strings); missing values give None."""
+def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
+    """Apply `fn` (returning a tuple of `n_fields`) once per distinct value — ledgers repeat a lot — and
+    spread each field back over the rows as an object array (None where the value is missing)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = np.empty(len(uniques), dtype=object)
+    table = np.full((len(uniques) + 1, n_fields), None, dtype=object)  # the last row serves missing values
     for i, u in enumerate(uniques):
-        results[i] = fn(u)
-    out = np.full(len(values), None, dtype=object)
-    present = codes >= 0
-    out[present] = results[codes[present]]
-    return pd.Series(out, index=values.index, dtype=object)
+        table[i, :] = fn(u)
+    return [table[codes, k] for k in range(n_fields)]
 
 
 def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
@@ -348,34 +347,43 @@ def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
 def phone_column(raw: pd.Series) -> pd.DataFrame:
     """Columns phone (first mobile, else first landline), phones (all numbers, '/'-joined), code."""
     s = raw.astype("string")
-    out = pd.DataFrame({"phone": s.where(pd.Series(False, index=s.index)), "phones": pd.Series(pd.NA, index=s.index, dtype="string"),
-                        "code": pd.Series(pd.NA, index=s.index, dtype="string")})
-    fast = s.str.fullmatch(r"1[3-9][0-9]{9}").fillna(False).astype(bool)
-    out.loc[fast, "phone"] = s[fast]
-    out.loc[fast, "phones"] = s[fast]
-    slow = ~fast & s.notna()
+    fast = s.str.fullmatch(r"1[3-9][0-9]{9}").fillna(False).to_numpy(dtype=bool)
+    phone = np.where(fast, s.to_numpy(dtype=object, na_value=None), None)
+    phones = phone.copy()
+    code = np.full(len(s), None, dtype=object)
+    slow = ~fast & s.notna().to_numpy()
     if slow.any():
-        res = _distinct_map(s[slow], normalize_phone)
-        out.loc[slow, "phone"] = res.map(lambda r: r.numbers[0] if r.numbers else None).astype("string")
-        out.loc[slow, "phones"] = res.map(lambda r: "/".join(r.numbers) or None).astype("string")
-        out.loc[slow, "code"] = res.map(lambda r: r.code).astype("string")
-    return out
+        def one(v: str) -> tuple:
+            r = normalize_phone(v)
+            return (r.numbers[0] if r.numbers else None), ("/".join(r.numbers) or None), r.code
+
+        first, every, issue = _distinct(s[slow], one, 3)
+        phone[slow], phones[slow], code[slow] = first, every, issue
+    return pd.DataFrame({"phone": pd.array(phone, dtype="string"), "phones": pd.array(phones, dtype="string"),
+                         "code": pd.array(code, dtype="string")}, index=s.index)
+
+
+_MISSING_NAMES = pa.array(sorted(_MISSING))
 
 
 def name_column(raw: pd.Series) -> pd.DataFrame:
-    """Columns name (simplified, no spaces), pinyin, code."""
-    s = raw.astype("string")
-    uniq = pd.unique(s.dropna())
-    results = [normalize_name(u) for u in uniq]
-    cleaned = [r.value or "" for r in results]
-    simple = simplified_many(cleaned)
+    """Columns name (simplified, no spaces), pinyin, code: `normalize_name` done with Arrow compute over the
+    whole column, then traditional → simplified and pinyin once per distinct name."""
+    arr = pa.array(raw.astype("string[pyarrow]"))
+    t = pc.utf8_normalize(pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), SPACES_RE2, ""), "NFKC")
+    noted = pc.replace_substring_regex(t, r"[（(][^）)]*[）)]$", "")
+    t = pc.if_else(pc.equal(noted, ""), t, noted)
+    t = pc.utf8_trim(pc.replace_substring_regex(t, r"[•・．.‧∙]", "·"), "·")
+    missing = pc.or_(pc.equal(t, ""), pc.is_in(pc.utf8_lower(t), value_set=_MISSING_NAMES))
+    t = pc.if_else(missing, pa.scalar(None, pa.string()), t)
+    code = pc.if_else(pc.match_substring_regex(t, r"[0-9@#$%^&*=+<>?!|\\]"), pa.scalar("name.suspicious"), pa.scalar(None, pa.string()))
+    codes, uniques = pd.factorize(pd.Series(t.to_pandas(types_mapper=pd.ArrowDtype), index=raw.index), use_na_sentinel=True)
+    simple = simplified_many([str(u) for u in uniques])
     py = pinyin_many(simple)
-    name_map = {u: (v or None) for u, v in zip(uniq, simple, strict=True)}
-    py_map = {u: (p or None) for u, p in zip(uniq, py, strict=True)}
-    code_map = {u: r.code for u, r in zip(uniq, results, strict=True)}
-    return pd.DataFrame(
-        {"name": s.map(name_map).astype("string"), "pinyin": s.map(py_map).astype("string"), "code": s.map(code_map).astype("string")}
-    )
+    name = np.array([*simple, None], dtype=object)[codes]
+    pinyin = np.array([*(p or None for p in py), None], dtype=object)[codes]
+    return pd.DataFrame({"name": pd.array(name, dtype="string"), "pinyin": pd.array(pinyin, dtype="string"),
+                         "code": pd.array(code.to_pandas(), dtype="string")}, index=raw.index)
 
 
 def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
@@ -386,27 +394,16 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
     else:
         keys = s
 
-    def one(k: str) -> DateResult:
-        return normalize_date(k[1:], True) if k.startswith("#") else normalize_date(k)
+    def one(k: str) -> tuple:
+        r = normalize_date(k[1:], True) if k.startswith("#") else normalize_date(k)
+        return r.value, r.precision, r.code
 
-    res = _distinct_map(keys, one)
-    value = pd.to_datetime(res.map(lambda r: r.value if isinstance(r, DateResult) else None), errors="coerce")
-    return pd.DataFrame(
-        {
-            "value": value.astype("datetime64[s]"),
-            "precision": res.map(lambda r: r.precision if isinstance(r, DateResult) else None).astype("string"),
-            "code": res.map(lambda r: r.code if isinstance(r, DateResult) else None).astype("string"),
-        }
-    )
+    value, precision, code = _distinct(keys, one, 3)
+    return pd.DataFrame({"value": pd.to_datetime(pd.Series(value, index=s.index), errors="coerce").astype("datetime64[s]"),
+                         "precision": pd.array(precision, dtype="string"), "code": pd.array(code, dtype="string")}, index=s.index)
 
 
 def code_column(raw: pd.Series, table: CodeLookup) -> pd.DataFrame:
     """Columns value (canonical label), code (issue) for a code-table column."""
-    s = raw.astype("string")
-    res = _distinct_map(s, lambda v: normalize_code(v, table))
-    return pd.DataFrame(
-        {
-            "value": res.map(lambda r: r[0] if isinstance(r, tuple) else None).astype("string"),
-            "code": res.map(lambda r: r[1] if isinstance(r, tuple) else None).astype("string"),
-        }
-    )
+    value, code = _distinct(raw.astype("string"), lambda v: normalize_code(v, table), 2)
+    return pd.DataFrame({"value": pd.array(value, dtype="string"), "code": pd.array(code, dtype="string")}, index=raw.index)

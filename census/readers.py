@@ -23,6 +23,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import SourceError
 
@@ -32,6 +33,8 @@ SPSS = {".sav", ".zsav"}
 SUPPORTED = SPREADSHEET | DELIMITED | SPSS
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_STRING = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow"),
+           pa.string_view(): pd.StringDtype("pyarrow"), pa.null(): pd.StringDtype("pyarrow")}
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -124,7 +127,7 @@ def _read_workbook(path: Path, suffix: str) -> SourceFile:
             infos = sheet.available_columns()
         except Exception as e:
             raise SourceError(str(path), f"sheet {name!r} cannot be read: {_workbook_error(e)}") from None
-        cells = batch.to_pandas(types_mapper=pd.ArrowDtype).astype("string")
+        cells = batch.to_pandas(types_mapper=_STRING.get)
         cells.columns = range(cells.shape[1])
         letters = [column_letter(c.absolute_index) for c in infos]
         rows = np.arange(1, len(cells) + 1, dtype=np.int64)

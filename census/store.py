@@ -47,7 +47,8 @@ _V1 = [
         status VARCHAR NOT NULL,        -- read, skipped
         reason VARCHAR,
         header_rows VARCHAR,            -- "4" or "3-4"
-        columns JSON,                   -- [{letter, header, field}]
+        columns JSON,                   -- [{letter, header, field, raw_key}]
+        raw_keys VARCHAR[],             -- the keys of records.raw, in order
         context JSON,                   -- fields taken from lines above the header, the sheet name, the path
         rows_total INTEGER NOT NULL,
         data_rows INTEGER NOT NULL,
@@ -65,7 +66,8 @@ _V1 = [
         status VARCHAR NOT NULL,        -- record, quarantined
         reason VARCHAR,                 -- the quarantine code
         source_kind VARCHAR NOT NULL,
-        raw MAP(VARCHAR, VARCHAR),      -- header → text of every other cell of the row, unknown columns included
+        raw VARCHAR,                    -- every other cell of the row as typed, unknown columns included, joined
+                                        -- by U+001F in the order of sheets.raw_keys: raw_cells(raw, raw_keys) is the map
         name VARCHAR, name_raw VARCHAR, name_pinyin VARCHAR,
         sex VARCHAR,
         id_number VARCHAR, id_raw VARCHAR, id_valid BOOLEAN NOT NULL, id_code VARCHAR,
@@ -81,6 +83,8 @@ _V1 = [
         street VARCHAR, street_code VARCHAR, community VARCHAR, community_code VARCHAR, region_from VARCHAR,
         address VARCHAR, note VARCHAR
     )""",
+    """CREATE MACRO raw_cells(raw, keys) AS
+       map_from_entries(list_filter(list_zip(keys, string_split(raw, chr(31))), lambda e: e[2] <> ''))""",
     """CREATE TABLE issues (
         record_id BIGINT,
         person_id VARCHAR,

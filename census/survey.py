@@ -321,9 +321,10 @@ def _respondents(ws: Workspace, keys: dict[tuple[int, str], dict[str, str]], sch
 
     dim = dimension_sql(date.today(), DEFAULT_AGE_BANDS)[by] if by else "NULL"
     rows = ws.query(
-        f"""SELECT r.record_id, r.source_id, r.sheet, r.raw, l.person_id, c.category, c.grp,
+        f"""SELECT r.record_id, r.source_id, r.sheet, raw_cells(r.raw, sh.raw_keys), l.person_id, c.category, c.grp,
                    CASE WHEN p.person_id IS NULL THEN NULL ELSE {dim} END
             FROM records r
+            JOIN sheets sh ON sh.source_id = r.source_id AND sh.sheet = r.sheet
             LEFT JOIN links l USING (record_id)
             LEFT JOIN persons p ON p.person_id = l.person_id
             LEFT JOIN classifications c ON c.person_id = l.person_id AND c.scheme = ?

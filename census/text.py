@@ -11,7 +11,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-_WS = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+# every kind of space, written out so Python (`_WS`) and Arrow's RE2 (`SPACES_RE2`) remove the same characters
+_SPACE_CHARS = r"\t\n\x0b\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+_WS = re.compile(f"[{_SPACE_CHARS}]+")
+SPACES_RE2 = ("[\\t\\n\\x0b\\f\\r \\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200b}\\x{2028}\\x{2029}"
+              "\\x{202f}\\x{205f}\\x{3000}\\x{feff}]+")
 # punctuation and symbols, ASCII and CJK; kept: letters, digits, CJK ideographs
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _BRACKETED = re.compile(r"[（(\[【<《][^）)\]】>》]*[）)\]】>》]")
@@ -34,14 +38,24 @@ def simplified(text: str | None) -> str:
 
 
 def simplified_many(texts: Sequence[str]) -> list[str]:
-    """`simplified` for a column: one OpenCC call for the whole batch (newlines inside values are kept)."""
+    """`simplified` for a column: one OpenCC call for the whole batch (values holding the separator, which
+    real text never does, are converted one by one)."""
     if not texts:
         return []
-    # U+0001 never occurs in ledger text and OpenCC leaves it alone: a safe record separator.
-    joined = "\x01".join(t.replace("\x01", "") for t in texts)
-    out = _t2s().convert(joined).split("\x01")
-    if len(out) != len(texts):  # defensive: fall back to one call per value
-        return [simplified(t) for t in texts]
+    sep = "\x01"  # OpenCC leaves control characters alone
+    plain = [i for i, t in enumerate(texts) if sep not in t]
+    out = list(texts)
+    if plain:
+        converted = _t2s().convert(sep.join(texts[i] for i in plain)).split(sep)
+        if len(converted) == len(plain):
+            for i, v in zip(plain, converted, strict=True):
+                out[i] = v
+        else:  # defensive: one call per value
+            for i in plain:
+                out[i] = simplified(texts[i])
+    for i, t in enumerate(texts):
+        if sep in t:
+            out[i] = simplified(t)
     return out
 
 
@@ -97,25 +111,28 @@ def pinyin(text: str | None) -> str:
 
     Surnames with a special reading (单 shan, 曾 zeng, 解 xie …) are read as surnames. Non-Chinese
     characters pass through lower-cased."""
-    if not text:
-        return ""
-    p = _pinyin_module()
-    syllables = p.lazy_pinyin(text, style=p.Style.NORMAL, errors=lambda s: [c.lower() for c in s])
-    if syllables and text[0] in _SURNAME_READINGS:
-        syllables[0] = _SURNAME_READINGS[text[0]]
-    return " ".join(s for s in syllables if s.strip())
+    return pinyin_many([text or ""])[0]
 
 
 def pinyin_many(texts: Iterable[str]) -> list[str]:
-    """`pinyin` for a column (values repeat a lot: each distinct value is converted once)."""
-    cache: dict[str, str] = {}
+    """`pinyin` for a column of names, character by character: each distinct character is read once (names
+    have no phrases for pypinyin to use, and a district has a few thousand distinct characters)."""
     out = []
     for t in texts:
-        v = cache.get(t)
-        if v is None:
-            v = cache[t] = pinyin(t)
-        out.append(v)
+        if not t:
+            out.append("")
+            continue
+        syllables = [_char_pinyin(ch) for ch in t]
+        if t[0] in _SURNAME_READINGS:
+            syllables[0] = _SURNAME_READINGS[t[0]]
+        out.append(" ".join(s for s in syllables if s.strip()))
     return out
+
+
+@lru_cache(maxsize=50_000)
+def _char_pinyin(ch: str) -> str:
+    p = _pinyin_module()
+    return "".join(p.lazy_pinyin(ch, style=p.Style.NORMAL, errors=lambda s: [c.lower() for c in s]))
 
 
 # Characters whose reading as a surname differs from their common reading.

@@ -21,6 +21,7 @@ Usage::
     python examples/generate.py                                   # regenerate the committed demo in examples/
     python examples/generate.py --out DIR --persons N --seed S    # a scaled district elsewhere (benchmarks)
     python examples/generate.py --check [--out DIR]               # every non-blank row is in the truth exactly once
+    python examples/generate.py --out DIR --persons N --ledgers-only   # the ledgers alone (ingest benchmark)
 
 Output is deterministic: the same persons and seed give byte-identical files. Benchmarks may
 ``sys.path.insert(0, "examples")`` and call ``generate(out_dir, persons, seed)``.
@@ -1484,8 +1485,9 @@ def write_truth(out: Path, d: District, rec: Recorder) -> dict:
 
 
 # ================================================================================================ entry points
-def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED) -> dict:
-    """Write a district with `persons` in-scope persons into `out_dir` and return a summary."""
+def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, ledgers_only: bool = False) -> dict:
+    """Write a district with `persons` in-scope persons into `out_dir` and return a summary. `ledgers_only`
+    writes the community and unit ledgers alone (the ingest speed benchmark); the truth then covers them only."""
     out_dir = Path(out_dir)
     for stale in ("district", "truth"):
         if (out_dir / stale).exists():
@@ -1500,8 +1502,9 @@ def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED) 
     rec = Recorder()
     write_community_ledgers(random.Random(f"{seed}-community"), d, out_dir, rec)
     write_unit_ledgers(random.Random(f"{seed}-units"), d, out_dir, rec)
-    write_household(random.Random(f"{seed}-household"), d, out_dir, rec)
-    write_questionnaire(random.Random(f"{seed}-survey"), d, out_dir, rec)
+    if not ledgers_only:
+        write_household(random.Random(f"{seed}-household"), d, out_dir, rec)
+        write_questionnaire(random.Random(f"{seed}-survey"), d, out_dir, rec)
     expected = write_truth(out_dir, d, rec)
     street_names = {s.name for s in streets}
     sources = Counter("社区台账" if path.split("/")[1] in street_names else path.split("/")[1] for path, *_ in rec.rows)
@@ -1554,6 +1557,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--persons", type=int, default=DEMO_PERSONS, help="in-scope persons (default %(default)s)")
     ap.add_argument("--seed", type=int, default=DEMO_SEED)
     ap.add_argument("--check", action="store_true", help="only check an existing output against its truth files")
+    ap.add_argument("--ledgers-only", action="store_true", help="write the community and unit ledgers alone (benchmarks)")
     args = ap.parse_args(argv)
     if args.check:
         problems = check(args.out)
@@ -1562,7 +1566,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check: {'OK' if not problems else f'{len(problems)} problems'}")
         return 1 if problems else 0
     started = time.perf_counter()
-    summary = generate(args.out, args.persons, args.seed)
+    summary = generate(args.out, args.persons, args.seed, args.ledgers_only)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

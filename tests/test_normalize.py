@@ -22,6 +22,7 @@ from census.normalize import (
     phone_column,
 )
 from census.privacy import mask_id, mask_phone
+from census.text import simplified
 
 from .conftest import make_id
 
@@ -179,6 +180,19 @@ def test_names():
     assert list(out["name"][:2]) == ["张伟", "张伟"]
     assert out["pinyin"][0] == "zhang wei"
     assert name_column(pd.Series(["单雄信"]))["pinyin"][0].startswith("shan ")
+
+
+@given(st.lists(st.one_of(st.text(max_size=12), st.none(), st.sampled_from(["張　伟", "王芳（已迁出）", "阿依古丽•买买提", "无", " "])),
+                max_size=20))
+@settings(max_examples=150)
+def test_name_column_agrees_with_scalar(values):
+    out = name_column(pd.Series(values, dtype="object"))
+    for i, v in enumerate(values):
+        r = normalize_name(v)
+        got = out["name"].iloc[i]
+        assert (None if pd.isna(got) else got) == (simplified(r.value) or None if r.value else None)
+        code = out["code"].iloc[i]
+        assert (None if pd.isna(code) else code) == r.code
 
 
 @given(st.text(max_size=20))

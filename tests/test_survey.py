@@ -90,8 +90,8 @@ def test_by_category_splits_by_the_linked_person(ws, sav, categories):
     for col in t.columns[:-1]:
         assert t.answered[col] == n[col]
     # each cell equals the count computed straight from the records and links
-    answers = dict(ws.query("""SELECT record_id, raw['Q4_学历（4.您的最高学历）'] FROM records
-                               WHERE source_kind = 'questionnaire'"""))
+    answers = dict(ws.query("""SELECT r.record_id, raw_cells(r.raw, sh.raw_keys)['Q4_学历（4.您的最高学历）'] FROM records r
+                               JOIN sheets sh USING (source_id, sheet) WHERE r.source_kind = 'questionnaire'"""))
     direct = Counter((categories.get(rid, UNLINKED), a) for rid, a in answers.items())
     for opt in t.options:
         for col in t.columns[:-1]:
