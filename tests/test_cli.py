@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -182,3 +183,15 @@ def test_survey_json_equals_library(tmp_path, capsys):
     assert code == 0 and "大学本科" in out and "回答人数" in out
     code, _, err = run(capsys, "survey", "--db", db, "-q", "Q99")
     assert code == 2 and "'Q99'" in err
+
+
+def test_readme_lists_every_issue_code_and_command():
+    from census.quality import CODES
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)` \| (\w+) \|", readme, re.M))
+    assert listed == {(c.code, c.severity) for c in CODES.values()}
+    for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes"):
+        assert f"`census {name}" in readme, name
