@@ -190,7 +190,7 @@ def sort_key(order: dict[str, int], dim: str):
             return (2, 0, "")
         if dim == "age_band":
             m = re.match(r"[<≥]?(\d+)", v)
-            return (0, (int(m.group(1)) if m else 999) + (0.5 if v.startswith("≥") else 0), v)
+            return (0, (int(m.group(1)) if m else 999) + (0.5 if v.startswith("≥") else -0.5 if v.startswith("<") else 0), v)
         return (0, order[v], v) if v in order else (1, 0, v)
     return key
 
