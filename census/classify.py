@@ -139,6 +139,7 @@ class Scheme:
         self.contained = sorted(((k, v) for k, v in self.exact.items() if len(k) >= 3), key=lambda kv: -len(kv[0]))
         self.rank = {"review": -1, **{k: i for i, k in enumerate(sf.authority)}}  # a clerk's correction outranks all
 
+    @lru_cache(maxsize=100_000)  # noqa: B019 - schemes live as long as their loaded Schemas
     def own(self, text: str, contained: bool = True) -> str | None:
         """The category a declared text names in this scheme: an exact synonym, else (with `contained`) the
         one category whose synonyms the text contains ("规模个体工商户（年营业额百万）"); a text naming two
@@ -153,8 +154,17 @@ class Scheme:
         hits = {v for k, v in self.contained if k in key}
         return hits.pop() if len(hits) == 1 else None
 
+    @lru_cache(maxsize=1024)  # noqa: B019
+    def _rule_for(self, sector: str, role: str, status: str):
+        """The first rule whose condition the facet values meet (a few hundred combinations exist)."""
+        values = {"sector": sector, "role": role, "status": status}
+        for rule in self.file.rules:
+            if self._applies(rule.when, values):
+                return rule
+        return None
+
     @staticmethod
-    def _applies(when, facets: Facets) -> bool:
+    def _applies(when, facets) -> bool:
         if when is None:
             return True
         for name in ("sector", "role", "status"):
@@ -184,10 +194,10 @@ class Scheme:
 
     def infer(self, facets: Facets) -> tuple[str, str, bool, str]:
         """(category, rule id, strong, reason) from facets by the ordered rules."""
-        for rule in self.file.rules:
-            if self._applies(rule.when, facets):
-                reason = rule.reason or ("，".join(facets.phrases()) or "依据单位与职务")
-                return rule.category, rule.id, rule.strong, reason
+        rule = self._rule_for(facets.get("sector"), facets.get("role"), facets.get("status"))
+        if rule is not None:
+            reason = rule.reason or ("，".join(facets.phrases()) or "依据单位与职务")
+            return rule.category, rule.id, rule.strong, reason
         phrases = "，".join(facets.phrases())
         return self.unresolved, "no_evidence", False, (f"{phrases}，不足以确定类别" if phrases else "无申报类别，也无单位、职务或职业信息")
 
@@ -303,14 +313,13 @@ def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyR
     for name, scheme in schemes.items():
         ev = person_evidence(ws, scheme)
         cache: dict[tuple, Decision] = {}
-        for pid, unit, utype, pos, occ, only, decl in zip(
-            ev["person_id"], ev["work_unit"], ev["unit_type"], ev["position"], ev["occupation"], ev["occupation_only"], ev["declared"],
-            strict=True,
-        ):
+        columns = [ev[c].astype(object).where(ev[c].notna(), None).tolist()
+                   for c in ("person_id", "work_unit", "unit_type", "position", "occupation", "occupation_only", "declared")]
+        for pid, unit, utype, pos, occ, only, decl in zip(*columns, strict=True):
             declared = _declared(decl)
             if pid in reviewed:
                 declared = (("review", reviewed[pid]), *declared)
-            key = (_s(unit), _s(utype), _s(pos), _s(occ), bool(only), declared)
+            key = (unit, utype, pos, occ, bool(only), declared)
             d = cache.get(key)
             if d is None:
                 facets = evidence.facets(key[0], key[1], key[2], key[3], key[4])

@@ -133,7 +133,8 @@ def _model(settings: MatchSettings, prior: float):
     id_number = cl.CustomComparison(output_column_name="id_number", comparison_levels=[
         cll.NullLevel("id_head"),
         cll.ExactMatchLevel("id_number"),
-        cll.CustomLevel("id_head_l = id_head_r", label_for_charts="same first 15 digits (Excel cut the rest)"),
+        cll.CustomLevel("id_head_l = id_head_r AND (id_number_l IS NULL OR id_number_r IS NULL)",
+                        label_for_charts="same first 15 digits (Excel cut the rest)"),
         cll.CustomLevel("CASE WHEN id_number_l IS NULL OR id_number_r IS NULL THEN false WHEN hamming(id_number_l, id_number_r) > 2 "
                         "THEN false ELSE damerau_levenshtein(id_number_l, id_number_r) = 1 END", label_for_charts="one-digit typo"),
         cll.CustomLevel("id_valid_l AND id_valid_r", label_for_charts="two different valid IDs"),
@@ -147,7 +148,7 @@ def _model(settings: MatchSettings, prior: float):
         CustomRule(f"l.name_py = r.name_py AND l.community = r.community AND {_OPEN}"),
         CustomRule(f"l.name_py = r.name_py AND l.work_unit = r.work_unit AND {_OPEN}"),
         block_on("phones", arrays_to_explode=["phones"]),
-        CustomRule(f"l.id_head = r.id_head AND {_OPEN}"),
+        CustomRule(f"l.id_head = r.id_head AND (l.id_number IS NULL OR r.id_number IS NULL) AND {_OPEN}"),
         *[CustomRule(f"{k.replace('id_number', 'l.id_number')} = {k.replace('id_number', 'r.id_number')} AND {_OPEN}")
           for k in ID_KEYS],
     ]
