@@ -81,6 +81,7 @@ def run(folder: Path, label: str, baseline: bool) -> dict:
         out["records"] = result.totals()["records"]
         linked = link(ws)
         out["link_s"] = round(linked.seconds, 1)
+        out["link_parts_s"] = linked.timings
         out["records_by_rule"] = linked.links_by_rule
         rec = records_with_truth(ws, truth)
         q = pairwise(rec["person_id"], rec["person_key"])

@@ -37,6 +37,7 @@ class LinkResult:
     new_persons: int = 0
     kept_ids: int = 0
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # matching (IDs, Splink, clustering), persons, classification
 
 
 class _UnionFind:
@@ -309,6 +310,7 @@ def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
     sizes = pd.Series(final).map(pd.Series(final).value_counts()).to_numpy()
     rule[(sizes == 1)] = "single"
     pairs = _pair_status(pairs, final, index, options, decided)
+    t_match = time.perf_counter() - t0
     with ws.transaction():
         pids, kept, new = stable_ids(ws, record_ids, final)
         assignment = pd.DataFrame({"record_id": record_ids, "person_id": pids, "rule": rule, "probability": prob})
@@ -321,11 +323,14 @@ def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
             finally:
                 ws.con.unregister("_pairs")
         apply_corrections(ws)
+        t_persons = time.perf_counter() - t0 - t_match
         classify_persons(ws)
         ws.set("linked_version", ws.get("data_version", "0"))
+    total = time.perf_counter() - t0
     counts = Counter(rule.tolist())
     review = int((pairs["status"] == "review").sum()) if len(pairs) else 0
-    return LinkResult(len(records), persons, dict(counts), review, new, kept, time.perf_counter() - t0)
+    timings = {"matching": round(t_match, 2), "persons": round(t_persons, 2), "classification": round(total - t_match - t_persons, 2)}
+    return LinkResult(len(records), persons, dict(counts), review, new, kept, total, timings)
 
 
 def _pair_status(pairs: pd.DataFrame, final: np.ndarray, index: pd.Series, options: LinkOptions,

@@ -376,7 +376,7 @@ def name_column(raw: pd.Series) -> pd.DataFrame:
     t = pc.utf8_trim(pc.replace_substring_regex(t, r"[•・．.‧∙]", "·"), "·")
     missing = pc.or_(pc.equal(t, ""), pc.is_in(pc.utf8_lower(t), value_set=_MISSING_NAMES))
     t = pc.if_else(missing, pa.scalar(None, pa.string()), t)
-    code = pc.if_else(pc.match_substring_regex(t, r"[0-9@#$%^&*=+<>?!|\\]"), pa.scalar("name.suspicious"), pa.scalar(None, pa.string()))
+    code = pc.if_else(pc.match_substring_regex(t, r"[\p{Nd}@#$%^&*=+<>?!|\\]"), pa.scalar("name.suspicious"), pa.scalar(None, pa.string()))
     codes, uniques = pd.factorize(pd.Series(t.to_pandas(types_mapper=pd.ArrowDtype), index=raw.index), use_na_sentinel=True)
     simple = simplified_many([str(u) for u in uniques])
     py = pinyin_many(simple)

@@ -55,6 +55,17 @@ DIMENSION_LABELS = {
 }
 
 
+def _with_options(d: dict, where: dict, percent: str | None, suppress: int | None) -> dict:
+    """The keys a table's JSON carries only when asked for: its filter, its percentages, its suppression."""
+    if where:
+        d["where"] = dict(where)
+    if percent:
+        d["percent"] = percent
+    if suppress:
+        d["suppressed_below"] = suppress
+    return d
+
+
 @dataclass
 class Tally:
     scheme: str
@@ -82,13 +93,7 @@ class Tally:
             "scheme": self.scheme, "by": list(self.by), "total": self.total, "rows": rows,
             "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded,
         }
-        if self.where:
-            d["where"] = dict(self.where)
-        if self.percent:
-            d["percent"] = self.percent
-        if self.suppress:
-            d["suppressed_below"] = self.suppress
-        return d
+        return _with_options(d, self.where, self.percent, self.suppress)
 
     def display(self, i: int) -> str:
         """"<N" for a small cell, "×" for a cell hidden only so that a small one cannot be recovered."""
@@ -143,13 +148,7 @@ class Crosstab:
         d = {"scheme": self.scheme, "rows_dim": self.row_dim, "cols_dim": self.col_dim, "columns": list(self.col_values),
              "rows": rows, "column_totals": {c: self.col_totals.get(c, 0) for c in self.col_values}, "total": self.total,
              "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded}
-        if self.where:
-            d["where"] = dict(self.where)
-        if self.percent:
-            d["percent"] = self.percent
-        if self.suppress:
-            d["suppressed_below"] = self.suppress
-        return d
+        return _with_options(d, self.where, self.percent, self.suppress)
 
 
 def parse_where(items: list[str] | None) -> dict[str, str]:

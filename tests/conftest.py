@@ -23,6 +23,28 @@ def make_id(birth: str = "19850312", seq: str = "123", prefix: str = "320114") -
     return body + check_char(body)
 
 
+@pytest.fixture(scope="session")
+def demo_linked(tmp_path_factory) -> Path:
+    """The demo district ingested and linked once per test session; copy it (`demo_copy`) before writing."""
+    from census import ingest, link
+
+    path = tmp_path_factory.mktemp("demo-session") / "linked.duckdb"
+    with Workspace(path) as w:
+        result = ingest(w, [EXAMPLES / "district"], regions=EXAMPLES / "regions.yaml")
+        assert result.ok, [f.message for f in result.files if not f.ok]
+        link(w)
+    return path
+
+
+def demo_copy(demo_linked: Path, tmp_path_factory, name: str) -> Workspace:
+    """An open workspace on a private copy of the linked demo district."""
+    import shutil
+
+    target = tmp_path_factory.mktemp(name) / "demo.duckdb"
+    shutil.copy(demo_linked, target)
+    return Workspace(target)
+
+
 @pytest.fixture
 def ws(tmp_path):
     w = Workspace(tmp_path / "census.duckdb")

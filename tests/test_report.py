@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import statistics
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,7 @@ from census.schema import load_file
 from census.suppress import recoverable
 from census.tally import crosstab, footnote, narrative, tally
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, demo_copy
 
 AS_OF = date(2026, 10, 15)
 SHEETS = ["摘要", "按类别", "街道×类别", "社区", "结构", "代表人士", "数据质量", "覆盖情况"]
@@ -28,25 +27,9 @@ HEADER_FILL = "FFDDEBF7"
 TRUTH = json.loads((EXAMPLES / "truth" / "expected.json").read_text(encoding="utf-8"))
 
 
-def demo_db(tmp_path_factory) -> Path:
-    """The demo district ingested and linked, built once per test session (cached under the session's base
-    temp directory, so test modules share it)."""
-    cached = tmp_path_factory.getbasetemp() / "demo-linked.duckdb"
-    if not cached.exists():
-        building = tmp_path_factory.getbasetemp() / "demo-linked.building.duckdb"
-        with Workspace(building) as ws:
-            result = ingest(ws, [EXAMPLES / "district"], regions=EXAMPLES / "regions.yaml")
-            assert result.ok, [f.message for f in result.files if not f.ok]
-            link(ws)
-        building.rename(cached)
-    return cached
-
-
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    path = tmp_path_factory.mktemp("report") / "demo.duckdb"
-    shutil.copy(demo_db(tmp_path_factory), path)
-    w = Workspace(path)
+def ws(demo_linked, tmp_path_factory):
+    w = demo_copy(demo_linked, tmp_path_factory, "report")
     yield w
     w.close()
 

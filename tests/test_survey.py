@@ -15,8 +15,7 @@ from census.errors import UsageError
 from census.survey import UNLINKED, respondent_weights, survey
 from census.tally import tally
 
-from .conftest import EXAMPLES
-from .test_report import demo_db
+from .conftest import EXAMPLES, demo_copy
 
 SAV = next((EXAMPLES / "district" / "问卷").glob("*.sav"))
 SINGLE = ["Q2_性别", "Q4_学历", "Q5_政治面貌", "Q9_您属于以下哪一类", "Q10_年收入", "Q11_满意度"]
@@ -29,10 +28,8 @@ def sav():
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    path = tmp_path_factory.mktemp("survey") / "demo.duckdb"
-    shutil.copy(demo_db(tmp_path_factory), path)
-    w = Workspace(path)
+def ws(demo_linked, tmp_path_factory):
+    w = demo_copy(demo_linked, tmp_path_factory, "survey")
     yield w
     w.close()
 

@@ -8,21 +8,16 @@ from datetime import date
 
 import pytest
 
-from census import Workspace, ingest, link
 from census.errors import UsageError
 from census.suppress import recoverable
 from census.tally import DIMENSIONS, crosstab, narrative, tally
 
-from .conftest import EXAMPLES
+from .conftest import demo_copy
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tally") / "demo.duckdb"
-    with Workspace(path) as w:
-        ingest(w, [EXAMPLES / "district"], regions=EXAMPLES / "regions.yaml")
-        link(w)
-    w = Workspace(path)
+def ws(demo_linked, tmp_path_factory):
+    w = demo_copy(demo_linked, tmp_path_factory, "tally")
     yield w
     w.close()
 
