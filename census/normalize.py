@@ -126,10 +126,6 @@ def known_address_codes() -> frozenset[str]:
     return frozenset(codes)
 
 
-def id_region_known(id18: str | None) -> bool:
-    return bool(id18) and id18[:6] in known_address_codes()
-
-
 # --------------------------------------------------------------------------------------------- phones
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _PHONE_SEP = re.compile(r"[/,，;；、|或和及]+|\s{2,}")
