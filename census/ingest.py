@@ -1,6 +1,6 @@
 """Ingest: source files → records in the workspace, every row accounted for.
 
-`prepare_file` reads one file and turns it into frames (records, issues, non-data rows, sheet summaries)
+`prepare_files` reads files and turns them into frames (records, issues, non-data rows, sheet summaries)
 without touching the workspace; it runs in worker processes so both cores read at once. `ingest` then writes
 each file in one transaction: a file already ingested (same content hash, under any name) changes nothing; a
 changed file under the same path replaces its earlier records only with `replace=True`.
@@ -30,7 +30,7 @@ from .normalize import code_column, date_column, id_column, known_address_codes,
 from .quality import message as issue_message
 from .quality import severity
 from .readers import SUPPORTED, Table, read_source
-from .regions import Register, display, street_key
+from .regions import Register, assign_regions, block_context, table_context
 from .schema import Schemas, load_schemas
 from .store import Workspace
 from .text import SPACES_RE2, clean, halfwidth, simplified_many
@@ -172,14 +172,6 @@ def file_sha256(path: Path) -> str:
 
 
 # ============================================================================================ files
-def prepare_file(path: Path, display_path: str, options: IngestOptions, register_yaml: str, sha256: str | None = None) -> Prepared:
-    """Read one file and build its frames. Pure: touches nothing but the file."""
-    result = prepare_files([(path, display_path, sha256)], options, register_yaml)[0]
-    if isinstance(result, Exception):
-        raise result
-    return result
-
-
 def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str) -> list[Prepared | Exception]:
     """Read several files and normalise all their rows in one pass (ledgers come as many small files, and
     each normalising step has a fixed cost). One result per file: its frames, or the error that stopped it."""
@@ -323,6 +315,14 @@ def _looks_like_unit(name: str) -> bool:
     return bool(name) and bool(_UNIT_NAME.search(clean(name)))
 
 
+def _unit_context(lay: L.Layout, sheet: str) -> dict[str, str]:
+    """The unit every row of a table works for, when a line above the header or the sheet's name says so."""
+    ctx = {k: lay.context[k] for k in ("work_unit", "unit_type") if k in lay.context}
+    if "work_unit" not in ctx and _looks_like_unit(sheet):
+        ctx["work_unit"] = sheet
+    return ctx
+
+
 # ============================================================================================ one table
 RAW_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "education", "political_status", "representative",
               "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community")
@@ -367,8 +367,9 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     frame["row_text"] = texts
 
     # what the rows inherit: a context line of their block, else the table's context
-    ctx = _table_context(lay, table, display_path, options, register)
-    block = _block_context(lay, len(table.cells), data_mask, register)
+    ctx = table_context(lay, table.sheet, display_path, options.street, options.community, register)
+    ctx.update(_unit_context(lay, table.sheet))
+    block = block_context(lay, len(table.cells), data_mask, register)
     for k in ("work_unit", "unit_type"):
         frame[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
     in_block = block["street"].notna() | block["community"].notna()
@@ -492,7 +493,7 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
                       ("ethnicity", "ethnicity"), ("address", "address"), ("note", "note")):
         out[target] = _text_col(frame[f"f_{f}"])
 
-    reg = _assign_regions(frame, register)
+    reg = assign_regions(frame, register)
     for k in ("street", "street_code", "community", "community_code", "region_from"):
         out[k] = reg[k]
     add_issues("community", reg["issue"], reg["issue_value"])
@@ -575,133 +576,6 @@ def _date_differs(a: pd.Series, b: pd.Series, precision: pd.Series) -> pd.Series
     year = a.dt.year != b.dt.year
     p = precision.fillna("day")
     return pd.Series(np.where(p == "year", year, np.where(p == "month", month, day)), index=a.index).fillna(False).astype(bool)
-
-
-# ============================================================================================ regions
-def _table_context(lay: L.Layout, table: Table, display_path: str, options: IngestOptions, register: Register) -> dict[str, str]:
-    """Street, community and unit every row of the table inherits when its own cells are empty, and where they
-    were found (`_street_from`, `_community_from`)."""
-    ctx: dict[str, str] = {}
-    for k in ("work_unit", "unit_type"):
-        if k in lay.context:
-            ctx[k] = lay.context[k]
-    if "work_unit" not in ctx and _looks_like_unit(table.sheet):
-        ctx["work_unit"] = table.sheet
-
-    candidates: list[tuple[str, str | None, str | None]] = []  # (from, street text, community text)
-    c = lay.context
-    if c.get("street") or c.get("community"):
-        candidates.append(("context", c.get("street"), c.get("community")))
-    if c.get("reporting_unit"):
-        st, cm = register.search(c["reporting_unit"]) if register else _free_search(c["reporting_unit"])
-        candidates.append(("context", st, cm))
-    for title in lay.titles:
-        st, cm = register.search(title) if register else _free_search(title)
-        if st or cm:
-            candidates.append(("title", st, cm))
-    if table.sheet:
-        st, cm = register.search(table.sheet) if register else _free_search(table.sheet)
-        if st or cm:
-            candidates.append(("sheet", st, cm))
-    parts = Path(display_path).with_suffix("").parts
-    for part in reversed(parts):
-        st, cm = register.search(part) if register else _free_search(part)
-        if st or cm:
-            candidates.append(("path", st, cm))
-    if options.street or options.community:
-        candidates.append(("option", options.street, options.community))
-
-    def name_of(x) -> str | None:
-        if x is None:
-            return None
-        return x if isinstance(x, str) else x.name
-
-    for origin, st, cm in candidates:
-        if cm and "community" not in ctx:
-            ctx["community"], ctx["_community_from"] = name_of(cm), origin
-            if st and "street" not in ctx:
-                ctx["street"], ctx["_street_from"] = name_of(st), origin
-        elif st and "street" not in ctx:
-            ctx["street"], ctx["_street_from"] = name_of(st), origin
-    return ctx
-
-
-def _block_context(lay: L.Layout, n_rows: int, data_mask: np.ndarray, register: Register) -> pd.DataFrame:
-    """Per data row, what the nearest context line above it *inside* the table says (a sheet holding several
-    units' blocks, each under its own "单位：… 性质：…" line). Columns work_unit, unit_type, street, community."""
-    keys = ("work_unit", "unit_type", "street", "community")
-    n = int(data_mask.sum())
-    if not lay.row_context:
-        return pd.DataFrame({k: pd.Series(pd.NA, index=range(n), dtype="string") for k in keys})
-    starts = sorted(lay.row_context)
-    values: dict[str, list] = {k: [] for k in keys}
-    for i in starts:
-        found = dict(lay.row_context[i])
-        if found.get("reporting_unit"):
-            st, cm = register.search(found["reporting_unit"]) if register else _free_search(found["reporting_unit"])
-            found.setdefault("street", st.name if hasattr(st, "name") else st)
-            found.setdefault("community", cm.name if hasattr(cm, "name") else cm)
-        for k in keys:  # a new block starts: what the previous block said no longer applies
-            values[k].append(found.get(k) or None)
-    # the block of each data row: the last context line above it (-1: above the first one)
-    block = np.searchsorted(np.asarray(starts), np.flatnonzero(data_mask), side="right") - 1
-    out = {}
-    for k in keys:
-        column = np.array([*values[k], None], dtype=object)  # index -1 picks the trailing None
-        out[k] = pd.array(column[block], dtype="string")
-    return pd.DataFrame(out)
-
-
-def _free_search(text: str) -> tuple[str | None, str | None]:
-    st, cm = Register().search(text)
-    return (st.name if st else None), (cm.name if cm else None)
-
-
-def _assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
-    """street, street_code, community, community_code, region_from and an issue per record: from the row's
-    own cells, else a context line of its block, else the table's context (title, sheet, path, options)."""
-    cols = ["f_street", "f_community", "fb_street", "fb_community", "fb_street_from", "fb_community_from"]
-    combos = frame[cols].astype("object")
-    missing = "\x1f<NA>"  # a marker no cell holds (NUL would be cut off by the hashing)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos.fillna(missing)))
-    results = []
-    for combo in uniques:
-        s, c, bs, bc, bsf, bcf = (None if v == missing else v for v in combo)
-        here = {"street": bs, "community": bc, "_street_from": bsf, "_community_from": bcf}
-        results.append(_resolve_one(s, c, here, register))
-    table = pd.DataFrame(results, columns=["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"])
-    return table.iloc[codes].reset_index(drop=True).set_axis(frame.index).astype("object")
-
-
-def _resolve_one(s: str | None, c: str | None, ctx: dict[str, str], register: Register) -> tuple:
-    """One record's region from its own cells `s`/`c`, else the table context."""
-    if s or c:
-        origin, street_text, community_text = "column", s, c
-        if s and not c and ctx.get("community") and street_key(ctx.get("street") or "") == street_key(s):
-            community_text = ctx["community"]  # the row names its street; the title names the community in it
-    else:
-        origin = ctx.get("_community_from") or ctx.get("_street_from")
-        street_text, community_text = ctx.get("street"), ctx.get("community")
-    if not register:
-        return display(street_text) or None, None, display(community_text) or None, None, origin, None, None
-    street = register.street(street_text) if street_text else None
-    issue = value = None
-    if street_text and street is None:
-        issue, value = "region.unknown_street", street_text
-    community = register.community(community_text, street) if community_text else None
-    if community_text and community is None:
-        issue, value = "region.unknown_community", community_text
-    if community is not None and street is not None and community.street != street:
-        issue, value = "region.street_mismatch", f"{community_text}（{street_text}）"
-    if community is not None and street is None:
-        street = community.street
-    return (
-        street.name if street else (display(street_text) or None),
-        street.code if street else None,
-        community.name if community else (display(community_text) or None),
-        community.code if community else None,
-        origin, issue, value,
-    )
 
 
 # ============================================================================================ writing

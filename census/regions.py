@@ -1,4 +1,5 @@
-"""The region register: a district's streets (街道/乡/镇) and communities (社区/村), with codes and aliases.
+"""The region register — a district's streets (街道/乡/镇) and communities (社区/村), with codes and aliases —
+and the placing of every ingested row in a street and community.
 
 Names are matched with and without their suffix (康盛花园 / 康盛花园社区 / 康盛花园社区居委会), across full-width
 spaces and traditional characters. Without a register, names are kept as written (cleaned) and titles and file
@@ -12,8 +13,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 
+from . import layout as L
 from .schema import RegionsFile, read_yaml, schemas_dir, validate
 from .text import fold, halfwidth, simplified, squeeze
 
@@ -193,3 +197,126 @@ def load_register_file(path: Path | str) -> Register:
     data = read_yaml(Path(path))
     validate(RegionsFile, data, str(path))
     return Register.from_file(path)
+
+
+# ============================================================================================ placing rows
+def table_context(lay: L.Layout, sheet: str, display_path: str, street: str | None, community: str | None,
+                  register: Register) -> dict[str, str]:
+    """The street and community every row of a table inherits when its own cells are empty — from the lines
+    above its header, its titles, the sheet name, the file and folder names, then the --street/--community
+    options — and where each was found (`_street_from`, `_community_from`)."""
+    ctx: dict[str, str] = {}
+    candidates: list[tuple[str, str | None, str | None]] = []  # (from, street text, community text)
+    c = lay.context
+    if c.get("street") or c.get("community"):
+        candidates.append(("context", c.get("street"), c.get("community")))
+    if c.get("reporting_unit"):
+        st, cm = register.search(c["reporting_unit"]) if register else _free_search(c["reporting_unit"])
+        candidates.append(("context", st, cm))
+    for title in lay.titles:
+        st, cm = register.search(title) if register else _free_search(title)
+        if st or cm:
+            candidates.append(("title", st, cm))
+    if sheet:
+        st, cm = register.search(sheet) if register else _free_search(sheet)
+        if st or cm:
+            candidates.append(("sheet", st, cm))
+    parts = Path(display_path).with_suffix("").parts
+    for part in reversed(parts):
+        st, cm = register.search(part) if register else _free_search(part)
+        if st or cm:
+            candidates.append(("path", st, cm))
+    if street or community:
+        candidates.append(("option", street, community))
+
+    def name_of(x) -> str | None:
+        if x is None:
+            return None
+        return x if isinstance(x, str) else x.name
+
+    for origin, st, cm in candidates:
+        if cm and "community" not in ctx:
+            ctx["community"], ctx["_community_from"] = name_of(cm), origin
+            if st and "street" not in ctx:
+                ctx["street"], ctx["_street_from"] = name_of(st), origin
+        elif st and "street" not in ctx:
+            ctx["street"], ctx["_street_from"] = name_of(st), origin
+    return ctx
+
+
+def block_context(lay: L.Layout, n_rows: int, data_mask: np.ndarray, register: Register) -> pd.DataFrame:
+    """Per data row, what the nearest context line above it *inside* the table says (a sheet holding several
+    units' blocks, each under its own "单位：… 性质：…" line). Columns work_unit, unit_type, street, community."""
+    keys = ("work_unit", "unit_type", "street", "community")
+    n = int(data_mask.sum())
+    if not lay.row_context:
+        return pd.DataFrame({k: pd.Series(pd.NA, index=range(n), dtype="string") for k in keys})
+    starts = sorted(lay.row_context)
+    values: dict[str, list] = {k: [] for k in keys}
+    for i in starts:
+        found = dict(lay.row_context[i])
+        if found.get("reporting_unit"):
+            st, cm = register.search(found["reporting_unit"]) if register else _free_search(found["reporting_unit"])
+            found.setdefault("street", st.name if hasattr(st, "name") else st)
+            found.setdefault("community", cm.name if hasattr(cm, "name") else cm)
+        for k in keys:  # a new block starts: what the previous block said no longer applies
+            values[k].append(found.get(k) or None)
+    # the block of each data row: the last context line above it (-1: above the first one)
+    block = np.searchsorted(np.asarray(starts), np.flatnonzero(data_mask), side="right") - 1
+    out = {}
+    for k in keys:
+        column = np.array([*values[k], None], dtype=object)  # index -1 picks the trailing None
+        out[k] = pd.array(column[block], dtype="string")
+    return pd.DataFrame(out)
+
+
+def _free_search(text: str) -> tuple[str | None, str | None]:
+    st, cm = Register().search(text)
+    return (st.name if st else None), (cm.name if cm else None)
+
+
+def assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
+    """street, street_code, community, community_code, region_from and an issue per record: from the row's
+    own cells, else a context line of its block, else the table's context (title, sheet, path, options)."""
+    cols = ["f_street", "f_community", "fb_street", "fb_community", "fb_street_from", "fb_community_from"]
+    combos = frame[cols].astype("object")
+    missing = "\x1f<NA>"  # a marker no cell holds (NUL would be cut off by the hashing)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos.fillna(missing)))
+    results = []
+    for combo in uniques:
+        s, c, bs, bc, bsf, bcf = (None if v == missing else v for v in combo)
+        here = {"street": bs, "community": bc, "_street_from": bsf, "_community_from": bcf}
+        results.append(_resolve_one(s, c, here, register))
+    table = pd.DataFrame(results, columns=["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"])
+    return table.iloc[codes].reset_index(drop=True).set_axis(frame.index).astype("object")
+
+
+def _resolve_one(s: str | None, c: str | None, ctx: dict[str, str], register: Register) -> tuple:
+    """One record's region from its own cells `s`/`c`, else the table context."""
+    if s or c:
+        origin, street_text, community_text = "column", s, c
+        if s and not c and ctx.get("community") and street_key(ctx.get("street") or "") == street_key(s):
+            community_text = ctx["community"]  # the row names its street; the title names the community in it
+    else:
+        origin = ctx.get("_community_from") or ctx.get("_street_from")
+        street_text, community_text = ctx.get("street"), ctx.get("community")
+    if not register:
+        return display(street_text) or None, None, display(community_text) or None, None, origin, None, None
+    street = register.street(street_text) if street_text else None
+    issue = value = None
+    if street_text and street is None:
+        issue, value = "region.unknown_street", street_text
+    community = register.community(community_text, street) if community_text else None
+    if community_text and community is None:
+        issue, value = "region.unknown_community", community_text
+    if community is not None and street is not None and community.street != street:
+        issue, value = "region.street_mismatch", f"{community_text}（{street_text}）"
+    if community is not None and street is None:
+        street = community.street
+    return (
+        street.name if street else (display(street_text) or None),
+        street.code if street else None,
+        community.name if community else (display(community_text) or None),
+        community.code if community else None,
+        origin, issue, value,
+    )
