@@ -26,7 +26,15 @@ import pyarrow.compute as pc
 
 from . import layout as L
 from .errors import CensusError, SourceError, UsageError
-from .normalize import code_column, date_column, id_column, known_address_codes, name_column, phone_column
+from .normalize import (
+    code_column,
+    date_column,
+    id_column,
+    known_address_codes,
+    name_column,
+    per_distinct,
+    phone_column,
+)
 from .quality import message as issue_message
 from .quality import severity
 from .readers import SUPPORTED, Table, read_source
@@ -55,6 +63,9 @@ class IngestOptions:
     community: str | None = None
     replace: bool = False
     schema_files: tuple[str, ...] = ()
+
+
+COUNTS = ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank")  # per sheet, summed per file
 
 
 @dataclass
@@ -109,8 +120,7 @@ class IngestResult:
         return all(f.ok for f in self.files)
 
     def totals(self) -> dict[str, int]:
-        keys = ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank")
-        out = {k: sum(getattr(f, k) for f in self.files) for k in keys}
+        out = {k: sum(getattr(f, k) for f in self.files) for k in COUNTS}
         out["files"] = len(self.files)
         out["failed"] = sum(not f.ok for f in self.files)
         return out
@@ -135,6 +145,10 @@ class Prepared:
     nondata: pd.DataFrame
     sheets: list[SheetSummary]
     notices: list[str]
+
+    def counts(self) -> dict[str, int]:
+        """Its sheets' row counts, summed."""
+        return {k: sum(getattr(s, k) for s in self.sheets) for k in COUNTS}
 
 
 # ============================================================================================ discovery
@@ -434,8 +448,9 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
                 "value": values[m].astype("object").to_numpy(),
             }))
 
-    def flag(mask) -> pd.Series:
-        return pd.Series(np.where(np.asarray(mask, dtype=bool), "x", None), index=frame.index, dtype="object")
+    def codes_where(mask, code: str) -> pd.Series:
+        """`code` on the rows where `mask` holds, None elsewhere (a column of issue codes for add_issues)."""
+        return pd.Series(np.where(np.asarray(mask, dtype=bool), code, None), index=frame.index, dtype="object")
 
     name_raw = frame["f_name"]
     nm = name_column(name_raw)
@@ -449,9 +464,9 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
     prefixes = ids["value"].str.slice(0, 6)
     known_prefix = {p: p in known_address_codes() for p in pd.unique(prefixes.dropna())}
     region_warn = (ids["valid"] & ~prefixes.map(known_prefix).fillna(True).astype(bool)).to_numpy()
-    add_issues("id_number", flag(region_warn).where(~region_warn, "id.region_unknown"), id_raw)
+    add_issues("id_number", codes_where(region_warn, "id.region_unknown"), id_raw)
     conv = ids["converted15"].astype(bool).to_numpy()
-    add_issues("id_number", flag(conv).where(~conv, "id.converted15"), id_raw)
+    add_issues("id_number", codes_where(conv, "id.converted15"), id_raw)
 
     ph_raw = frame["f_phone"]
     ph = phone_column(ph_raw)
@@ -465,14 +480,14 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
     out["birth_date"] = id_birth.where(id_birth.notna(), bd["value"])
     out["birth_precision"] = pd.Series(np.where(id_birth.notna(), "day", bd["precision"].astype("object")), index=frame.index, dtype="object")
     mismatch = (id_birth.notna() & bd["value"].notna() & _date_differs(id_birth, bd["value"], bd["precision"])).to_numpy()
-    add_issues("birth_date", flag(mismatch).where(~mismatch, "id.birthdate_mismatch"), bd_raw)
+    add_issues("birth_date", codes_where(mismatch, "id.birthdate_mismatch"), bd_raw)
 
     sex_raw = frame["f_sex"]
     sx = code_column(sex_raw, schemas.codes["sex"])
     add_issues("sex", sx["code"], sex_raw)
     out["sex"] = ids["sex"].where(ids["sex"].notna(), sx["value"])
     sex_mismatch = (ids["sex"].notna() & sx["value"].notna() & (ids["sex"] != sx["value"])).fillna(False).to_numpy(dtype=bool)
-    add_issues("sex", flag(sex_mismatch).where(~sex_mismatch, "id.sex_mismatch"), sex_raw)
+    add_issues("sex", codes_where(sex_mismatch, "id.sex_mismatch"), sex_raw)
 
     for f in ("education", "political_status"):
         res = code_column(frame[f"f_{f}"], schemas.codes[f])
@@ -498,14 +513,14 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
         out[k] = reg[k]
     add_issues("community", reg["issue"], reg["issue_value"])
     unplaced = (reg["street"].isna() & reg["community"].isna() & frame["source_kind"].isin(["community_ledger", "household_register"])).to_numpy()
-    add_issues("community", flag(unplaced).where(~unplaced, "region.unplaced"), frame["f_community"])
+    add_issues("community", codes_where(unplaced, "region.unplaced"), frame["f_community"])
 
     from .classify import declared_known
 
     cat = out["category_raw"]
     known = {v: declared_known(v, schemas) for v in pd.unique(cat.dropna())}
     unknown_cat = cat.map(lambda v: v is not None and not pd.isna(v) and not known[v]).astype(bool).to_numpy()
-    add_issues("category", flag(unknown_cat).where(~unknown_cat, "category.unknown"), cat)
+    add_issues("category", codes_where(unknown_cat, "category.unknown"), cat)
 
     if quarantined.any():
         issue_frames.append(pd.DataFrame({
@@ -537,14 +552,12 @@ def _column_label(c: L.Column) -> str:
 def _text_col(s: pd.Series) -> pd.Series:
     """Free text (unit names, positions …): simplified, runs of spaces (full-width too) squeezed to one, and
     otherwise as written — "（中国）" keeps its full-width brackets; matching uses folded keys."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    if not len(uniques):
-        return pd.Series(None, index=s.index, dtype="object")
-    simple = pa.array(simplified_many([str(u) for u in uniques]), type=pa.string())
-    squeezed = pc.utf8_trim_whitespace(pc.replace_substring_regex(simple, SPACES_RE2, " "))
-    squeezed = pc.if_else(pc.equal(squeezed, ""), pa.scalar(None, pa.string()), squeezed)
-    values = np.array([*squeezed.to_pylist(), None], dtype=object)
-    return pd.Series(values[codes], index=s.index, dtype="object")
+    def convert(texts: list[str]) -> list:
+        simple = pa.array(simplified_many(texts), type=pa.string())
+        squeezed = pc.utf8_trim_whitespace(pc.replace_substring_regex(simple, SPACES_RE2, " "))
+        return pc.if_else(pc.equal(squeezed, ""), pa.scalar(None, pa.string()), squeezed).to_pylist()
+
+    return per_distinct(s, convert)
 
 
 _UNIT_PREFIX = re.compile(r"^(江苏省|江苏|南京市|南京)")
@@ -558,15 +571,13 @@ def unit_key(name: str) -> str:
 
 def unit_keys(names: pd.Series) -> pd.Series:
     """`unit_key` for a column: one OpenCC batch and Arrow regexes over the distinct names."""
-    codes, uniques = pd.factorize(names, use_na_sentinel=True)
-    if not len(uniques):
-        return pd.Series(None, index=names.index, dtype="object")
-    folded = pa.array(simplified_many([halfwidth(str(u)).lower() for u in uniques]), type=pa.string())
-    folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", "")
-    stripped = pc.replace_substring_regex(pc.replace_substring_regex(folded, _UNIT_PREFIX.pattern, ""), _UNIT_SUFFIX.pattern, "")
-    keys = pc.if_else(pc.equal(stripped, ""), folded, stripped)
-    values = np.array([*keys.to_pylist(), None], dtype=object)
-    return pd.Series(values[codes], index=names.index, dtype="object")
+    def convert(texts: list[str]) -> list:
+        folded = pa.array(simplified_many([halfwidth(t).lower() for t in texts]), type=pa.string())
+        folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", "")
+        stripped = pc.replace_substring_regex(pc.replace_substring_regex(folded, _UNIT_PREFIX.pattern, ""), _UNIT_SUFFIX.pattern, "")
+        return pc.if_else(pc.equal(stripped, ""), folded, stripped).to_pylist()
+
+    return per_distinct(names, convert)
 
 
 def _date_differs(a: pd.Series, b: pd.Series, precision: pd.Series) -> pd.Series:
@@ -583,10 +594,7 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
     con = ws.con
     base = ws.scalar("SELECT coalesce(max(record_id), 0) FROM records") + 1
     now = datetime.now().replace(microsecond=0)
-    totals = Counter()
-    for s in prep.sheets:
-        for k in ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank"):
-            totals[k] += getattr(s, k)
+    totals = prep.counts()
     n_warn = int((prep.issues["severity"] != "quarantine").sum()) if len(prep.issues) else 0
     con.execute(
         "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -639,12 +647,8 @@ def _result_from(prep: Prepared, status: str, source_id: int) -> FileResult:
     if len(prep.issues):
         w = prep.issues[prep.issues["severity"] != "quarantine"]
         warnings.update(w["code"].tolist())
-    r = FileResult(prep.path, status, kind=prep.kind, format=prep.format, encoding=prep.encoding, sheets=prep.sheets,
-                   notices=prep.notices, source_id=source_id, warnings=dict(sorted(warnings.items())))
-    for s in prep.sheets:
-        for k in ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank"):
-            setattr(r, k, getattr(r, k) + getattr(s, k))
-    return r
+    return FileResult(prep.path, status, kind=prep.kind, format=prep.format, encoding=prep.encoding, sheets=prep.sheets,
+                      notices=prep.notices, source_id=source_id, warnings=dict(sorted(warnings.items())), **prep.counts())
 
 
 # ============================================================================================ the stage

@@ -281,6 +281,14 @@ def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
     return [table[codes, k] for k in range(n_fields)]
 
 
+def per_distinct(values: pd.Series, convert) -> pd.Series:
+    """Apply `convert` (distinct strings → their results, as a list) once to the distinct values of a column
+    and spread the results back over its rows; missing values give None."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.array([*(convert([str(u) for u in uniques]) if len(uniques) else []), None], dtype=object)
+    return pd.Series(results[codes], index=values.index, dtype="object")
+
+
 def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
     """Columns value, valid, code, birth_date, sex, converted15 for a column of raw ID cells.
 
