@@ -310,11 +310,16 @@ def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyR
     evidence = _evidence(schemas)
     reviewed = reviewed_categories(ws)
     rows = []
+    evidence_by_authority: dict[tuple, list] = {}  # schemes ranking sources alike share one evidence query
     for name, scheme in schemes.items():
-        ev = person_evidence(ws, scheme)
+        ranking = tuple(scheme.file.authority)
+        if ranking not in evidence_by_authority:
+            ev = person_evidence(ws, scheme)
+            evidence_by_authority[ranking] = [
+                ev[c].astype(object).where(ev[c].notna(), None).tolist()
+                for c in ("person_id", "work_unit", "unit_type", "position", "occupation", "occupation_only", "declared")]
+        columns = evidence_by_authority[ranking]
         cache: dict[tuple, Decision] = {}
-        columns = [ev[c].astype(object).where(ev[c].notna(), None).tolist()
-                   for c in ("person_id", "work_unit", "unit_type", "position", "occupation", "occupation_only", "declared")]
         for pid, unit, utype, pos, occ, only, decl in zip(*columns, strict=True):
             declared = _declared(decl)
             if pid in reviewed:
