@@ -13,8 +13,9 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,10 @@ RECORD_COLUMNS = [
     "unit_type", "position", "occupation", "category_raw", "representative", "street", "street_code", "community",
     "community_code", "region_from", "address", "note",
 ]
+_TYPED = {"id_valid": pa.bool_(), "birth_date": pa.timestamp("s"), "representative": pa.bool_()}
+_RECORD_SCHEMA = pa.schema([("ordinal", pa.int64()), ("sheet", pa.string()), ("row", pa.int64()), ("status", pa.string()),
+                            ("reason", pa.string()), ("source_kind", pa.string()),
+                            *((c, _TYPED.get(c, pa.string())) for c in RECORD_COLUMNS)])
 
 
 @dataclass
@@ -140,7 +145,7 @@ class Prepared:
     format: str
     encoding: str | None
     kind: str
-    chunks: list[tuple[pd.DataFrame, list[str]]]  # (records frame with raw_0..raw_k, raw keys) per table
+    records: pa.Table | None  # ordinal, sheet, row, status, reason, source_kind, raw and RECORD_COLUMNS
     issues: pd.DataFrame
     nondata: pd.DataFrame
     sheets: list[SheetSummary]
@@ -228,7 +233,7 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
     src = read_source(path, options.encoding)
     kind = options.kind or _file_kind(src.format, display_path)
     prep = Prepared(display_path, str(path.resolve()), sha or file_sha256(path), path.stat().st_size, src.format,
-                    src.encoding, kind, [], _empty_issues(), _empty_nondata(), [], [])
+                    src.encoding, kind, None, _empty_issues(), _empty_nondata(), [], [])
     parts: list[_Part] = []
     nondata: list[pd.DataFrame] = []
     ordinal = 0
@@ -266,19 +271,33 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
 
 
 def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.DataFrame) -> None:
-    """Split the batch's normalised rows and issues back into each file's chunks."""
+    """Split the batch's normalised rows and issues back into each file: its records as one Arrow table (which
+    crosses from the worker process and into DuckDB without a per-value cost), with the raw cells joined."""
+    table = pa.Table.from_pandas(out, schema=_RECORD_SCHEMA, preserve_index=False)
     bounds = np.cumsum([0] + [len(p.frame) for p in parts])
     issue_groups = dict(tuple(issues.groupby("part", sort=False))) if len(issues) else {}
     by_file: dict[int, list[pd.DataFrame]] = {}
+    tables: dict[int, list[pa.Table]] = {}
     for j, p in enumerate(parts):
-        chunk = pd.concat([out.iloc[bounds[j]:bounds[j + 1]].reset_index(drop=True), p.raw.reset_index(drop=True)], axis=1)
-        results[p.file].chunks.append((chunk, p.raw_keys))
+        chunk = table.slice(bounds[j], bounds[j + 1] - bounds[j])
+        tables.setdefault(p.file, []).append(chunk.append_column("raw", _joined_raw(p.raw, len(chunk))))
         if p.part in issue_groups:
             by_file.setdefault(p.file, []).append(issue_groups[p.part])
-        p.summary.quarantined = int((chunk["status"] == "quarantined").sum())
+        p.summary.quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
         p.summary.records = p.summary.data_rows - p.summary.quarantined
+    for i, chunks in tables.items():
+        results[i].records = pa.concat_tables(chunks)
     for i, frames in by_file.items():
         results[i].issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
+
+
+def _joined_raw(raw: pd.DataFrame, n: int) -> pa.Array:
+    """A table's raw cells, one string per row: the cells in the order of its raw keys joined by U+001F (a
+    character no ledger holds; one typed in a cell becomes a space), empty cells as ''."""
+    if raw.shape[1] == 0:
+        return pa.array([""] * n, type=pa.string())
+    cols = [pc.replace_substring(pc.fill_null(pa.array(raw[c], type=pa.string()), ""), "\x1f", " ") for c in raw.columns]
+    return pc.binary_join_element_wise(*cols, "\x1f")
 
 
 def _row_texts(cells: pd.DataFrame) -> np.ndarray:
@@ -609,15 +628,10 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
              [c["raw_key"] for c in s.columns if c.get("raw_key")], json.dumps(s.context, ensure_ascii=False),
              s.rows_total, s.data_rows, s.records, s.quarantined, s.nondata, s.blank],
         )
-    for frame, keys in prep.chunks:
-        if not len(frame):
-            continue
-        # the cells joined by U+001F (a character no ledger holds), in the order of the sheet's raw_keys
-        raw_expr = ("concat_ws(chr(31), " + ", ".join(f"coalesce(replace(raw_{i}, chr(31), ' '), '')" for i in range(len(keys))) + ")"
-                    if keys else "''")
+    if prep.records is not None and prep.records.num_rows:
         cols = ", ".join(RECORD_COLUMNS)
-        _insert_frame(con, frame, f"""INSERT INTO records (record_id, source_id, sheet, row, status, reason, source_kind, raw, {cols})
-            SELECT {base} + ordinal, {source_id}, sheet, row, status, reason, source_kind, {raw_expr}, {cols} FROM _frame""")
+        _insert_frame(con, prep.records, f"""INSERT INTO records (record_id, source_id, sheet, row, status, reason, source_kind, raw, {cols})
+            SELECT {base} + ordinal, {source_id}, sheet, row, status, reason, source_kind, raw, {cols} FROM _frame""")
     if len(prep.issues):
         _insert_frame(con, prep.issues, f"""INSERT INTO issues SELECT {base} + ordinal, NULL, {source_id}, sheet, row, "column",
             field, code, severity, CAST(value AS VARCHAR), message FROM _frame""")
@@ -625,8 +639,10 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
         _insert_frame(con, prep.nondata, f"INSERT INTO nondata SELECT {source_id}, sheet, row, kind, text FROM _frame")
 
 
-def _insert_frame(con, frame: pd.DataFrame, sql: str) -> None:
-    con.register("_frame", pa.Table.from_pandas(frame, preserve_index=False))  # DuckDB scans Arrow fastest
+def _insert_frame(con, frame: pd.DataFrame | pa.Table, sql: str) -> None:
+    if isinstance(frame, pd.DataFrame):
+        frame = pa.Table.from_pandas(frame, preserve_index=False)  # DuckDB scans Arrow fastest
+    con.register("_frame", frame)
     try:
         con.execute(sql)
     finally:
@@ -710,6 +726,29 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
             ws.bump_data_version()
         results[i] = _result_from(prep, "replaced" if old is not None else "ingested", sid)
 
+    with _deferred_checkpoint(ws):
+        _prepare_and_write(todo, options, register_yaml, finish, progress, workers)
+    return IngestResult([results[i] for i in sorted(results)])
+
+
+@contextmanager
+def _deferred_checkpoint(ws: Workspace) -> Iterator[None]:
+    """Each file's transaction is committed to DuckDB's write-ahead log (durable: a crash after it replays the
+    log when the workspace is next opened), but the log is merged into the database file once, at the end.
+    Otherwise every few files' commit rewrites the tables' last, partly filled row groups."""
+    before = ws.scalar("SELECT current_setting('checkpoint_threshold')")
+    ws.con.execute("SET checkpoint_threshold = '64GB'")
+    try:
+        yield
+    finally:
+        ws.con.execute(f"SET checkpoint_threshold = '{before}'")
+    ws.con.execute("CHECKPOINT")
+
+
+def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, finish: Callable,
+                       progress: Callable[[str, int, int], None] | None, workers: int | None) -> None:
+    """Prepare the files in batches (on worker processes when there is enough to read) and write each file as
+    its batch comes back."""
     total = len(todo)
     done = 0
     batches = _batches(todo)
@@ -744,7 +783,6 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
     else:
         for b in batches:
             finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
-    return IngestResult([results[i] for i in sorted(results)])
 
 
 def _batches(todo: list, max_bytes: int = 2_000_000, max_files: int = 40) -> list[list]:
