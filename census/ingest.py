@@ -513,11 +513,12 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
         out[f] = res["value"]
         add_issues(f, res["code"], frame[f"f_{f}"])
     party_labels = schemas.codes["political_status"].party
-    out["party"] = out["political_status"].map(lambda v: None if pd.isna(v) else ("中共党员" if v in party_labels else "党外")).astype("object")
+    status = out["political_status"]
+    out["party"] = np.where(status.isna(), None, np.where(status.isin(list(party_labels)), "中共党员", "党外"))
 
     rep = code_column(frame["f_representative"], schemas.codes["representative"])
     add_issues("representative", rep["code"], frame["f_representative"])
-    out["representative"] = rep["value"].map({"是": True, "否": False}).astype("boolean")
+    out["representative"] = pd.array(np.where(rep["value"].isna(), None, (rep["value"] == "是").fillna(False)), dtype="boolean")
 
     unit = _text_col(frame["f_work_unit"].fillna(frame["ctx_work_unit"]))
     out["work_unit"] = unit
@@ -537,8 +538,8 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
     from .classify import declared_known
 
     cat = out["category_raw"]
-    known = {v: declared_known(v, schemas) for v in pd.unique(cat.dropna())}
-    unknown_cat = cat.map(lambda v: v is not None and not pd.isna(v) and not known[v]).astype(bool).to_numpy()
+    unknown = [v for v in pd.unique(cat.dropna()) if not declared_known(v, schemas)]
+    unknown_cat = cat.isin(unknown).to_numpy(dtype=bool)
     add_issues("category", codes_where(unknown_cat, "category.unknown"), cat)
 
     if quarantined.any():

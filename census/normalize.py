@@ -271,10 +271,17 @@ def normalize_code(raw: str | None, table: CodeLookup) -> tuple[str | None, str 
 
 
 # --------------------------------------------------------------------------------------------- columns
+def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(codes, distinct strings) of a column, with Arrow; a missing value gets the code len(distinct)."""
+    enc = pc.dictionary_encode(_strings(values))
+    uniques = enc.dictionary.to_pylist()
+    return pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False), uniques
+
+
 def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
     """Apply `fn` (returning a tuple of `n_fields`) once per distinct value — ledgers repeat a lot — and
     spread each field back over the rows as an object array (None where the value is missing)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = _factorize(values)
     table = np.full((len(uniques) + 1, n_fields), None, dtype=object)  # the last row serves missing values
     for i, u in enumerate(uniques):
         table[i, :] = fn(u)
@@ -284,87 +291,148 @@ def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
 def per_distinct(values: pd.Series, convert) -> pd.Series:
     """Apply `convert` (distinct strings → their results, as a list) once to the distinct values of a column
     and spread the results back over its rows; missing values give None."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = np.array([*(convert([str(u) for u in uniques]) if len(uniques) else []), None], dtype=object)
+    codes, uniques = _factorize(values)
+    results = np.array([*(convert(uniques) if uniques else []), None], dtype=object)
     return pd.Series(results[codes], index=values.index, dtype="object")
+
+
+def _strings(raw: pd.Series) -> pa.Array:
+    """A column as an Arrow string array (missing values null)."""
+    arr = pa.array(raw.astype("string[pyarrow]"))
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as a NumPy mask, null as False."""
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+
+
+def _digits(texts: np.ndarray, width: int) -> np.ndarray:
+    """Strings of `width` ASCII characters → an (n, width) array of their bytes."""
+    if not len(texts):
+        return np.zeros((0, width), dtype=np.uint8)
+    return np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+
+
+def _number(buf: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The decimal number in columns a..b-1 of a byte array of ASCII digits."""
+    out = np.zeros(len(buf), dtype=np.int64)
+    for k in range(a, b):
+        out = out * 10 + (buf[:, k].astype(np.int64) - 48)
+    return out
+
+
+def _calendar(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64[D] dates, valid) for year, month and day numbers: valid when the date exists and lies
+    between 1900-01-01 and today (the test `_birth` and `normalize_date` apply one value at a time)."""
+    ok = (m >= 1) & (m <= 12) & (d >= 1) & (y >= 1)
+    months = ((np.where(ok, y, 1970) - 1970) * 12 + np.where(ok, m, 1) - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    ok &= d <= length
+    dates = first + (np.where(ok, d, 1) - 1).astype("timedelta64[D]")
+    ok &= (dates >= np.datetime64(_MIN_BIRTH, "D")) & (dates <= np.datetime64(_today(), "D"))
+    return dates, ok
+
+
+_ID_SEPARATORS = "\\t\\n\\x0b\\f\\r \\-_·/\\\\'\"`"  # what clean_id drops (ASCII whitespace only)
 
 
 def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
     """Columns value, valid, code, birth_date, sex, converted15 for a column of raw ID cells.
 
-    Clean 18-character values (the vast majority) are checked with NumPy; everything else goes through
-    `normalize_id`. Both paths give the same answer (tests/test_normalize.py)."""
+    Values made only of digits, X and the separators people type (spaces, dashes) are checked with Arrow and
+    NumPy, 18- and 15-digit numbers alike; anything else goes through `normalize_id` once per distinct value.
+    Both paths give the same answer (tests/test_normalize.py)."""
     n = len(raw)
-    s = raw.astype("string")
-    numeric = numeric.fillna(False).astype(bool) if numeric is not None else pd.Series(False, index=raw.index)
-    out = pd.DataFrame(
-        {
-            "value": pd.Series(pd.NA, index=raw.index, dtype="string"),
-            "valid": pd.Series(False, index=raw.index),
-            "code": pd.Series(pd.NA, index=raw.index, dtype="string"),
-            "birth_date": pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]"),
-            "sex": pd.Series(pd.NA, index=raw.index, dtype="string"),
-            "converted15": pd.Series(False, index=raw.index),
-        }
-    )
-    if n == 0:
-        return out
-    fast = s.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).astype(bool) & ~numeric
-    if fast.any():
-        ids = s[fast].to_numpy(dtype=object)
-        buf = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-        digits = buf[:, :17].astype(np.int64) - 48
-        expected = np.frombuffer(_CHECK.encode(), dtype=np.uint8)[(digits @ _WEIGHTS) % 11]
-        ok_check = expected == buf[:, 17]
-        births = pd.to_datetime(pd.Series(ids).str.slice(6, 14), format="%Y%m%d", errors="coerce")
-        today = pd.Timestamp(_today())
-        ok_birth = (births >= pd.Timestamp(_MIN_BIRTH)) & (births <= today)
-        ok_birth = ok_birth.to_numpy()
-        idx = s.index[fast]
-        out.loc[idx, "value"] = ids
-        out.loc[idx, "valid"] = ok_check & ok_birth
-        code = np.where(~ok_check, "id.checksum", np.where(~ok_birth, "id.birthdate_invalid", None))
-        out.loc[idx, "code"] = pd.array(code, dtype="string")
-        good = ok_check & ok_birth
-        out.loc[idx[good], "birth_date"] = births[good].to_numpy()
-        sexdigit = digits[:, 16] % 2
-        out.loc[idx[good], "sex"] = np.where(sexdigit[good] == 1, "男", "女")
-    slow = ~fast & s.notna()
-    if slow.any():
-        keys = list(zip(s[slow], numeric[slow], strict=True))
-        cache: dict[tuple[str, bool], IdResult] = {}
-        rows = []
-        for k in keys:
-            r = cache.get(k)
-            if r is None:
-                r = cache[k] = normalize_id(k[0], k[1])
-            rows.append((r.value, r.valid, r.code, r.birth_date, r.sex, r.converted15))
-        part = pd.DataFrame(rows, index=s.index[slow], columns=list(out.columns))
-        for c in out.columns:
-            if c == "birth_date":
-                out.loc[part.index, c] = pd.to_datetime(part[c]).to_numpy(dtype="datetime64[s]")
+    numeric_np = numeric.fillna(False).to_numpy(dtype=bool) if numeric is not None else np.zeros(n, dtype=bool)
+    value = np.full(n, None, dtype=object)
+    valid = np.zeros(n, dtype=bool)
+    code = np.full(n, None, dtype=object)
+    birth = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    sex = np.full(n, None, dtype=object)
+    converted = np.zeros(n, dtype=bool)
+    if n:
+        t = pc.utf8_normalize(_strings(raw), "NFKC")
+        safe = _mask(pc.match_substring_regex(t, f"^[0-9Xx{_ID_SEPARATORS}]+$"))
+        cleaned = pc.utf8_upper(pc.replace_substring_regex(t, f"[{_ID_SEPARATORS}]+", ""))
+        is18 = safe & _mask(pc.match_substring_regex(cleaned, "^[0-9]{17}[0-9X]$")) & ~numeric_np
+        is15 = safe & _mask(pc.match_substring_regex(cleaned, "^[0-9]{15}$"))  # a number cell of 15 digits is whole
+        lost = safe & numeric_np & _mask(pc.match_substring_regex(cleaned, "^[0-9X]{16,}$"))  # Excel kept 15 digits
+        code[lost] = "id.precision_lost"
+        texts = np.asarray(cleaned.to_numpy(zero_copy_only=False), dtype=object)
+        for rows, short in ((np.flatnonzero(is18), False), (np.flatnonzero(is15), True)):
+            if not len(rows):
+                continue
+            buf = _digits(texts[rows], 15 if short else 18)
+            if short:  # 15 digits: born in the 1900s, "19" inserted before the year and a check digit appended
+                buf = np.concatenate([buf[:, :6], np.full((len(buf), 2), [49, 57], dtype=np.uint8), buf[:, 6:]], axis=1)
+            digits = buf[:, :17].astype(np.int64) - 48
+            check = np.frombuffer(_CHECK.encode(), dtype=np.uint8)[(digits @ _WEIGHTS) % 11]
+            ok_check = np.ones(len(buf), dtype=bool) if short else check == buf[:, 17]
+            dates, ok_birth = _calendar(_number(buf, 6, 10), _number(buf, 10, 12), _number(buf, 12, 14))
+            good = ok_check & ok_birth
+            if short:
+                full = np.concatenate([buf[:, :17], check[:, None]], axis=1)
+                ids = full.view(f"S{18}").ravel().astype(str).astype(object)
+                value[rows] = np.where(good, ids, None)
+                converted[rows] = good
             else:
-                out.loc[part.index, c] = part[c].to_numpy()
-    return out
+                value[rows] = texts[rows]
+            valid[rows] = good
+            code[rows] = np.where(~ok_check, "id.checksum", np.where(~ok_birth, "id.birthdate_invalid", None))
+            birth[rows[good]] = dates[good]
+            sex[rows[good]] = np.where(digits[good, 16] % 2 == 1, "男", "女")
+        slow = ~(is18 | is15 | lost) & raw.notna().to_numpy()
+        if slow.any():
+            cache: dict[tuple[str, bool], IdResult] = {}
+            for i, v, num in zip(np.flatnonzero(slow), raw.to_numpy(dtype=object)[slow], numeric_np[slow], strict=True):
+                r = cache.get((v, num))
+                if r is None:
+                    r = cache[(v, num)] = normalize_id(v, bool(num))
+                value[i], valid[i], code[i], sex[i], converted[i] = r.value, r.valid, r.code, r.sex, r.converted15
+                if r.birth_date is not None:
+                    birth[i] = np.datetime64(r.birth_date, "D")
+    return pd.DataFrame({"value": pd.array(value, dtype="string"), "valid": valid, "code": pd.array(code, dtype="string"),
+                         "birth_date": birth.astype("datetime64[s]"), "sex": pd.array(sex, dtype="string"),
+                         "converted15": converted}, index=raw.index)
 
 
 def phone_column(raw: pd.Series) -> pd.DataFrame:
-    """Columns phone (first mobile, else first landline), phones (all numbers, '/'-joined), code."""
-    s = raw.astype("string")
-    fast = s.str.fullmatch(r"1[3-9][0-9]{9}").fillna(False).to_numpy(dtype=bool)
-    phone = np.where(fast, s.to_numpy(dtype=object, na_value=None), None)
-    phones = phone.copy()
-    code = np.full(len(s), None, dtype=object)
-    slow = ~fast & s.notna().to_numpy()
-    if slow.any():
-        def one(v: str) -> tuple:
-            r = normalize_phone(v)
-            return (r.numbers[0] if r.numbers else None), ("/".join(r.numbers) or None), r.code
+    """Columns phone (first mobile, else first landline), phones (all numbers, '/'-joined), code.
 
-        first, every, issue = _distinct(s[slow], one, 3)
-        phone[slow], phones[slow], code[slow] = first, every, issue
+    A cell holding one number however it is written ("+86 138-1234-5678", "(025)52471234") is read with
+    Arrow over the whole column; cells with several numbers or anything odd go through `normalize_phone`
+    once per distinct value."""
+    n = len(raw)
+    phone = np.full(n, None, dtype=object)
+    code = np.full(n, None, dtype=object)
+    phones = phone
+    if n:
+        t = pc.utf8_trim_whitespace(pc.utf8_normalize(_strings(raw), "NFKC"))
+        safe = _mask(pc.match_substring_regex(t, r"^\+?[0-9 ()\-]+$"))
+        d = pc.replace_substring_regex(t, "[^0-9]", "")
+        length = pc.utf8_length(d)
+        d = pc.if_else(pc.starts_with(d, "0086"), pc.utf8_slice_codeunits(d, 4),
+                       pc.if_else(pc.and_(pc.starts_with(d, "86"), pc.equal(length, 13)), pc.utf8_slice_codeunits(d, 2), d))
+        length = pc.utf8_length(d)
+        mobile = pc.match_substring_regex(d, "^1[3-9][0-9]{9}$")
+        landline = pc.or_(pc.and_(pc.starts_with(d, "0"), pc.and_(pc.greater_equal(length, 10), pc.less_equal(length, 12))),
+                          pc.and_(pc.and_(pc.greater_equal(length, 7), pc.less_equal(length, 8)),
+                                  pc.invert(pc.match_substring_regex(d, "^[01]"))))
+        fast = safe & (_mask(mobile) | _mask(landline))
+        phone = np.where(fast, np.asarray(d.to_numpy(zero_copy_only=False), dtype=object), None)
+        phones = phone.copy()
+        slow = ~fast & raw.notna().to_numpy()
+        if slow.any():
+            def one(v: str) -> tuple:
+                r = normalize_phone(v)
+                return (r.numbers[0] if r.numbers else None), ("/".join(r.numbers) or None), r.code
+
+            first, every, issue = _distinct(raw[slow], one, 3)
+            phone[slow], phones[slow], code[slow] = first, every, issue
     return pd.DataFrame({"phone": pd.array(phone, dtype="string"), "phones": pd.array(phones, dtype="string"),
-                         "code": pd.array(code, dtype="string")}, index=s.index)
+                         "code": pd.array(code, dtype="string")}, index=raw.index)
 
 
 _MISSING_NAMES = pa.array(sorted(_MISSING))
@@ -390,24 +458,60 @@ def name_column(raw: pd.Series) -> pd.DataFrame:
                          "code": pd.array(code.to_pandas(), dtype="string")}, index=raw.index)
 
 
+# the shapes of `_DATE_PATTERNS` for Arrow (RE2), in the same order, with the precision each gives
+_DATE_SHAPES = [
+    (r"^(?P<y>[0-9]{4})[-/.年](?P<m>[0-9]{1,2})[-/.月](?P<d>[0-9]{1,2})日?(?:T?[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$", "day"),
+    (r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$", "day"),
+    (r"^(?P<y>[0-9]{4})[-/.年](?P<m>[0-9]{1,2})月?$", "month"),
+    (r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})$", "month"),
+    (r"^(?P<y>[0-9]{4})年?$", "year"),
+]
+
+
 def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
-    """Columns value (datetime64), precision, code."""
-    s = raw.astype("string")
-    if numeric is not None and numeric.any():
-        keys = s.where(~numeric.fillna(False).astype(bool), "#" + s)
-    else:
-        keys = s
+    """Columns value (datetime64), precision, code.
 
-    def one(k: str) -> tuple:
-        r = normalize_date(k[1:], True) if k.startswith("#") else normalize_date(k)
-        return r.value, r.precision, r.code
+    The written forms of `normalize_date` are recognised with Arrow over the whole column; Excel serial
+    numbers, number cells and anything else go through `normalize_date` once per distinct value."""
+    n = len(raw)
+    value = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    precision = np.full(n, None, dtype=object)
+    code = np.full(n, None, dtype=object)
+    numeric_np = numeric.fillna(False).to_numpy(dtype=bool) if numeric is not None else np.zeros(n, dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    if n:
+        s = pc.replace_substring_regex(pc.utf8_normalize(_strings(raw), "NFKC"), SPACES_RE2, "")
+        open_ = ~numeric_np & ~_mask(pc.match_substring_regex(s, r"^[0-9]+\.0$"))  # "1985.0" is a number cell's text
+        for pattern, prec in _DATE_SHAPES:
+            parts = pc.extract_regex(s, pattern)
+            hit = open_ & ~done & _mask(pc.is_valid(parts))
+            if not hit.any():
+                continue
+            rows = np.flatnonzero(hit)
+            taken = parts.filter(pa.array(hit))
+            y, m, d = (pc.cast(taken.field(k), pa.int64()).to_numpy() if f"<{k}>" in pattern else np.ones(len(rows), dtype=np.int64)
+                       for k in "ymd")
+            dates, ok = _calendar(y, m, d)
+            value[rows[ok]] = dates[ok]
+            precision[rows[ok]] = prec
+            code[rows[~ok]] = "date.format"
+            done |= hit
+    slow = ~done & raw.notna().to_numpy()
+    if slow.any():
+        keys = np.where(numeric_np, "#", "")[slow].astype(object) + raw[slow].astype(str).to_numpy(dtype=object)
 
-    value, precision, code = _distinct(keys, one, 3)
-    return pd.DataFrame({"value": pd.to_datetime(pd.Series(value, index=s.index), errors="coerce").astype("datetime64[s]"),
-                         "precision": pd.array(precision, dtype="string"), "code": pd.array(code, dtype="string")}, index=s.index)
+        def one(k: str) -> tuple:
+            r = normalize_date(k[1:], True) if k.startswith("#") else normalize_date(k)
+            return (np.datetime64(r.value, "D") if r.value else np.datetime64("NaT")), r.precision, r.code
+
+        v, p, c = _distinct(pd.Series(keys), one, 3)
+        value[slow] = np.array(v, dtype="datetime64[D]")
+        precision[slow], code[slow] = p, c
+    return pd.DataFrame({"value": value.astype("datetime64[s]"), "precision": pd.array(precision, dtype="string"),
+                         "code": pd.array(code, dtype="string")}, index=raw.index)
 
 
 def code_column(raw: pd.Series, table: CodeLookup) -> pd.DataFrame:
     """Columns value (canonical label), code (issue) for a code-table column."""
-    value, code = _distinct(raw.astype("string"), lambda v: normalize_code(v, table), 2)
+    value, code = _distinct(raw, lambda v: normalize_code(v, table), 2)
     return pd.DataFrame({"value": pd.array(value, dtype="string"), "code": pd.array(code, dtype="string")}, index=raw.index)

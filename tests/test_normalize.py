@@ -134,6 +134,34 @@ def test_id_column_agrees_with_scalar(values, numeric):
         assert (None if pd.isna(code) else code) == r.code
 
 
+@st.composite
+def written_ids(draw):
+    """IDs as clerks type them: 18 or 15 digits, spaces, dashes, lower-case x, full-width, typos."""
+    id18 = draw(valid_ids())
+    body = draw(st.sampled_from([id18, id18[:6] + id18[8:17], id18[:17] + "X", id18[:10] + "13" + id18[12:]]))
+    sep = draw(st.sampled_from(["", " ", "-", "　", "_", "."]))
+    text = f"{body[:6]}{sep}{body[6:14]}{sep}{body[14:]}" if draw(st.booleans()) else body
+    return draw(st.sampled_from([text, text.lower(), _fullwidth(text), f" {text} ", text + ".0", text[:-1]]))
+
+
+@given(st.lists(st.one_of(written_ids(), st.text(alphabet="0123456789Xx -.", max_size=20)), max_size=30),
+       st.lists(st.booleans(), min_size=30, max_size=30))
+@settings(max_examples=200)
+def test_id_column_agrees_with_scalar_on_written_forms(values, numeric):
+    s = pd.Series(values, dtype="object")
+    out = id_column(s, pd.Series(numeric[: len(values)], dtype=bool))
+    for i, v in enumerate(values):
+        r = normalize_id(v, numeric[i])
+        got = out.iloc[i]
+        assert (bool(got["valid"]), _none(got["value"]), _none(got["code"]), _none(got["sex"]), bool(got["converted15"])) == \
+            (r.valid, r.value, r.code, r.sex, r.converted15), v
+        assert _none(got["birth_date"]) == (pd.Timestamp(r.birth_date) if r.birth_date else None), v
+
+
+def _none(v):
+    return None if pd.isna(v) else v
+
+
 # ---------------------------------------------------------------------------------------------- phones
 @pytest.mark.parametrize("raw,mobiles,landlines", [
     ("138 1234 5678", ("13812345678",), ()),
@@ -168,6 +196,51 @@ def test_phone_column_agrees_with_scalar():
         r = normalize_phone(v)
         got = out["phone"].iloc[i]
         assert (None if pd.isna(got) else got) == (r.numbers[0] if r.numbers else None)
+
+
+mobiles = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+landlines = st.from_regex(r"0[0-9]{2,3}-?[1-9][0-9]{6,7}|[2-9][0-9]{6,7}", fullmatch=True)
+
+
+@st.composite
+def written_phones(draw):
+    n = draw(st.one_of(mobiles, landlines))
+    spaced = f"{n[:3]} {n[3:7]} {n[7:]}" if len(n) == 11 else n
+    dashed = f"{n[:3]}-{n[3:7]}-{n[7:]}" if len(n) == 11 else n
+    form = draw(st.sampled_from([n, spaced, dashed, "+86 " + n, "86" + n, "0086" + n, f"({n[:3]}){n[3:]}", _fullwidth(n),
+                                 n + ".0", f"{n}/{draw(mobiles)}", f"{n} {draw(mobiles)}", n[:-1], "0", "-"]))
+    return form
+
+
+@given(st.lists(st.one_of(written_phones(), st.text(alphabet="0123456789+-() /", max_size=16), st.none()), max_size=30))
+@settings(max_examples=200)
+def test_phone_column_agrees_with_scalar_on_written_forms(values):
+    out = phone_column(pd.Series(values, dtype="object"))
+    for i, v in enumerate(values):
+        r = normalize_phone(v)
+        assert (_none(out["phone"].iloc[i]), _none(out["phones"].iloc[i]), _none(out["code"].iloc[i])) == \
+            ((r.numbers[0] if r.numbers else None), ("/".join(r.numbers) or None), r.code), v
+
+
+@st.composite
+def written_dates(draw):
+    d = draw(st.dates(min_value=date(1890, 1, 1), max_value=date(2030, 12, 31)))
+    y, m, dd = d.year, d.month, d.day
+    return draw(st.sampled_from([
+        d.isoformat(), f"{y}/{m}/{dd}", f"{y}.{m:02d}.{dd:02d}", f"{y}年{m}月{dd}日", f"{y}{m:02d}{dd:02d}", f"{y}-{m:02d}-{dd:02d} 00:00:00",
+        f"{y}.{m:02d}", f"{y}年{m}月", f"{y}{m:02d}", f"{y}", f"{y}年", f"{y}-{m}-{dd + 20}", f"{y}.0", str((d - date(1899, 12, 30)).days),
+        _fullwidth(f"{y}{m:02d}{dd:02d}"), f" {y} 年 {m} 月 ", f"{y}-13-01", f"{y}{m:02d}{dd:02d}T08:30"]))
+
+
+@given(st.lists(st.one_of(written_dates(), st.text(alphabet="0123456789年月日-/. :T", max_size=16), st.none()), max_size=30))
+@settings(max_examples=200)
+def test_date_column_agrees_with_scalar_on_written_forms(values):
+    out = date_column(pd.Series(values, dtype="object"))
+    for i, v in enumerate(values):
+        r = normalize_date(v)
+        got = out.iloc[i]
+        assert (_none(got["value"]), _none(got["precision"]), _none(got["code"])) == \
+            ((pd.Timestamp(r.value) if r.value else None), r.precision, r.code), v
 
 
 # ---------------------------------------------------------------------------------------------- names and dates
