@@ -734,15 +734,19 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
 @contextmanager
 def _deferred_checkpoint(ws: Workspace) -> Iterator[None]:
-    """Each file's transaction is committed to DuckDB's write-ahead log (durable: a crash after it replays the
-    log when the workspace is next opened), but the log is merged into the database file once, at the end.
-    Otherwise every few files' commit rewrites the tables' last, partly filled row groups."""
-    before = ws.scalar("SELECT current_setting('checkpoint_threshold')")
+    """Write the files the way a bulk load wants it. Each file's transaction is committed to DuckDB's
+    write-ahead log (durable: a crash after it replays the log when the workspace is next opened), and the log
+    is merged into the database file once, at the end; otherwise every few files' commit rewrites the tables'
+    last, partly filled row groups. DuckDB works on one thread meanwhile: the worker processes reading the
+    files have the cores."""
+    before = ws.con.execute("SELECT current_setting('checkpoint_threshold'), current_setting('threads')").fetchall()[0]
     ws.con.execute("SET checkpoint_threshold = '64GB'")
+    ws.con.execute("SET threads = 1")
     try:
         yield
     finally:
-        ws.con.execute(f"SET checkpoint_threshold = '{before}'")
+        ws.con.execute(f"SET checkpoint_threshold = '{before[0]}'")
+        ws.con.execute(f"SET threads = {int(before[1])}")
     ws.con.execute("CHECKPOINT")
 
 

@@ -17,7 +17,33 @@ import duckdb
 from .errors import WorkspaceError
 
 DEFAULT_DB = "census.duckdb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+_RECORDS = """CREATE TABLE records (
+        record_id BIGINT {key},
+        source_id INTEGER NOT NULL,
+        sheet VARCHAR NOT NULL,
+        row INTEGER NOT NULL,
+        status VARCHAR NOT NULL,        -- record, quarantined
+        reason VARCHAR,                 -- the quarantine code
+        source_kind VARCHAR NOT NULL,
+        raw VARCHAR,                    -- every other cell of the row as typed, unknown columns included, joined
+                                        -- by U+001F in the order of sheets.raw_keys: raw_cells(raw, raw_keys) is the map
+        name VARCHAR, name_raw VARCHAR, name_pinyin VARCHAR,
+        sex VARCHAR,
+        id_number VARCHAR, id_raw VARCHAR, id_valid BOOLEAN NOT NULL, id_code VARCHAR,
+        birth_date DATE, birth_precision VARCHAR,
+        phone VARCHAR, phones VARCHAR, phone_raw VARCHAR,
+        ethnicity VARCHAR,
+        education VARCHAR,
+        political_status VARCHAR, party VARCHAR,
+        work_unit VARCHAR, unit_key VARCHAR, unit_type VARCHAR,
+        position VARCHAR, occupation VARCHAR,
+        category_raw VARCHAR,
+        representative BOOLEAN,
+        street VARCHAR, street_code VARCHAR, community VARCHAR, community_code VARCHAR, region_from VARCHAR,
+        address VARCHAR, note VARCHAR
+    )"""
 
 _V1 = [
     """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -58,31 +84,7 @@ _V1 = [
         blank INTEGER NOT NULL,
         PRIMARY KEY (source_id, sheet)
     )""",
-    """CREATE TABLE records (
-        record_id BIGINT PRIMARY KEY,
-        source_id INTEGER NOT NULL,
-        sheet VARCHAR NOT NULL,
-        row INTEGER NOT NULL,
-        status VARCHAR NOT NULL,        -- record, quarantined
-        reason VARCHAR,                 -- the quarantine code
-        source_kind VARCHAR NOT NULL,
-        raw VARCHAR,                    -- every other cell of the row as typed, unknown columns included, joined
-                                        -- by U+001F in the order of sheets.raw_keys: raw_cells(raw, raw_keys) is the map
-        name VARCHAR, name_raw VARCHAR, name_pinyin VARCHAR,
-        sex VARCHAR,
-        id_number VARCHAR, id_raw VARCHAR, id_valid BOOLEAN NOT NULL, id_code VARCHAR,
-        birth_date DATE, birth_precision VARCHAR,
-        phone VARCHAR, phones VARCHAR, phone_raw VARCHAR,
-        ethnicity VARCHAR,
-        education VARCHAR,
-        political_status VARCHAR, party VARCHAR,
-        work_unit VARCHAR, unit_key VARCHAR, unit_type VARCHAR,
-        position VARCHAR, occupation VARCHAR,
-        category_raw VARCHAR,
-        representative BOOLEAN,
-        street VARCHAR, street_code VARCHAR, community VARCHAR, community_code VARCHAR, region_from VARCHAR,
-        address VARCHAR, note VARCHAR
-    )""",
+    _RECORDS.format(key="PRIMARY KEY"),
     """CREATE MACRO raw_cells(raw, keys) AS
        map_from_entries(list_filter(list_zip(keys, string_split(raw, chr(31))), lambda e: e[2] <> ''))""",
     """CREATE TABLE issues (
@@ -164,7 +166,16 @@ _V1 = [
     )""",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+# 2: records without the key index on record_id (ids are handed out by the ingest, one past the largest; the
+# index cost a third of the time of writing a file's records)
+_V2 = [
+    "ALTER TABLE records RENAME TO records_v1",
+    _RECORDS.format(key="NOT NULL"),
+    "INSERT INTO records SELECT * FROM records_v1",
+    "DROP TABLE records_v1",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
 
 def resolve_db(db: str | os.PathLike | None) -> Path:
