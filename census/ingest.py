@@ -42,7 +42,7 @@ from .readers import SUPPORTED, Table, read_source
 from .regions import Register, assign_regions, block_context, table_context
 from .schema import Schemas, load_schemas
 from .store import Workspace
-from .text import SPACES_RE2, clean, halfwidth, simplified_many
+from .text import SPACES_RE2, arrow_mask, arrow_strings, clean, halfwidth, simplified_many
 
 KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
 _PARALLEL_BYTES = 4_000_000  # below this much to read, worker processes cost more than they save
@@ -221,7 +221,7 @@ class _Part:
     part: int
     file: int  # index into the batch's results
     frame: pd.DataFrame
-    raw: pd.DataFrame
+    raw: pa.Array  # the raw cells joined (`_joined_raw`)
     raw_keys: list[str]
     labels: dict[str, str]
     nondata: pd.DataFrame
@@ -280,7 +280,7 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
     tables: dict[int, list[pa.Table]] = {}
     for j, p in enumerate(parts):
         chunk = table.slice(bounds[j], bounds[j + 1] - bounds[j])
-        tables.setdefault(p.file, []).append(chunk.append_column("raw", _joined_raw(p.raw, len(chunk))))
+        tables.setdefault(p.file, []).append(chunk.append_column("raw", p.raw))
         if p.part in issue_groups:
             by_file.setdefault(p.file, []).append(issue_groups[p.part])
         p.summary.quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
@@ -291,21 +291,24 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
         results[i].issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
 
 
-def _joined_raw(raw: pd.DataFrame, n: int) -> pa.Array:
+def _joined_raw(cells: list[pd.Series], n: int) -> pa.Array:
     """A table's raw cells, one string per row: the cells in the order of its raw keys joined by U+001F (a
     character no ledger holds; one typed in a cell becomes a space), empty cells as ''."""
-    if raw.shape[1] == 0:
+    if not cells:
         return pa.array([""] * n, type=pa.string())
-    cols = [pc.replace_substring(pc.fill_null(pa.array(raw[c], type=pa.string()), ""), "\x1f", " ") for c in raw.columns]
+    cols = [pc.replace_substring(pc.fill_null(arrow_strings(c), ""), "\x1f", " ") for c in cells]
     return pc.binary_join_element_wise(*cols, "\x1f")
 
 
 def _row_texts(cells: pd.DataFrame) -> np.ndarray:
-    """Each row's non-empty cells joined by one space (what a non-data or quarantined row said)."""
-    out = np.empty(len(cells), dtype=object)
-    for i, row in enumerate(cells.itertuples(index=False, name=None)):
-        out[i] = " ".join(" ".join(str(v).split()) for v in row if v is not None and v is not pd.NA and str(v).strip())
-    return out
+    """Each row's non-empty cells joined by one space, runs of spaces inside a cell squeezed to one (what a
+    non-data or quarantined row said)."""
+    if not len(cells) or not cells.shape[1]:
+        return np.full(len(cells), "", dtype=object)
+    cols = [pc.fill_null(pc.replace_substring_regex(arrow_strings(cells[c]), SPACES_RE2, " "), "") for c in cells.columns]
+    joined = pc.binary_join_element_wise(*cols, " ")  # (null_handling="skip" drops all-null rows in pyarrow 26)
+    joined = pc.utf8_trim(pc.replace_substring_regex(joined, " {2,}", " "), " ")
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _empty_issues() -> pd.DataFrame:
@@ -382,11 +385,13 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     present = cells.notna().to_numpy()
     has_name, has_id = frame["f_name"].notna().to_numpy(), frame["f_id_number"].notna().to_numpy()
     numeric_only = np.zeros(n, dtype=bool)
-    cand = ~has_name | frame["f_name"].str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).to_numpy(dtype=bool)
+    number = r"^\s*[0-9]+(\.[0-9]+)?\s*$"
+    cand = ~has_name | arrow_mask(pc.match_substring_regex(arrow_strings(frame["f_name"]), number))
     if cand.any():  # only rows whose name cell is empty or a number can be all numbers
-        digits = cells[cand].apply(lambda s: s.str.fullmatch(r"\s*\d+(\.\d+)?\s*").fillna(False).astype(bool))
+        sub = cells[cand]
+        digits = sum(arrow_mask(pc.match_substring_regex(arrow_strings(sub[c]), number)).astype(np.int64) for c in sub.columns)
         nonempty = present[cand].sum(axis=1)
-        numeric_only[cand] = (digits.to_numpy(dtype=bool).sum(axis=1) == nonempty) & (nonempty >= 3)
+        numeric_only[cand] = (digits == nonempty) & (nonempty >= 3)
     meaningful = [c.index for c in lay.columns if c.field and c.field not in ("seq", "name", "note")]
     others = present[:, meaningful].any(axis=1) if meaningful else np.zeros(n, dtype=bool)
     reason = np.full(n, None, dtype=object)
@@ -413,7 +418,7 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
 
     # the raw cells (ID and phone columns are kept apart, to be masked)
     skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
-    raw = pd.DataFrame(index=cells.index)
+    raw: list[pd.Series] = []
     raw_keys: list[str] = []
     raw_key_of: dict[int, str] = {}
     for c in lay.columns:
@@ -425,7 +430,7 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
             key, k = f"{base}_{k}", k + 1
         raw_keys.append(key)
         raw_key_of[c.index] = key
-        raw[f"raw_{len(raw_keys) - 1}"] = cells[c.index].astype("string")
+        raw.append(cells[c.index])
 
     nd_mask = np.isin(kinds, L.NONDATA_KINDS)
     texts = _row_texts(table.cells[nd_mask]) if nd_mask.any() else np.array([], dtype=object)
@@ -447,7 +452,7 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     summary.nondata = int(nd_mask.sum())
     summary.blank = summary.rows_total - n - summary.nondata
     labels = {f: _column_label(c) for f, c in col.items()}
-    return _Part(part, -1, frame, raw, raw_keys, labels, nondata, summary)
+    return _Part(part, -1, frame, _joined_raw(raw, n), raw_keys, labels, nondata, summary)
 
 
 def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels: dict[int, dict[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from .schema import FieldMatcher
-from .text import halfwidth, squeeze
+from .text import SPACE_CHARS_RE2, arrow_mask, arrow_strings, halfwidth, squeeze
 
 SCAN_ROWS = 40  # the header is looked for in the first rows of a sheet
 MIN_SCORE = 3.0  # weights of matched fields; a name column alone (3) is enough only with another field
@@ -236,20 +238,20 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
                     break
     else:  # a big table: labels ("合计", "填表人" …) stand in the first columns or in the name or ID column
         look = list(dict.fromkeys([*cells.columns[:3], *(c.index for c in (name_col, id_col) if c)]))
+        lead_re2 = f"^[{SPACE_CHARS_RE2}]*(?:" + "|".join(map(re.escape, _LEADS)) + ")"
         for c in look:
-            text = cells[c]
-            if not text.notna().any():
+            text = arrow_strings(cells[c])
+            if not text.null_count < len(text):
                 continue
-            suspect |= text.str.contains(lead.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+            suspect |= arrow_mask(pc.match_substring_regex(text, lead_re2))
             if c in headers and layout.header_rows != [-1]:
-                suspect |= (text.str.strip() == headers[c]).fillna(False).to_numpy(dtype=bool)
+                suspect |= arrow_mask(pc.equal(pc.utf8_trim_whitespace(text), headers[c]))
         if name_col is not None:  # "24人" or a sentence where a name should be
-            name = cells[name_col.index]
-            suspect |= name.str.contains(r"[0-9]|.{12,}", regex=True).fillna(False).to_numpy(dtype=bool)
+            suspect |= arrow_mask(pc.match_substring_regex(arrow_strings(cells[name_col.index]), "[0-9]|.{12,}"))
     header_texts = set(headers.values())
     rows = cells.iloc[np.flatnonzero(suspect)].to_numpy(dtype=object) if suspect.any() else []
     for i, row in zip(np.flatnonzero(suspect), rows, strict=True):
-        values = [_text_raw(v).strip() for v in row if _text_raw(v).strip()]
+        values = [t for t in (_text_raw(v).strip() for v in row) if t]
         ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher) if len(values) <= 3 else {}
         if ctx:  # "单位名称：… 单位性质：…" opening the next block
             kinds[i] = CONTEXT
@@ -262,20 +264,33 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
 def _nondata_kind(values: list[str], header_texts: set[str]) -> str | None:
     if not values:
         return BLANK
-    first = squeeze(halfwidth(values[0]))
-    if any(_TOTAL.match(squeeze(halfwidth(v))) for v in values if not _looks_like_id(v)) and not any(_looks_like_id(v) for v in values):
+    first = _folded(values[0])
+    some_id = any(_looks_like_id(v) for v in values)
+    if not some_id and any(_TOTAL.match(_folded(v)) for v in values):
         return TOTAL
     if _NOTE.match(first):
         return NOTE
     joined = " ".join(values)
-    if not any(_looks_like_id(v) for v in values) and (_SIGNATURE.search(joined) or (len(values) <= 3 and _SIGNATURE_WORD.search(joined))):
+    if not some_id and (_SIGNATURE.search(joined) or (len(values) <= 3 and _SIGNATURE_WORD.search(joined))):
         return SIGNATURE
-    if header_texts and sum(squeeze(v) in header_texts for v in values) >= max(2, len(values) // 2):
+    if header_texts and sum(_squeezed(v) in header_texts for v in values) >= max(2, len(values) // 2):
         return HEADER_REPEAT
     if len(values) == 1 and len(first) > 15:
         return NOTE
     return None
 
 
+# cell texts of non-data rows repeat (header repeats, "合计" lines): their folded forms are kept
+@lru_cache(maxsize=100_000)
+def _folded(v: str) -> str:
+    return squeeze(halfwidth(v))
+
+
+@lru_cache(maxsize=100_000)
+def _squeezed(v: str) -> str:
+    return squeeze(v)
+
+
+@lru_cache(maxsize=100_000)
 def _looks_like_id(v: str) -> bool:
     return bool(re.fullmatch(r"\s*[0-9]{15,17}[0-9Xx]?\s*", halfwidth(v)))

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import CodeLookup, schemas_dir
-from .text import SPACES_RE2, halfwidth, pinyin_many, simplified_many, squeeze
+from .text import SPACES_RE2, arrow_mask, arrow_strings, halfwidth, pinyin_many, simplified_many, squeeze
 
 # --------------------------------------------------------------------------------------------- ID numbers
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -273,7 +273,7 @@ def normalize_code(raw: str | None, table: CodeLookup) -> tuple[str | None, str 
 # --------------------------------------------------------------------------------------------- columns
 def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """(codes, distinct strings) of a column, with Arrow; a missing value gets the code len(distinct)."""
-    enc = pc.dictionary_encode(_strings(values))
+    enc = pc.dictionary_encode(arrow_strings(values))
     uniques = enc.dictionary.to_pylist()
     return pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False), uniques
 
@@ -294,17 +294,6 @@ def per_distinct(values: pd.Series, convert) -> pd.Series:
     codes, uniques = _factorize(values)
     results = np.array([*(convert(uniques) if uniques else []), None], dtype=object)
     return pd.Series(results[codes], index=values.index, dtype="object")
-
-
-def _strings(raw: pd.Series) -> pa.Array:
-    """A column as an Arrow string array (missing values null)."""
-    arr = pa.array(raw.astype("string[pyarrow]"))
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
-def _mask(arr: pa.Array) -> np.ndarray:
-    """An Arrow boolean array as a NumPy mask, null as False."""
-    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
 
 
 def _digits(texts: np.ndarray, width: int) -> np.ndarray:
@@ -353,12 +342,12 @@ def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
     sex = np.full(n, None, dtype=object)
     converted = np.zeros(n, dtype=bool)
     if n:
-        t = pc.utf8_normalize(_strings(raw), "NFKC")
-        safe = _mask(pc.match_substring_regex(t, f"^[0-9Xx{_ID_SEPARATORS}]+$"))
+        t = pc.utf8_normalize(arrow_strings(raw), "NFKC")
+        safe = arrow_mask(pc.match_substring_regex(t, f"^[0-9Xx{_ID_SEPARATORS}]+$"))
         cleaned = pc.utf8_upper(pc.replace_substring_regex(t, f"[{_ID_SEPARATORS}]+", ""))
-        is18 = safe & _mask(pc.match_substring_regex(cleaned, "^[0-9]{17}[0-9X]$")) & ~numeric_np
-        is15 = safe & _mask(pc.match_substring_regex(cleaned, "^[0-9]{15}$"))  # a number cell of 15 digits is whole
-        lost = safe & numeric_np & _mask(pc.match_substring_regex(cleaned, "^[0-9X]{16,}$"))  # Excel kept 15 digits
+        is18 = safe & arrow_mask(pc.match_substring_regex(cleaned, "^[0-9]{17}[0-9X]$")) & ~numeric_np
+        is15 = safe & arrow_mask(pc.match_substring_regex(cleaned, "^[0-9]{15}$"))  # a number cell of 15 digits is whole
+        lost = safe & numeric_np & arrow_mask(pc.match_substring_regex(cleaned, "^[0-9X]{16,}$"))  # Excel kept 15 digits
         code[lost] = "id.precision_lost"
         texts = np.asarray(cleaned.to_numpy(zero_copy_only=False), dtype=object)
         for rows, short in ((np.flatnonzero(is18), False), (np.flatnonzero(is15), True)):
@@ -409,8 +398,8 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
     code = np.full(n, None, dtype=object)
     phones = phone
     if n:
-        t = pc.utf8_trim_whitespace(pc.utf8_normalize(_strings(raw), "NFKC"))
-        safe = _mask(pc.match_substring_regex(t, r"^\+?[0-9 ()\-]+$"))
+        t = pc.utf8_trim_whitespace(pc.utf8_normalize(arrow_strings(raw), "NFKC"))
+        safe = arrow_mask(pc.match_substring_regex(t, r"^\+?[0-9 ()\-]+$"))
         d = pc.replace_substring_regex(t, "[^0-9]", "")
         length = pc.utf8_length(d)
         d = pc.if_else(pc.starts_with(d, "0086"), pc.utf8_slice_codeunits(d, 4),
@@ -420,7 +409,7 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
         landline = pc.or_(pc.and_(pc.starts_with(d, "0"), pc.and_(pc.greater_equal(length, 10), pc.less_equal(length, 12))),
                           pc.and_(pc.and_(pc.greater_equal(length, 7), pc.less_equal(length, 8)),
                                   pc.invert(pc.match_substring_regex(d, "^[01]"))))
-        fast = safe & (_mask(mobile) | _mask(landline))
+        fast = safe & (arrow_mask(mobile) | arrow_mask(landline))
         phone = np.where(fast, np.asarray(d.to_numpy(zero_copy_only=False), dtype=object), None)
         phones = phone.copy()
         slow = ~fast & raw.notna().to_numpy()
@@ -480,11 +469,11 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
     numeric_np = numeric.fillna(False).to_numpy(dtype=bool) if numeric is not None else np.zeros(n, dtype=bool)
     done = np.zeros(n, dtype=bool)
     if n:
-        s = pc.replace_substring_regex(pc.utf8_normalize(_strings(raw), "NFKC"), SPACES_RE2, "")
-        open_ = ~numeric_np & ~_mask(pc.match_substring_regex(s, r"^[0-9]+\.0$"))  # "1985.0" is a number cell's text
+        s = pc.replace_substring_regex(pc.utf8_normalize(arrow_strings(raw), "NFKC"), SPACES_RE2, "")
+        open_ = ~numeric_np & ~arrow_mask(pc.match_substring_regex(s, r"^[0-9]+\.0$"))  # "1985.0" is a number cell's text
         for pattern, prec in _DATE_SHAPES:
             parts = pc.extract_regex(s, pattern)
-            hit = open_ & ~done & _mask(pc.is_valid(parts))
+            hit = open_ & ~done & arrow_mask(pc.is_valid(parts))
             if not hit.any():
                 continue
             rows = np.flatnonzero(hit)

@@ -11,16 +11,32 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 # every kind of space, written out so Python (`_WS`) and Arrow's RE2 (`SPACES_RE2`) remove the same characters
 _SPACE_CHARS = r"\t\n\x0b\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 _WS = re.compile(f"[{_SPACE_CHARS}]+")
-SPACES_RE2 = ("[\\t\\n\\x0b\\f\\r \\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200b}\\x{2028}\\x{2029}"
-              "\\x{202f}\\x{205f}\\x{3000}\\x{feff}]+")
+SPACE_CHARS_RE2 = ("\\t\\n\\x0b\\f\\r \\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200b}\\x{2028}\\x{2029}"
+                   "\\x{202f}\\x{205f}\\x{3000}\\x{feff}")
+SPACES_RE2 = f"[{SPACE_CHARS_RE2}]+"
 # punctuation and symbols, ASCII and CJK; kept: letters, digits, CJK ideographs
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _BRACKETED = re.compile(r"[（(\[【<《][^）)\]】>》]*[）)\]】>》]")
 _NUMBERING = re.compile(r"^\s*(?:[qQ]\s*)?\d+(?:\s*[-._．、:：)）]\s*\d*)*[\s._．、:：)）-]*")
 _POLITE = re.compile(r"^(?:请问|请填写|请输入)?(?:您的|您|你的)")
+
+
+def arrow_strings(column) -> pa.Array:
+    """A column (pandas Series of text) as one Arrow string array, missing values null."""
+    arr = pa.array(column, type=pa.string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def arrow_mask(arr: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as a NumPy mask, null as False."""
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
 
 
 @lru_cache(maxsize=1)
