@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import yaml
 
 from . import layout as L
 from .schema import RegionsFile, read_yaml, schemas_dir, validate
-from .text import fold, halfwidth, simplified, squeeze
+from .text import arrow_strings, fold, halfwidth, simplified, squeeze
 
 _COMMUNITY_SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "社区村委会", "居委会", "村委会", "社区", "村")
 _STREET_SUFFIXES = ("街道办事处", "镇人民政府", "乡人民政府", "街道办", "街道", "镇", "乡")
@@ -279,16 +280,18 @@ def assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
     """street, street_code, community, community_code, region_from and an issue per record: from the row's
     own cells, else a context line of its block, else the table's context (title, sheet, path, options)."""
     cols = ["f_street", "f_community", "fb_street", "fb_community", "fb_street_from", "fb_community_from"]
-    combos = frame[cols].astype("object")
-    missing = "\x1f<NA>"  # a marker no cell holds (NUL would be cut off by the hashing)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos.fillna(missing)))
+    # the distinct combinations, as one Arrow key per row: the cells joined by U+001E, a missing one as U+001F
+    parts = [pc.fill_null(pc.replace_substring_regex(arrow_strings(frame[c]), "[\x1e\x1f]", " "), "\x1f") for c in cols]
+    enc = pc.dictionary_encode(pc.binary_join_element_wise(*parts, "\x1e"))
+    codes = enc.indices.to_numpy(zero_copy_only=False)
     results = []
-    for combo in uniques:
-        s, c, bs, bc, bsf, bcf = (None if v == missing else v for v in combo)
+    for key in enc.dictionary.to_pylist():
+        s, c, bs, bc, bsf, bcf = (None if v == "\x1f" else v for v in key.split("\x1e"))
         here = {"street": bs, "community": bc, "_street_from": bsf, "_community_from": bcf}
         results.append(_resolve_one(s, c, here, register))
-    table = pd.DataFrame(results, columns=["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"])
-    return table.iloc[codes].reset_index(drop=True).set_axis(frame.index).astype("object")
+    fields = ["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"]
+    table = np.array(results, dtype=object).reshape(len(results), len(fields))
+    return pd.DataFrame({f: table[codes, k] for k, f in enumerate(fields)}, index=frame.index)
 
 
 def _resolve_one(s: str | None, c: str | None, ctx: dict[str, str], register: Register) -> tuple:
