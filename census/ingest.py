@@ -146,10 +146,11 @@ class Prepared:
     encoding: str | None
     kind: str
     records: pa.Table | None  # ordinal, sheet, row, status, reason, source_kind, raw and RECORD_COLUMNS
-    issues: pd.DataFrame
-    nondata: pd.DataFrame
+    issues: pa.Table | None  # ordinal, sheet, row, column, field, code, severity, value, message
+    nondata: pa.Table | None  # sheet, row, kind, text
     sheets: list[SheetSummary]
     notices: list[str]
+    warnings: dict[str, int] = field(default_factory=dict)  # issues that are not quarantine reasons, by code
 
     def counts(self) -> dict[str, int]:
         """Its sheets' row counts, summed."""
@@ -233,7 +234,7 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
     src = read_source(path, options.encoding)
     kind = options.kind or _file_kind(src.format, display_path)
     prep = Prepared(display_path, str(path.resolve()), sha or file_sha256(path), path.stat().st_size, src.format,
-                    src.encoding, kind, None, _empty_issues(), _empty_nondata(), [], [])
+                    src.encoding, kind, None, None, None, [], [])
     parts: list[_Part] = []
     nondata: list[pd.DataFrame] = []
     ordinal = 0
@@ -266,7 +267,8 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
         raise SourceError(display_path, "no sheet has a header row naming a name or ID column and another known field "
                           "(姓名, 身份证号, 联系电话 …); check the file, or add the column names to a --schema file.")
     if nondata:
-        prep.nondata = pd.concat(nondata, ignore_index=True)
+        frame = pd.concat(nondata, ignore_index=True)
+        prep.nondata = pa.Table.from_pandas(frame, schema=_NONDATA_SCHEMA, preserve_index=False)
     return prep, parts
 
 
@@ -288,7 +290,10 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
     for i, chunks in tables.items():
         results[i].records = pa.concat_tables(chunks)
     for i, frames in by_file.items():
-        results[i].issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
+        issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
+        issues["value"] = issues["value"].astype("object").where(issues["value"].notna(), None).map(_as_text)
+        results[i].warnings = dict(sorted(Counter(issues["code"][issues["severity"] != "quarantine"]).items()))
+        results[i].issues = pa.Table.from_pandas(issues, schema=_ISSUE_SCHEMA, preserve_index=False)
 
 
 def _joined_raw(cells: list[pd.Series], n: int) -> pa.Array:
@@ -311,12 +316,18 @@ def _row_texts(cells: pd.DataFrame) -> np.ndarray:
     return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
+_ISSUE_COLUMNS = ("ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message")
+_NONDATA_SCHEMA = pa.schema([("sheet", pa.string()), ("row", pa.int64()), ("kind", pa.string()), ("text", pa.string())])
+_ISSUE_SCHEMA = pa.schema([(c, pa.int64() if c in ("ordinal", "row") else pa.string()) for c in _ISSUE_COLUMNS])
+
+
 def _empty_issues() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in ("ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message")})
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in _ISSUE_COLUMNS})
 
 
-def _empty_nondata() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in ("sheet", "row", "kind", "text")})
+def _as_text(v) -> str | None:
+    """An issue's value as text (a cell is text already; a flag or number is written out)."""
+    return None if v is None else str(v)
 
 
 _HOUSEHOLD_PATH = re.compile(r"住户|户籍|户口|人口|居民信息|实有人口")
@@ -407,14 +418,21 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     # what the rows inherit: a context line of their block, else the table's context
     ctx = table_context(lay, table.sheet, display_path, options.street, options.community, register)
     ctx.update(_unit_context(lay, table.sheet))
-    block = block_context(lay, len(table.cells), data_mask, register)
-    for k in ("work_unit", "unit_type"):
-        frame[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
-    in_block = block["street"].notna() | block["community"].notna()
-    frame["fb_street"] = block["street"].where(in_block, ctx.get("street"))
-    frame["fb_community"] = block["community"].where(in_block, ctx.get("community"))
-    frame["fb_street_from"] = np.where(in_block, "context", ctx.get("_street_from"))
-    frame["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
+    if lay.row_context:
+        block = block_context(lay, len(table.cells), data_mask, register)
+        for k in ("work_unit", "unit_type"):
+            frame[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
+        in_block = block["street"].notna() | block["community"].notna()
+        frame["fb_street"] = block["street"].where(in_block, ctx.get("street"))
+        frame["fb_community"] = block["community"].where(in_block, ctx.get("community"))
+        frame["fb_street_from"] = np.where(in_block, "context", ctx.get("_street_from"))
+        frame["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
+    else:  # no context lines between blocks: the table's context holds for every row
+        for k in ("work_unit", "unit_type"):
+            frame[f"ctx_{k}"] = ctx.get(k)
+        for k in ("street", "community"):
+            frame[f"fb_{k}"] = ctx.get(k)
+            frame[f"fb_{k}_from"] = ctx.get(f"_{k}_from")
 
     # the raw cells (ID and phone columns are kept apart, to be masked)
     skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
@@ -620,7 +638,7 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
     base = ws.scalar("SELECT coalesce(max(record_id), 0) FROM records") + 1
     now = datetime.now().replace(microsecond=0)
     totals = prep.counts()
-    n_warn = int((prep.issues["severity"] != "quarantine").sum()) if len(prep.issues) else 0
+    n_warn = sum(prep.warnings.values())
     con.execute(
         "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [source_id, prep.path, prep.abs_path, prep.sha256, prep.size, prep.format, prep.encoding, prep.kind, now,
@@ -638,10 +656,10 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
         cols = ", ".join(RECORD_COLUMNS)
         _insert_frame(con, prep.records, f"""INSERT INTO records (record_id, source_id, sheet, row, status, reason, source_kind, raw, {cols})
             SELECT {base} + ordinal, {source_id}, sheet, row, status, reason, source_kind, raw, {cols} FROM _frame""")
-    if len(prep.issues):
+    if prep.issues is not None and prep.issues.num_rows:
         _insert_frame(con, prep.issues, f"""INSERT INTO issues SELECT {base} + ordinal, NULL, {source_id}, sheet, row, "column",
-            field, code, severity, CAST(value AS VARCHAR), message FROM _frame""")
-    if len(prep.nondata):
+            field, code, severity, value, message FROM _frame""")
+    if prep.nondata is not None and prep.nondata.num_rows:
         _insert_frame(con, prep.nondata, f"INSERT INTO nondata SELECT {source_id}, sheet, row, kind, text FROM _frame")
 
 
@@ -665,12 +683,8 @@ def remove_source(ws: Workspace, source_id: int) -> None:
 
 
 def _result_from(prep: Prepared, status: str, source_id: int) -> FileResult:
-    warnings = Counter()
-    if len(prep.issues):
-        w = prep.issues[prep.issues["severity"] != "quarantine"]
-        warnings.update(w["code"].tolist())
     return FileResult(prep.path, status, kind=prep.kind, format=prep.format, encoding=prep.encoding, sheets=prep.sheets,
-                      notices=prep.notices, source_id=source_id, warnings=dict(sorted(warnings.items())), **prep.counts())
+                      notices=prep.notices, source_id=source_id, warnings=prep.warnings, **prep.counts())
 
 
 # ============================================================================================ the stage

@@ -430,7 +430,7 @@ _MISSING_NAMES = pa.array(sorted(_MISSING))
 def name_column(raw: pd.Series) -> pd.DataFrame:
     """Columns name (simplified, no spaces), pinyin, code: `normalize_name` done with Arrow compute over the
     whole column, then traditional → simplified and pinyin once per distinct name."""
-    arr = pa.array(raw.astype("string[pyarrow]"))
+    arr = arrow_strings(raw)
     t = pc.utf8_normalize(pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), SPACES_RE2, ""), "NFKC")
     noted = pc.replace_substring_regex(t, r"[（(][^）)]*[）)]$", "")
     t = pc.if_else(pc.equal(noted, ""), t, noted)
@@ -438,8 +438,10 @@ def name_column(raw: pd.Series) -> pd.DataFrame:
     missing = pc.or_(pc.equal(t, ""), pc.is_in(pc.utf8_lower(t), value_set=_MISSING_NAMES))
     t = pc.if_else(missing, pa.scalar(None, pa.string()), t)
     code = pc.if_else(pc.match_substring_regex(t, r"[\p{Nd}@#$%^&*=+<>?!|\\]"), pa.scalar("name.suspicious"), pa.scalar(None, pa.string()))
-    codes, uniques = pd.factorize(pd.Series(t.to_pandas(types_mapper=pd.ArrowDtype), index=raw.index), use_na_sentinel=True)
-    simple = simplified_many([str(u) for u in uniques])
+    enc = pc.dictionary_encode(t)
+    uniques = enc.dictionary.to_pylist()
+    codes = pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False)
+    simple = simplified_many(uniques)
     py = pinyin_many(simple)
     name = np.array([*simple, None], dtype=object)[codes]
     pinyin = np.array([*(p or None for p in py), None], dtype=object)[codes]
