@@ -755,11 +755,11 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 def _deferred_checkpoint(ws: Workspace) -> Iterator[None]:
     """Write the files the way a bulk load wants it. Each file's transaction is committed to DuckDB's
     write-ahead log (durable: a crash after it replays the log when the workspace is next opened), and the log
-    is merged into the database file once, at the end; otherwise every few files' commit rewrites the tables'
-    last, partly filled row groups. DuckDB works on one thread meanwhile: the worker processes reading the
-    files have the cores."""
+    is merged into the database file every 256 MB and at the end, not every 16 MB: those merges rewrite the
+    tables' last, partly filled row groups, and ledgers come as many small files. DuckDB works on one thread
+    meanwhile: the worker processes reading the files have the cores."""
     before = ws.con.execute("SELECT current_setting('checkpoint_threshold'), current_setting('threads')").fetchall()[0]
-    ws.con.execute("SET checkpoint_threshold = '64GB'")
+    ws.con.execute("SET checkpoint_threshold = '256MB'")
     ws.con.execute("SET threads = 1")
     try:
         yield
