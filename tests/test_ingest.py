@@ -117,6 +117,34 @@ def test_sav_with_value_labels(ws, tmp_path):
     assert got == [(1, "张玮", "男", "13812345678", "新媒体从业人员"), (2, "李莉", "女", "13900001111", "私营企业主或个体工商户")]
 
 
+def _gbk_sav(path, declared: bytes):
+    """A .sav whose text is GBK (pyreadstat writes only UTF-8): ASCII placeholders of the same byte length are
+    written, then replaced by the GBK bytes, and the encoding record says `declared`."""
+    subs = {"QQa1": "张玮", "QQa2": "李莉", "QQb1QQb2": "您的姓名", "QQc1": "性别", "QQd1": "男性", "QQd2": "女性",
+            "QQe1": "律师", "QQe2": "会计", "QQf1": "职业"}
+    df = pd.DataFrame({"Q1": ["QQa1", "QQa2"], "Q2": [1.0, 2.0], "Q3": ["QQe1", "QQe2"]})
+    pyreadstat.write_sav(df, str(path), column_labels=["QQb1QQb2", "QQc1", "QQf1"],
+                         variable_value_labels={"Q2": {1.0: "QQd1", 2.0: "QQd2"}})
+    data = path.read_bytes()
+    for placeholder, text in subs.items():
+        assert data.count(placeholder.encode()) == 1 and len(text.encode("gbk")) == len(placeholder)
+        data = data.replace(placeholder.encode(), text.encode("gbk"))
+    assert data.count(b"UTF-8") == 1  # the character-set record
+    path.write_bytes(data.replace(b"UTF-8", declared))
+    return path
+
+
+@pytest.mark.parametrize("declared,encoding", [(b"CP936", "CP936"), (b"UTF-8", "gb18030")])
+def test_gbk_sav(ws, tmp_path, declared, encoding):
+    """A GBK .sav opens whether it says so (CP936) or wrongly claims UTF-8 (read again as GB18030)."""
+    p = _gbk_sav(tmp_path / "问卷.sav", declared)
+    f = ingest(ws, [p], IngestOptions(community="康盛花园社区")).files[0]
+    assert f.status == "ingested" and f.encoding == encoding and f.records == 2
+    assert ws.query("SELECT name, sex, occupation FROM records ORDER BY row") == [("张玮", "男", "律师"), ("李莉", "女", "会计")]
+    labels = [c.get("label") for c in f.sheets[0].columns]
+    assert labels[:2] == ["您的姓名", "性别"]
+
+
 def test_xls_workbook(ws, tmp_path):
     import xlwt
 
