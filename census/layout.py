@@ -105,12 +105,14 @@ def _merge_pair(top: list[str], bottom: list[str], matcher: FieldMatcher) -> lis
 def find_header(top_rows: list[list[str]], matcher: FieldMatcher) -> tuple[list[int], list[str], float] | None:
     """(header row indices, header texts, score) of the best header among `top_rows`, or None."""
     best: tuple[list[int], list[str], float] | None = None
-    singles = [_score(r, matcher)[0] for r in top_rows]
+    scored = [_score(r, matcher) for r in top_rows]
+    singles = [sc for sc, _ in scored]
+    named = [any(f for f, _ in matches) for _, matches in scored]  # a row naming at least one field
     for i, row in enumerate(top_rows):
         s = singles[i]
         if s >= MIN_SCORE and (best is None or s > best[2] + 1e-9):
             best = ([i], row, s)
-        if i + 1 < len(top_rows):
+        if i + 1 < len(top_rows) and (named[i] or named[i + 1]):  # two rows of data never make a header
             merged = _merge_pair(row, top_rows[i + 1], matcher)
             ms = _score(merged, matcher)[0]
             if ms >= MIN_SCORE and ms > max(s, singles[i + 1]) + 0.5 and (best is None or ms > best[2] + 1e-9):

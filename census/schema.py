@@ -365,6 +365,7 @@ class FieldMatcher:
     labels: dict[str, str]
     context: dict[str, str]  # folded context key → field
     _cache: dict[str, tuple[str | None, float]] = field(default_factory=dict, repr=False, compare=False)
+    _context_cache: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def match(self, header: str | None) -> tuple[str | None, float]:
         """(field, quality) for one header: quality 1 for an exact synonym, 0.6 when a synonym is contained."""
@@ -392,7 +393,11 @@ class FieldMatcher:
         return None, 0.0
 
     def context_field(self, key: str) -> str | None:
-        return self.context.get(fold(key))
+        """The field a "key：value" line above a header names ("单位" → work_unit), or None."""
+        hit = self._context_cache.get(key, False)
+        if hit is False:
+            hit = self._context_cache[key] = self.context.get(fold(key))
+        return hit
 
 
 def _has_cjk(s: str) -> bool:
