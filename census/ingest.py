@@ -1,7 +1,7 @@
 """Ingest: source files → records in the workspace, every row accounted for.
 
-`prepare_files` reads files and turns them into frames (records, issues, non-data rows, sheet summaries)
-without touching the workspace; it runs in worker processes so both cores read at once. `ingest` then writes
+`prepare_files` reads files and turns them into Arrow tables (records, issues, non-data rows) and sheet
+summaries without touching the workspace; it runs in worker processes so both cores read at once. `ingest` then writes
 each file in one transaction: a file already ingested (same content hash, under any name) changes nothing; a
 changed file under the same path replaces its earlier records only with `replace=True`.
 """
@@ -42,7 +42,7 @@ from .readers import SUPPORTED, Table, read_source
 from .regions import Register, assign_regions, block_context, table_context
 from .schema import Schemas, load_schemas
 from .store import Workspace
-from .text import SPACES_RE2, arrow_mask, arrow_strings, clean, halfwidth, simplified_many
+from .text import PY_WHITESPACE_RE2, SPACES_RE2, arrow_mask, arrow_strings, clean, halfwidth, simplified_many
 
 KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
 _PARALLEL_BYTES = 4_000_000  # below this much to read, worker processes cost more than they save
@@ -194,7 +194,7 @@ def file_sha256(path: Path) -> str:
 # ============================================================================================ files
 def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str) -> list[Prepared | Exception]:
     """Read several files and normalise all their rows in one pass (ledgers come as many small files, and
-    each normalising step has a fixed cost). One result per file: its frames, or the error that stopped it."""
+    each normalising step has a fixed cost). One result per file: its tables, or the error that stopped it."""
     schemas = load_schemas(options.schema_files)
     register = Register.from_yaml(register_yaml) if register_yaml else Register()
     results: list[Prepared | Exception] = []
@@ -287,8 +287,9 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
             by_file.setdefault(p.file, []).append(issue_groups[p.part])
         p.summary.quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
         p.summary.records = p.summary.data_rows - p.summary.quarantined
-    for i, chunks in tables.items():
-        results[i].records = pa.concat_tables(chunks)
+    for i, chunks in tables.items():  # a copy of the file's rows: a slice would carry the batch's buffers along
+        t = pa.concat_tables(chunks)
+        results[i].records = t.take(pa.array(np.arange(t.num_rows)))
     for i, frames in by_file.items():
         issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
         issues["value"] = issues["value"].astype("object").where(issues["value"].notna(), None).map(_as_text)
@@ -310,7 +311,7 @@ def _row_texts(cells: pd.DataFrame) -> np.ndarray:
     non-data or quarantined row said)."""
     if not len(cells) or not cells.shape[1]:
         return np.full(len(cells), "", dtype=object)
-    cols = [pc.fill_null(pc.replace_substring_regex(arrow_strings(cells[c]), SPACES_RE2, " "), "") for c in cells.columns]
+    cols = [pc.fill_null(pc.replace_substring_regex(arrow_strings(cells[c]), f"[{PY_WHITESPACE_RE2}]+", " "), "") for c in cells.columns]
     joined = pc.binary_join_element_wise(*cols, " ")  # (null_handling="skip" drops all-null rows in pyarrow 26)
     joined = pc.utf8_trim(pc.replace_substring_regex(joined, " {2,}", " "), " ")
     return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
@@ -396,7 +397,7 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     present = cells.notna().to_numpy()
     has_name, has_id = frame["f_name"].notna().to_numpy(), frame["f_id_number"].notna().to_numpy()
     numeric_only = np.zeros(n, dtype=bool)
-    number = r"^\s*[0-9]+(\.[0-9]+)?\s*$"
+    number = f"^[{PY_WHITESPACE_RE2}]*\\p{{Nd}}+(\\.\\p{{Nd}}+)?[{PY_WHITESPACE_RE2}]*$"  # Python's \\s*\\d+(\\.\\d+)?\\s*
     cand = ~has_name | arrow_mask(pc.match_substring_regex(arrow_strings(frame["f_name"]), number))
     if cand.any():  # only rows whose name cell is empty or a number can be all numbers
         sub = cells[cand]
@@ -663,10 +664,8 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
         _insert_frame(con, prep.nondata, f"INSERT INTO nondata SELECT {source_id}, sheet, row, kind, text FROM _frame")
 
 
-def _insert_frame(con, frame: pd.DataFrame | pa.Table, sql: str) -> None:
-    if isinstance(frame, pd.DataFrame):
-        frame = pa.Table.from_pandas(frame, preserve_index=False)  # DuckDB scans Arrow fastest
-    con.register("_frame", frame)
+def _insert_frame(con, frame: pa.Table, sql: str) -> None:
+    con.register("_frame", frame)  # DuckDB scans Arrow without a copy
     try:
         con.execute(sql)
     finally:
@@ -757,11 +756,11 @@ def _deferred_checkpoint(ws: Workspace) -> Iterator[None]:
     write-ahead log (durable: a crash after it replays the log when the workspace is next opened), and the log
     is merged into the database file every 256 MB and at the end, not every 16 MB: those merges rewrite the
     tables' last, partly filled row groups, and ledgers come as many small files. DuckDB works on one thread
-    meanwhile: the worker processes reading the files have the cores."""
+    meanwhile: each insert is small, and the cores are for reading files (in the worker processes)."""
     before = ws.con.execute("SELECT current_setting('checkpoint_threshold'), current_setting('threads')").fetchall()[0]
-    ws.con.execute("SET checkpoint_threshold = '256MB'")
-    ws.con.execute("SET threads = 1")
     try:
+        ws.con.execute("SET checkpoint_threshold = '256MB'")
+        ws.con.execute("SET threads = 1")
         yield
     finally:
         ws.con.execute(f"SET checkpoint_threshold = '{before[0]}'")

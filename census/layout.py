@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from .schema import FieldMatcher
-from .text import SPACE_CHARS_RE2, arrow_mask, arrow_strings, halfwidth, squeeze
+from .text import PY_WHITESPACE_RE2, arrow_mask, arrow_strings, halfwidth, squeeze
 
 SCAN_ROWS = 40  # the header is looked for in the first rows of a sheet
 MIN_SCORE = 3.0  # weights of matched fields; a name column alone (3) is enough only with another field
@@ -240,10 +240,10 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
                     break
     else:  # a big table: labels ("合计", "填表人" …) stand in the first columns or in the name or ID column
         look = list(dict.fromkeys([*cells.columns[:3], *(c.index for c in (name_col, id_col) if c)]))
-        lead_re2 = f"^[{SPACE_CHARS_RE2}]*(?:" + "|".join(map(re.escape, _LEADS)) + ")"
+        lead_re2 = f"^[{PY_WHITESPACE_RE2}]*(?:" + "|".join(map(re.escape, _LEADS)) + ")"
         for c in look:
             text = arrow_strings(cells[c])
-            if not text.null_count < len(text):
+            if text.null_count == len(text):
                 continue
             suspect |= arrow_mask(pc.match_substring_regex(text, lead_re2))
             if c in headers and layout.header_rows != [-1]:

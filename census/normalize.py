@@ -20,7 +20,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import CodeLookup, schemas_dir
-from .text import SPACES_RE2, arrow_mask, arrow_strings, halfwidth, pinyin_many, simplified_many, squeeze
+from .text import (
+    SPACES_RE2,
+    STABLE_NFKC_RE2,
+    arrow_mask,
+    arrow_strings,
+    halfwidth,
+    pinyin_many,
+    simplified_many,
+    squeeze,
+)
 
 # --------------------------------------------------------------------------------------------- ID numbers
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -296,6 +305,12 @@ def per_distinct(values: pd.Series, convert) -> pd.Series:
     return pd.Series(results[codes], index=values.index, dtype="object")
 
 
+def _stable(texts: pa.Array) -> np.ndarray:
+    """Values a fast path may take: their NFKC form is the same for Arrow as for the scalar functions (which
+    use Python's `unicodedata`, of another Unicode version)."""
+    return arrow_mask(pc.match_substring_regex(texts, STABLE_NFKC_RE2))
+
+
 def _digits(texts: np.ndarray, width: int) -> np.ndarray:
     """Strings of `width` ASCII characters → an (n, width) array of their bytes."""
     if not len(texts):
@@ -342,8 +357,9 @@ def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
     sex = np.full(n, None, dtype=object)
     converted = np.zeros(n, dtype=bool)
     if n:
-        t = pc.utf8_normalize(arrow_strings(raw), "NFKC")
-        safe = arrow_mask(pc.match_substring_regex(t, f"^[0-9Xx{_ID_SEPARATORS}]+$"))
+        texts = arrow_strings(raw)
+        t = pc.utf8_normalize(texts, "NFKC")
+        safe = arrow_mask(pc.match_substring_regex(t, f"^[0-9Xx{_ID_SEPARATORS}]+$")) & _stable(texts)
         cleaned = pc.utf8_upper(pc.replace_substring_regex(t, f"[{_ID_SEPARATORS}]+", ""))
         is18 = safe & arrow_mask(pc.match_substring_regex(cleaned, "^[0-9]{17}[0-9X]$")) & ~numeric_np
         is15 = safe & arrow_mask(pc.match_substring_regex(cleaned, "^[0-9]{15}$"))  # a number cell of 15 digits is whole
@@ -395,11 +411,12 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
     once per distinct value."""
     n = len(raw)
     phone = np.full(n, None, dtype=object)
+    phones = np.full(n, None, dtype=object)
     code = np.full(n, None, dtype=object)
-    phones = phone
     if n:
-        t = pc.utf8_trim_whitespace(pc.utf8_normalize(arrow_strings(raw), "NFKC"))
-        safe = arrow_mask(pc.match_substring_regex(t, r"^\+?[0-9 ()\-]+$"))
+        texts = arrow_strings(raw)
+        t = pc.utf8_trim_whitespace(pc.utf8_normalize(texts, "NFKC"))
+        safe = arrow_mask(pc.match_substring_regex(t, r"^\+?[0-9 ()\-]+$")) & _stable(texts)
         d = pc.replace_substring_regex(t, "[^0-9]", "")
         length = pc.utf8_length(d)
         d = pc.if_else(pc.starts_with(d, "0086"), pc.utf8_slice_codeunits(d, 4),
@@ -471,8 +488,10 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
     numeric_np = numeric.fillna(False).to_numpy(dtype=bool) if numeric is not None else np.zeros(n, dtype=bool)
     done = np.zeros(n, dtype=bool)
     if n:
-        s = pc.replace_substring_regex(pc.utf8_normalize(arrow_strings(raw), "NFKC"), SPACES_RE2, "")
-        open_ = ~numeric_np & ~arrow_mask(pc.match_substring_regex(s, r"^[0-9]+\.0$"))  # "1985.0" is a number cell's text
+        texts = arrow_strings(raw)
+        s = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKC"), SPACES_RE2, "")
+        # "1985.0" is a number cell's text
+        open_ = ~numeric_np & ~arrow_mask(pc.match_substring_regex(s, r"^[0-9]+\.0$")) & _stable(texts)
         for pattern, prec in _DATE_SHAPES:
             parts = pc.extract_regex(s, pattern)
             hit = open_ & ~done & arrow_mask(pc.is_valid(parts))

@@ -280,13 +280,18 @@ def assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
     """street, street_code, community, community_code, region_from and an issue per record: from the row's
     own cells, else a context line of its block, else the table's context (title, sheet, path, options)."""
     cols = ["f_street", "f_community", "fb_street", "fb_community", "fb_street_from", "fb_community_from"]
-    # the distinct combinations, as one Arrow key per row: the cells joined by U+001E, a missing one as U+001F
-    parts = [pc.fill_null(pc.replace_substring_regex(arrow_strings(frame[c]), "[\x1e\x1f]", " "), "\x1f") for c in cols]
-    enc = pc.dictionary_encode(pc.binary_join_element_wise(*parts, "\x1e"))
-    codes = enc.indices.to_numpy(zero_copy_only=False)
+    # the distinct combinations: each column dictionary-encoded (Arrow), then the distinct rows of the codes
+    dictionaries, columns = [], []
+    for c in cols:
+        enc = pc.dictionary_encode(arrow_strings(frame[c]))
+        values = enc.dictionary.to_pylist()
+        dictionaries.append([*values, None])  # the last code stands for a missing cell
+        columns.append(pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64))
+    distinct, codes = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+    codes = codes.reshape(-1)
     results = []
-    for key in enc.dictionary.to_pylist():
-        s, c, bs, bc, bsf, bcf = (None if v == "\x1f" else v for v in key.split("\x1e"))
+    for combo in distinct:
+        s, c, bs, bc, bsf, bcf = (d[k] for d, k in zip(dictionaries, combo, strict=True))
         here = {"street": bs, "community": bc, "_street_from": bsf, "_community_from": bcf}
         results.append(_resolve_one(s, c, here, register))
     fields = ["street", "street_code", "community", "community_code", "region_from", "issue", "issue_value"]

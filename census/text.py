@@ -1,7 +1,8 @@
 """Chinese text helpers: width folding, traditional → simplified (OpenCC), pinyin (pypinyin), match keys.
 
-Every function here is pure and total: it accepts any string (or None) and never raises.
-The `*_many` variants convert a whole column in one call, which is what the ingest uses.
+Every text function here is pure and total: it accepts any string (or None) and never raises.
+The `*_many` variants convert a whole column in one call, which is what the ingest uses; `arrow_strings` and
+`arrow_mask` carry columns to and from Arrow compute, with the RE2 character classes below.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ _WS = re.compile(f"[{_SPACE_CHARS}]+")
 SPACE_CHARS_RE2 = ("\\t\\n\\x0b\\f\\r \\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200b}\\x{2028}\\x{2029}"
                    "\\x{202f}\\x{205f}\\x{3000}\\x{feff}")
 SPACES_RE2 = f"[{SPACE_CHARS_RE2}]+"
+# what Python's str.split() / str.strip() / re's \s take for whitespace (without U+200B and U+FEFF), for RE2
+PY_WHITESPACE_RE2 = ("\\t\\n\\x0b\\f\\r \\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}"
+                     "\\x{202f}\\x{205f}\\x{3000}")
+# text whose NFKC form is the same in every Unicode version (Python's `unicodedata` and Arrow's differ in
+# version): ASCII, full-width forms, the ideographic space, 年月日 and the spaces above
+STABLE_NFKC_RE2 = f"^[\\x{{0}}-\\x{{7f}}\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}年月日{SPACE_CHARS_RE2}]*$"
 # punctuation and symbols, ASCII and CJK; kept: letters, digits, CJK ideographs
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _BRACKETED = re.compile(r"[（(\[【<《][^）)\]】>》]*[）)\]】>》]")
@@ -29,7 +36,12 @@ _POLITE = re.compile(r"^(?:请问|请填写|请输入)?(?:您的|您|你的)")
 
 
 def arrow_strings(column) -> pa.Array:
-    """A column (pandas Series of text) as one Arrow string array, missing values null."""
+    """A column (pandas Series) as one Arrow string array, missing values null; values that are not text
+    (numbers in an object column) are written out first."""
+    import pandas as pd
+
+    if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        column = column.astype("string")
     arr = pa.array(column, type=pa.string())
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 

@@ -177,6 +177,38 @@ def test_quarantine_reasons(ws, tmp_path):
                    (4, "quarantined", "row.name_only"), (5, "record", None)]
 
 
+def test_rows_of_numbers_in_any_script_are_quarantined(ws, tmp_path):
+    """Column-numbering rows typed with full-width digits, padded with no-break spaces or in another script's
+    digits are rows of numbers like "1,2,3,4"; a quarantined row's text keeps characters that are not spaces."""
+    rows = [["姓名", "身份证号", "联系电话", "工作单位"],
+            ["１", "２", "３", "４"],
+            ["\xa012", "\xa034", "56\u3000", "78"],
+            ["٣", "٤", "٥", "٦"],
+            [None, None, "x\u200by", "某公司"],
+            ["有电话", None, "13800002222", None]]
+    p = write_csv(tmp_path / "q.csv", rows, encoding="utf-8")
+    f = ingest(ws, [p], IngestOptions(community="虹苑社区")).files[0]
+    assert (f.records, f.quarantined) == (1, 4)
+    assert ws.query("SELECT row, reason FROM records WHERE status = 'quarantined' ORDER BY row") == [
+        (2, "row.all_numeric"), (3, "row.all_numeric"), (4, "row.all_numeric"), (5, "row.no_identity")]
+    assert ws.scalar("SELECT value FROM issues WHERE code = 'row.no_identity'") == "x\u200by 某公司"
+
+
+def test_prepared_file_carries_only_its_own_rows(tmp_path):
+    """Files prepared in one batch travel to the writer separately: each carries its own rows, not the batch's."""
+    import pickle
+
+    ing = importlib.import_module("census.ingest")
+    files = []
+    for i in range(3):
+        rows = [["姓名", "身份证号"]] + [[f"人{i}{k}", make_id("19800101", f"{k:03d}")] for k in range(200 * (i + 1))]
+        files.append((write_xlsx(tmp_path / f"f{i}.xlsx", {"S": rows}), f"f{i}.xlsx", None))
+    prepared = ing.prepare_files(files, IngestOptions(community="虹苑社区"), "")
+    sizes = [len(pickle.dumps(p.records)) for p in prepared]
+    assert [p.records.num_rows for p in prepared] == [200, 400, 600]
+    assert sizes[2] > 2.5 * sizes[0] and sizes[1] > 1.5 * sizes[0]  # in proportion to their rows
+
+
 def test_reingest_changes_nothing_and_replace(ws, tmp_path, register):
     p = write_xlsx(tmp_path / "台账.xlsx", {"台账": ledger_rows()})
     first = ingest(ws, [p], regions=register)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from census.normalize import (
@@ -146,6 +146,7 @@ def written_ids(draw):
 
 @given(st.lists(st.one_of(written_ids(), st.text(alphabet="0123456789Xx -.", max_size=20)), max_size=30),
        st.lists(st.booleans(), min_size=30, max_size=30))
+@example(["\U0001ccf320114199001011238", "３２０１１４　１９９００１０１　１２３８", "320114\u200b199001011238"], [False] * 30)
 @settings(max_examples=200)
 def test_id_column_agrees_with_scalar_on_written_forms(values, numeric):
     s = pd.Series(values, dtype="object")
@@ -156,6 +157,14 @@ def test_id_column_agrees_with_scalar_on_written_forms(values, numeric):
         assert (bool(got["valid"]), _none(got["value"]), _none(got["code"]), _none(got["sex"]), bool(got["converted15"])) == \
             (r.valid, r.value, r.code, r.sex, r.converted15), v
         assert _none(got["birth_date"]) == (pd.Timestamp(r.birth_date) if r.birth_date else None), v
+
+
+def test_columns_take_numbers_in_object_columns():
+    """A column holding numbers (not text) is read as their text, as the scalar functions do."""
+    s = pd.Series([32011419900101123, None, 13812345678], dtype="object")
+    assert id_column(s)["code"].iloc[0] == normalize_id("32011419900101123").code == "id.length"
+    assert phone_column(s)["phone"].iloc[2] == "13812345678"
+    assert date_column(pd.Series([19850312, None], dtype="object"))["value"].iloc[0] == pd.Timestamp("1985-03-12")
 
 
 def _none(v):
@@ -213,6 +222,7 @@ def written_phones(draw):
 
 
 @given(st.lists(st.one_of(written_phones(), st.text(alphabet="0123456789+-() /", max_size=16), st.none()), max_size=30))
+@example(["\U0001ccf13812345678", "１３８\u3000１２３４\u3000５６７８", "\xa013812345678\xa0"])
 @settings(max_examples=200)
 def test_phone_column_agrees_with_scalar_on_written_forms(values):
     out = phone_column(pd.Series(values, dtype="object"))
@@ -233,6 +243,7 @@ def written_dates(draw):
 
 
 @given(st.lists(st.one_of(written_dates(), st.text(alphabet="0123456789年月日-/. :T", max_size=16), st.none()), max_size=30))
+@example(["1985-0\U0001ccf3-12", "１９８５年３月１２日", "1985\u200b-03-12", "١٩٨٥-03-12"])
 @settings(max_examples=200)
 def test_date_column_agrees_with_scalar_on_written_forms(values):
     out = date_column(pd.Series(values, dtype="object"))
