@@ -774,7 +774,9 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
     its batch comes back."""
     total = len(todo)
     done = 0
-    batches = _batches(todo)
+    # the biggest batches first, on any number of workers (so that record ids do not depend on it): a big file
+    # read last would keep one core busy while the other has nothing left to do
+    batches = sorted(_batches(todo), key=lambda b: -sum(f.stat().st_size for _, f, _, _ in b))
     size = sum(f.stat().st_size for _, f, _, _ in todo)
     n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(batches) > 1 and size > _PARALLEL_BYTES else 1)
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import FieldMatcher
@@ -250,10 +251,15 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
                 suspect |= arrow_mask(pc.equal(pc.utf8_trim_whitespace(text), headers[c]))
         if name_col is not None:  # "24人" or a sentence where a name should be
             suspect |= arrow_mask(pc.match_substring_regex(arrow_strings(cells[name_col.index]), "[0-9]|.{12,}"))
-    header_texts = set(headers.values())
-    rows = cells.iloc[np.flatnonzero(suspect)].to_numpy(dtype=object) if suspect.any() else []
-    for i, row in zip(np.flatnonzero(suspect), rows, strict=True):
-        values = [t for t in (_text_raw(v).strip() for v in row) if t]
+    header_texts = frozenset(headers.values())
+    where = np.flatnonzero(suspect)
+    if not len(where):
+        return kinds
+    # the suspect rows' non-empty cells, stripped as str.strip() does (Arrow, column by column)
+    taken = pa.array(where)
+    columns = [pc.utf8_trim(pc.take(arrow_strings(cells[c]), taken), _PY_WHITESPACE).to_pylist() for c in cells.columns]
+    for i, row in zip(where, zip(*columns, strict=True), strict=True):
+        values = tuple(v for v in row if v)
         ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher) if len(values) <= 3 else {}
         if ctx:  # "单位名称：… 单位性质：…" opening the next block
             kinds[i] = CONTEXT
@@ -263,7 +269,13 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     return kinds
 
 
-def _nondata_kind(values: list[str], header_texts: set[str]) -> str | None:
+_PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # what str.strip() removes
+
+
+@lru_cache(maxsize=20_000)  # repeated header rows and "合计" lines come back many times
+
+
+def _nondata_kind(values: tuple[str, ...], header_texts: frozenset[str]) -> str | None:
     if not values:
         return BLANK
     first = _folded(values[0])

@@ -287,8 +287,12 @@ def assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
         values = enc.dictionary.to_pylist()
         dictionaries.append([*values, None])  # the last code stands for a missing cell
         columns.append(pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64))
-    distinct, codes = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
-    codes = codes.reshape(-1)
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column, d in zip(columns, dictionaries, strict=True):  # one column more at a time: never overflows
+        codes = pd.factorize(codes * len(d) + column)[0].astype(np.int64)
+    first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each combination's first row
+    distinct = np.column_stack(columns)[first] if len(first) else np.zeros((0, len(cols)), dtype=np.int64)
     results = []
     for combo in distinct:
         s, c, bs, bc, bsf, bcf = (d[k] for d, k in zip(dictionaries, combo, strict=True))
