@@ -397,7 +397,7 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     present = cells.notna().to_numpy()
     has_name, has_id = frame["f_name"].notna().to_numpy(), frame["f_id_number"].notna().to_numpy()
     numeric_only = np.zeros(n, dtype=bool)
-    number = f"^[{PY_WHITESPACE_RE2}]*\\p{{Nd}}+(\\.\\p{{Nd}}+)?[{PY_WHITESPACE_RE2}]*$"  # Python's \\s*\\d+(\\.\\d+)?\\s*
+    number = f"^[{PY_WHITESPACE_RE2}]*\\p{{Nd}}+(\\.\\p{{Nd}}+)?[{PY_WHITESPACE_RE2}]*$"  # what Python reads as \s*\d+(\.\d+)?\s*
     cand = ~has_name | arrow_mask(pc.match_substring_regex(arrow_strings(frame["f_name"]), number))
     if cand.any():  # only rows whose name cell is empty or a number can be all numbers
         sub = cells[cand]
