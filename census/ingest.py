@@ -776,8 +776,9 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
     done = 0
     # the biggest batches first, on any number of workers (so that record ids do not depend on it): a big file
     # read last would keep one core busy while the other has nothing left to do
-    batches = sorted(_batches(todo), key=lambda b: -sum(f.stat().st_size for _, f, _, _ in b))
-    size = sum(f.stat().st_size for _, f, _, _ in todo)
+    sizes = {i: f.stat().st_size for i, f, _, _ in todo}
+    batches = sorted(_batches(todo, sizes), key=lambda b: -sum(sizes[i] for i, _, _, _ in b))
+    size = sum(sizes.values())
     n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(batches) > 1 and size > _PARALLEL_BYTES else 1)
 
     def finished(batch, outcomes) -> None:
@@ -810,13 +811,14 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
             finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
 
 
-def _batches(todo: list, max_bytes: int = 2_000_000, max_files: int = 40) -> list[list]:
-    """Group files into batches normalised together: small ledgers share one pass, a big file goes alone."""
+def _batches(todo: list, sizes: dict[int, int], max_bytes: int = 2_000_000, max_files: int = 40) -> list[list]:
+    """Group files into batches normalised together: small ledgers share one pass, a big file goes alone.
+    `sizes`: each file's bytes, by its index."""
     batches: list[list] = []
     current: list = []
     size = 0
     for item in todo:
-        n = item[1].stat().st_size
+        n = sizes[item[0]]
         if current and (size + n > max_bytes or len(current) >= max_files):
             batches.append(current)
             current, size = [], 0

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import FieldMatcher
-from .text import PY_WHITESPACE_RE2, arrow_mask, arrow_strings, halfwidth, squeeze
+from .text import PY_WHITESPACE, PY_WHITESPACE_RE2, arrow_mask, arrow_strings, halfwidth, squeeze
 
 SCAN_ROWS = 40  # the header is looked for in the first rows of a sheet
 MIN_SCORE = 3.0  # weights of matched fields; a name column alone (3) is enough only with another field
@@ -257,7 +257,7 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
         return kinds
     # the suspect rows' non-empty cells, stripped as str.strip() does (Arrow, column by column)
     taken = pa.array(where)
-    columns = [pc.utf8_trim(pc.take(arrow_strings(cells[c]), taken), _PY_WHITESPACE).to_pylist() for c in cells.columns]
+    columns = [pc.utf8_trim(pc.take(arrow_strings(cells[c]), taken), PY_WHITESPACE).to_pylist() for c in cells.columns]
     for i, row in zip(where, zip(*columns, strict=True), strict=True):
         values = tuple(v for v in row if v)
         ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher) if len(values) <= 3 else {}
@@ -267,9 +267,6 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
             continue
         kinds[i] = _nondata_kind(values, header_texts) or DATA
     return kinds
-
-
-_PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # what str.strip() removes
 
 
 @lru_cache(maxsize=20_000)  # repeated header rows and "合计" lines come back many times

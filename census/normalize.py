@@ -23,6 +23,7 @@ from .schema import CodeLookup, schemas_dir
 from .text import (
     SPACES_RE2,
     STABLE_NFKC_RE2,
+    arrow_factorize,
     arrow_mask,
     arrow_strings,
     halfwidth,
@@ -280,17 +281,10 @@ def normalize_code(raw: str | None, table: CodeLookup) -> tuple[str | None, str 
 
 
 # --------------------------------------------------------------------------------------------- columns
-def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """(codes, distinct strings) of a column, with Arrow; a missing value gets the code len(distinct)."""
-    enc = pc.dictionary_encode(arrow_strings(values))
-    uniques = enc.dictionary.to_pylist()
-    return pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False), uniques
-
-
 def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
     """Apply `fn` (returning a tuple of `n_fields`) once per distinct value — ledgers repeat a lot — and
     spread each field back over the rows as an object array (None where the value is missing)."""
-    codes, uniques = _factorize(values)
+    codes, uniques = arrow_factorize(arrow_strings(values))
     table = np.full((len(uniques) + 1, n_fields), None, dtype=object)  # the last row serves missing values
     for i, u in enumerate(uniques):
         table[i, :] = fn(u)
@@ -300,7 +294,7 @@ def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
 def per_distinct(values: pd.Series, convert) -> pd.Series:
     """Apply `convert` (distinct strings → their results, as a list) once to the distinct values of a column
     and spread the results back over its rows; missing values give None."""
-    codes, uniques = _factorize(values)
+    codes, uniques = arrow_factorize(arrow_strings(values))
     results = np.array([*(convert(uniques) if uniques else []), None], dtype=object)
     return pd.Series(results[codes], index=values.index, dtype="object")
 
@@ -455,9 +449,7 @@ def name_column(raw: pd.Series) -> pd.DataFrame:
     missing = pc.or_(pc.equal(t, ""), pc.is_in(pc.utf8_lower(t), value_set=_MISSING_NAMES))
     t = pc.if_else(missing, pa.scalar(None, pa.string()), t)
     code = pc.if_else(pc.match_substring_regex(t, r"[\p{Nd}@#$%^&*=+<>?!|\\]"), pa.scalar("name.suspicious"), pa.scalar(None, pa.string()))
-    enc = pc.dictionary_encode(t)
-    uniques = enc.dictionary.to_pylist()
-    codes = pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False)
+    codes, uniques = arrow_factorize(t)
     simple = simplified_many(uniques)
     py = pinyin_many(simple)
     name = np.array([*simple, None], dtype=object)[codes]

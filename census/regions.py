@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 import yaml
 
 from . import layout as L
 from .schema import RegionsFile, read_yaml, schemas_dir, validate
-from .text import arrow_strings, fold, halfwidth, simplified, squeeze
+from .text import arrow_factorize, arrow_strings, fold, halfwidth, simplified, squeeze
 
 _COMMUNITY_SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "社区村委会", "居委会", "村委会", "社区", "村")
 _STREET_SUFFIXES = ("街道办事处", "镇人民政府", "乡人民政府", "街道办", "街道", "镇", "乡")
@@ -283,10 +282,9 @@ def assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
     # the distinct combinations: each column dictionary-encoded (Arrow), then the distinct rows of the codes
     dictionaries, columns = [], []
     for c in cols:
-        enc = pc.dictionary_encode(arrow_strings(frame[c]))
-        values = enc.dictionary.to_pylist()
+        codes, values = arrow_factorize(arrow_strings(frame[c]))
         dictionaries.append([*values, None])  # the last code stands for a missing cell
-        columns.append(pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64))
+        columns.append(codes)
     codes = np.zeros(len(frame), dtype=np.int64)
     for column, d in zip(columns, dictionaries, strict=True):  # one column more at a time: never overflows
         codes = pd.factorize(codes * len(d) + column)[0].astype(np.int64)

@@ -22,9 +22,10 @@ _WS = re.compile(f"[{_SPACE_CHARS}]+")
 SPACE_CHARS_RE2 = ("\\t\\n\\x0b\\f\\r \\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200b}\\x{2028}\\x{2029}"
                    "\\x{202f}\\x{205f}\\x{3000}\\x{feff}")
 SPACES_RE2 = f"[{SPACE_CHARS_RE2}]+"
-# what Python's str.split() / str.strip() / re's \s take for whitespace (without U+200B and U+FEFF), for RE2
-PY_WHITESPACE_RE2 = ("\\t\\n\\x0b\\f\\r \\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}"
-                     "\\x{202f}\\x{205f}\\x{3000}")
+# what Python's str.split() / str.strip() / re's \s take for whitespace (without U+200B and U+FEFF): the
+# characters (for pc.utf8_trim) and an RE2 character class of them
+PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+PY_WHITESPACE_RE2 = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)
 # text whose NFKC form is the same in every Unicode version (Python's `unicodedata` and Arrow's differ in
 # version): ASCII, full-width forms, the ideographic space, 年月日 and the spaces above
 STABLE_NFKC_RE2 = f"^[\\x{{0}}-\\x{{7f}}\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}年月日{SPACE_CHARS_RE2}]*$"
@@ -44,6 +45,13 @@ def arrow_strings(column) -> pa.Array:
         column = column.astype("string")
     arr = pa.array(column, type=pa.string())
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def arrow_factorize(arr: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """(codes, distinct values) of an Arrow string array; a missing value gets the code len(distinct)."""
+    enc = pc.dictionary_encode(arr)
+    uniques = enc.dictionary.to_pylist()
+    return pc.fill_null(enc.indices, len(uniques)).to_numpy(zero_copy_only=False).astype(np.int64), uniques
 
 
 def arrow_mask(arr: pa.Array) -> np.ndarray:
