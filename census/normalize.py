@@ -28,6 +28,7 @@ from .text import (
     arrow_strings,
     halfwidth,
     pinyin_many,
+    python_unassigned_re2,
     simplified_many,
     squeeze,
 )
@@ -449,6 +450,16 @@ def name_column(raw: pd.Series) -> pd.DataFrame:
     missing = pc.or_(pc.equal(t, ""), pc.is_in(pc.utf8_lower(t), value_set=_MISSING_NAMES))
     t = pc.if_else(missing, pa.scalar(None, pa.string()), t)
     code = pc.if_else(pc.match_substring_regex(t, r"[\p{Nd}@#$%^&*=+<>?!|\\]"), pa.scalar("name.suspicious"), pa.scalar(None, pa.string()))
+    odd = arrow_mask(pc.match_substring_regex(arr, python_unassigned_re2()))
+    if odd.any():  # a character newer than Python's Unicode: `normalize_name` decides, as for one value
+        def one(v: str) -> tuple[str | None, str | None]:
+            r = normalize_name(v)
+            return r.value, r.code
+
+        values, value_codes = _distinct(raw[odd], one, 2)
+        t, code = t.to_numpy(zero_copy_only=False).astype(object), code.to_numpy(zero_copy_only=False).astype(object)
+        t[odd], code[odd] = values, value_codes
+        t, code = pa.array(t, type=pa.string()), pa.array(code, type=pa.string())
     codes, uniques = arrow_factorize(t)
     simple = simplified_many(uniques)
     py = pinyin_many(simple)

@@ -29,6 +29,23 @@ PY_WHITESPACE_RE2 = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)
 # text whose NFKC form is the same in every Unicode version (Python's `unicodedata` and Arrow's differ in
 # version): ASCII, full-width forms, the ideographic space, 年月日 and the spaces above
 STABLE_NFKC_RE2 = f"^[\\x{{0}}-\\x{{7f}}\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}年月日{SPACE_CHARS_RE2}]*$"
+
+@lru_cache(maxsize=1)
+def python_unassigned_re2() -> str:
+    """An RE2 class of the code points Python's `unicodedata` has unassigned. Arrow's Unicode is newer, and a
+    character assigned since may normalise (NFKC), case or count as a digit differently there; a normalised
+    character never changes again, so text without one of these is treated alike by both."""
+    ranges: list[list[int]] = []
+    category = unicodedata.category
+    for c in range(0x110000):
+        if category(chr(c)) == "Cn":
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
+
+
 # punctuation and symbols, ASCII and CJK; kept: letters, digits, CJK ideographs
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _BRACKETED = re.compile(r"[（(\[【<《][^）)\]】>》]*[）)\]】>》]")
@@ -74,13 +91,15 @@ def simplified(text: str | None) -> str:
 
 
 def simplified_many(texts: Sequence[str]) -> list[str]:
-    """`simplified` for a column: one OpenCC call for the whole batch (values holding the separator, which
-    real text never does, are converted one by one)."""
+    """`simplified` for a column: only values holding a character OpenCC changes go to it, in one call for
+    the batch (values holding the separator, which real text never does, are converted one by one)."""
     if not texts:
         return []
     sep = "\x01"  # OpenCC leaves control characters alone
-    plain = [i for i, t in enumerate(texts) if sep not in t]
+    traditional = _traditional_re().search
+    todo = [i for i, t in enumerate(texts) if traditional(t)]
     out = list(texts)
+    plain = [i for i in todo if sep not in texts[i]]
     if plain:
         converted = _t2s().convert(sep.join(texts[i] for i in plain)).split(sep)
         if len(converted) == len(plain):
@@ -89,10 +108,32 @@ def simplified_many(texts: Sequence[str]) -> list[str]:
         else:  # defensive: one call per value
             for i in plain:
                 out[i] = simplified(texts[i])
-    for i, t in enumerate(texts):
-        if sep in t:
-            out[i] = simplified(t)
+    for i in todo:
+        if sep in texts[i]:
+            out[i] = simplified(texts[i])
     return out
+
+
+# where OpenCC's traditional → simplified tables have characters in the Basic Multilingual Plane: CJK radicals
+# to the unified ideographs, and the compatibility ideographs (a test holds every character OpenCC changes to
+# these ranges or to the supplementary planes, whose characters are all sent to OpenCC)
+_CJK_RANGES = ((0x2E80, 0xA000), (0xF900, 0xFB00))
+# characters OpenCC leaves alone on their own but changes in some of its phrases (深沈 → 深沉, 回覆 → 回复,
+# 瞭解 → 了解); a test lists the phrase tables of the installed OpenCC and fails when one needs another
+_CHANGED_IN_PHRASES = "哩坏沈甦瞭藉衹覆"
+
+
+@lru_cache(maxsize=1)
+def _traditional_re() -> re.Pattern:
+    """A character class of the characters OpenCC t2s may change: those of the BMP it changes on their own,
+    those it changes inside a phrase, and every supplementary character (few, and kept out of the class's
+    BMP table, which `re` then checks in one step). Text holding none of them passes through OpenCC
+    unchanged, so it is not sent there."""
+    sep = "\x01"
+    chars = [chr(c) for a, b in _CJK_RANGES for c in range(a, b)]
+    converted = _t2s().convert(sep.join(chars)).split(sep)
+    changed = "".join(re.escape(c) for c, v in zip(chars, converted, strict=True) if v != c)
+    return re.compile(f"[{changed}{_CHANGED_IN_PHRASES}\U00010000-\U0010ffff]")
 
 
 def halfwidth(text: str | None) -> str:
@@ -152,20 +193,29 @@ def pinyin(text: str | None) -> str:
 
 def pinyin_many(texts: Iterable[str]) -> list[str]:
     """`pinyin` for a column of names, character by character: each distinct character is read once (names
-    have no phrases for pypinyin to use, and a district has a few thousand distinct characters)."""
+    have no phrases for pypinyin to use, and a district has a few thousand distinct characters), and each
+    name is then one `str.translate` through the table of the characters' syllables."""
+    texts = [t or "" for t in texts]
+    table = _PINYIN_TABLE
+    for ch in set().union(*texts) - _PINYIN_SEEN:
+        syllable = _char_pinyin(ch)
+        table[ord(ch)] = syllable + " " if syllable.strip() else ""  # a space-only reading is dropped
+        _PINYIN_SEEN.add(ch)
     out = []
     for t in texts:
-        if not t:
-            out.append("")
-            continue
-        syllables = [_char_pinyin(ch) for ch in t]
-        if t[0] in _SURNAME_READINGS:
-            syllables[0] = _SURNAME_READINGS[t[0]]
-        out.append(" ".join(s for s in syllables if s.strip()))
+        if t and t[0] in _SURNAME_READINGS:
+            read = _SURNAME_READINGS[t[0]] + " " + t[1:].translate(table)
+        else:
+            read = t.translate(table)
+        out.append(read[:-1])  # every syllable kept ends in one space; "" stays ""
     return out
 
 
-@lru_cache(maxsize=50_000)
+# each character seen: its syllable followed by one space ("" for one that reads as spaces)
+_PINYIN_TABLE: dict[int, str] = {}
+_PINYIN_SEEN: set[str] = set()
+
+
 def _char_pinyin(ch: str) -> str:
     p = _pinyin_module()
     return "".join(p.lazy_pinyin(ch, style=p.Style.NORMAL, errors=lambda s: [c.lower() for c in s]))

@@ -3,7 +3,10 @@ scalar functions."""
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,7 +25,16 @@ from census.normalize import (
     phone_column,
 )
 from census.privacy import mask_id, mask_phone
-from census.text import simplified
+from census.text import (
+    _CJK_RANGES,
+    _SURNAME_READINGS,
+    _char_pinyin,
+    _t2s,
+    _traditional_re,
+    pinyin_many,
+    simplified,
+    simplified_many,
+)
 
 from .conftest import make_id
 
@@ -268,6 +280,7 @@ def test_names():
 
 @given(st.lists(st.one_of(st.text(max_size=12), st.none(), st.sampled_from(["張　伟", "王芳（已迁出）", "阿依古丽•买买提", "无", " "])),
                 max_size=20))
+@example(["\U0001ccd6", "张\U0001ccd6伟"])  # assigned in Unicode 16, after Python's: Arrow's NFKC makes it "A"
 @settings(max_examples=150)
 def test_name_column_agrees_with_scalar(values):
     out = name_column(pd.Series(values, dtype="object"))
@@ -284,6 +297,61 @@ def test_name_never_raises_and_is_idempotent(junk):
     r = normalize_name(junk)
     if r.value:
         assert normalize_name(r.value).value == r.value
+
+
+def _pinyin_one_by_one(name: str) -> str:
+    """The definition `pinyin_many` keeps: each character's reading (a surname's for the first), the
+    readings that are not blank joined by one space."""
+    readings = [_char_pinyin(ch) for ch in name]
+    if name and name[0] in _SURNAME_READINGS:
+        readings[0] = _SURNAME_READINGS[name[0]]
+    return " ".join(r for r in readings if r.strip())
+
+
+@given(st.lists(st.one_of(st.text(max_size=8), st.text(alphabet="张王李单曾解朴仇查区乐長張偉 　\u200bAbc-·", max_size=8)), max_size=20))
+@example(["", " ", "单", "曾 ", "　张伟", "Tom Li", "A-b", "\u200b"])
+@settings(max_examples=150)
+def test_pinyin_many_reads_each_character(names):
+    assert pinyin_many(names) == [_pinyin_one_by_one(n) for n in names]
+
+
+def test_pinyin():
+    assert pinyin_many(["张伟", "单雄信", "", "Tom", "王　小明"]) == ["zhang wei", "shan xiong xin", "", "t o m", "wang xiao ming"]
+
+
+@given(st.lists(st.one_of(st.text(max_size=10), st.text(alphabet="張偉乾隆甚麼東方明珠于於干幹后後发發 \x01abc", max_size=10)), max_size=20))
+@example(["乾隆", "乾燥", "甚麼", "憑藉", "深沈", "回覆", "沈阳", "张伟", "\x01張", ""])
+@settings(max_examples=150)
+def test_simplified_many_agrees_with_opencc(texts):
+    assert simplified_many(texts) == [_t2s().convert(t) for t in texts]
+
+
+def test_opencc_changes_nothing_outside_the_ranges_looked_at():
+    """`simplified_many` sends OpenCC only text holding a character it may change: every character it changes
+    on its own lies in `_CJK_RANGES` or beyond the BMP, and every phrase of its tables that converts holds one of those or of
+    `_CHANGED_IN_PHRASES` (深沈 → 深沉: 沈 alone stays, a surname)."""
+    sep = "\x01"
+    chars = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000]
+    converted = _t2s().convert(sep.join(chars)).split(sep)
+    changed = {c for c, v in zip(chars, converted, strict=True) if v != c}
+    assert changed and all(ord(c) >= 0x10000 or any(a <= ord(c) < b for a, b in _CJK_RANGES) for c in changed)
+    assert all(_traditional_re().search(c) for c in changed)
+    import opencc
+
+    base = Path(opencc.__file__).parent / "clib"
+    tool = base / "bin" / "opencc_dict"
+    if not tool.exists():
+        pytest.skip("this OpenCC build has no opencc_dict to list its phrases")
+    phrases = []
+    for name in ("TSPhrases", "TSCharactersExt"):
+        out = Path(tempfile.mkdtemp()) / f"{name}.txt"
+        subprocess.run([str(tool), "-i", str(base / "share" / "opencc" / f"{name}.ocd2"), "-o", str(out), "-f", "ocd2",
+                        "-t", "text"], check=True)
+        phrases += [line.split("\t")[0] for line in out.read_text(encoding="utf-8").splitlines() if line]
+    assert len(phrases) > 100
+    for key in phrases:
+        if _t2s().convert(key) != key:
+            assert _traditional_re().search(key), key
 
 
 @pytest.mark.parametrize("raw,expected,precision", [
