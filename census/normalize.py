@@ -27,8 +27,8 @@ from .text import (
     arrow_mask,
     arrow_strings,
     halfwidth,
+    newer_than_python,
     pinyin_many,
-    python_unassigned_re2,
     simplified_many,
     squeeze,
 )
@@ -450,7 +450,8 @@ def name_column(raw: pd.Series) -> pd.DataFrame:
     missing = pc.or_(pc.equal(t, ""), pc.is_in(pc.utf8_lower(t), value_set=_MISSING_NAMES))
     t = pc.if_else(missing, pa.scalar(None, pa.string()), t)
     code = pc.if_else(pc.match_substring_regex(t, r"[\p{Nd}@#$%^&*=+<>?!|\\]"), pa.scalar("name.suspicious"), pa.scalar(None, pa.string()))
-    odd = arrow_mask(pc.match_substring_regex(arr, python_unassigned_re2()))
+    raw_codes, raw_uniques = arrow_factorize(arr)
+    odd = np.append(newer_than_python(raw_uniques), False)[raw_codes]
     if odd.any():  # a character newer than Python's Unicode: `normalize_name` decides, as for one value
         def one(v: str) -> tuple[str | None, str | None]:
             r = normalize_name(v)

@@ -30,20 +30,13 @@ PY_WHITESPACE_RE2 = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)
 # version): ASCII, full-width forms, the ideographic space, 年月日 and the spaces above
 STABLE_NFKC_RE2 = f"^[\\x{{0}}-\\x{{7f}}\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}年月日{SPACE_CHARS_RE2}]*$"
 
-@lru_cache(maxsize=1)
-def python_unassigned_re2() -> str:
-    """An RE2 class of the code points Python's `unicodedata` has unassigned. Arrow's Unicode is newer, and a
+def newer_than_python(texts: Sequence[str]) -> np.ndarray:
+    """Which texts hold a character Python's `unicodedata` has unassigned. Arrow's Unicode is newer, and a
     character assigned since may normalise (NFKC), case or count as a digit differently there; a normalised
-    character never changes again, so text without one of these is treated alike by both."""
-    ranges: list[list[int]] = []
+    character never changes again, so text without one is treated alike by both. (An unassigned character is
+    not printable, so printable text is done in one C call.)"""
     category = unicodedata.category
-    for c in range(0x110000):
-        if category(chr(c)) == "Cn":
-            if ranges and ranges[-1][1] == c - 1:
-                ranges[-1][1] = c
-            else:
-                ranges.append([c, c])
-    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
+    return np.array([not t.isprintable() and any(category(c) == "Cn" for c in t) for t in texts], dtype=bool)
 
 
 # punctuation and symbols, ASCII and CJK; kept: letters, digits, CJK ideographs
@@ -197,7 +190,7 @@ def pinyin_many(texts: Iterable[str]) -> list[str]:
     name is then one `str.translate` through the table of the characters' syllables."""
     texts = [t or "" for t in texts]
     table = _PINYIN_TABLE
-    for ch in set().union(*texts) - _PINYIN_SEEN:
+    for ch in set("".join(texts)) - _PINYIN_SEEN:
         syllable = _char_pinyin(ch)
         table[ord(ch)] = syllable + " " if syllable.strip() else ""  # a space-only reading is dropped
         _PINYIN_SEEN.add(ch)

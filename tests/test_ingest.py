@@ -81,6 +81,39 @@ def test_numeric_id_cells_are_precision_lost(ws, tmp_path):
     assert ws.scalar("SELECT count(*) FROM issues WHERE code = 'id.precision_lost' AND row = 2") == 1
 
 
+_SHEET_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>身份证号</t></is></c></row>'
+    '<row r="2"><c r="A2" s="1"><v>1.10105199003071E+17</v></c></row>'  # Excel's own way of writing it
+    '<row r="3"><c r="A3" t="n"><v>110105199003071000</v></c></row>'
+    '<row r="4"><c r="A4"><f>B4*1</f><v>110105199003071008</v></c><c r="B4"><v>1</v></c></row>'  # a formula's number
+    '<row r="5"><c r="A5" t="str"><f>B5&amp;""</f><v>110105199003071234</v></c></row>'  # a formula's text
+    '<row r="6"><c r="A6" t="inlineStr"><is><t>110105199003071234</t></is></c></row>'
+    '<row r="7"><c r="A7"><v>320114198</v></c><c r="B7"><v>3.20114198001011E+17</v></c></row>'
+    '</sheetData></worksheet>')
+
+
+@pytest.mark.parametrize("compression", ["deflated", "stored"])
+def test_numbers_excel_cut_are_found_in_the_sheet_xml(tmp_path, compression):
+    """The scan for numeric cells of more than 15 digits looks at the cell a value belongs to: its type
+    (a formula's text result is text) and its column, however the zip member is stored."""
+    import zipfile
+
+    from census.readers import _XlsxNumbers
+
+    src = write_xlsx(tmp_path / "src.xlsx", {"S": [["x"]]})
+    out = tmp_path / "cut.xlsx"
+    method = zipfile.ZIP_DEFLATED if compression == "deflated" else zipfile.ZIP_STORED
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", method) as zout:
+        for info in zin.infolist():
+            data = _SHEET_XML.encode() if info.filename == "xl/worksheets/sheet1.xml" else zin.read(info)
+            zout.writestr(info.filename, data)
+    assert _XlsxNumbers(out)._scan() == {"S": {"A": {2, 3, 4}, "B": {7}}}
+    table = read_source(out).tables[0]
+    assert list(table.lossy(0)) == [False, True, True, True, False, False, False]
+
+
 def test_gb18030_csv_with_title_line(ws, tmp_path, register):
     rows = [["住户台帐导出（2026年10月）"], ["户号", "姓名", "性别", "公民身份号码", "出生日期", "与户主关系", "职业", "所属社区"],
             ["0001", "劉德華", "男", make_id("19610927", "111"), "1961年9月27日", "户主", "个体经营", "康盛花园"],
