@@ -287,9 +287,12 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
             by_file.setdefault(p.file, []).append(issue_groups[p.part])
         p.summary.quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
         p.summary.records = p.summary.data_rows - p.summary.quarantined
-    for i, chunks in tables.items():  # a copy of the file's rows: a slice would carry the batch's buffers along
+    for i, chunks in tables.items():
         t = pa.concat_tables(chunks)
-        results[i].records = t.take(pa.array(np.arange(t.num_rows)))
+        # a copy of the file's rows, unless they are the whole batch in one piece: a slice pickles (crossing to
+        # the writer) with the whole of the buffers it points into
+        whole = len(chunks) == 1 and t.num_rows == table.num_rows
+        results[i].records = t if whole else t.take(pa.array(np.arange(t.num_rows)))
     for i, frames in by_file.items():
         issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
         issues["value"] = issues["value"].astype("object").where(issues["value"].notna(), None).map(_as_text)

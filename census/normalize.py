@@ -495,7 +495,19 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
         texts = arrow_strings(raw)
         s = pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKC"), SPACES_RE2, "")
         # "1985.0" is a number cell's text
-        open_ = ~numeric_np & ~arrow_mask(pc.match_substring_regex(s, r"^[0-9]+\.0$")) & _stable(texts)
+        stable = _stable(texts)
+        # an Excel serial number written out as text ("31118", "31118.0"): days since 1899-12-30
+        serial = ~numeric_np & stable & arrow_mask(pc.match_substring_regex(s, r"^[0-9]{5}(\.0)?$"))
+        if serial.any():
+            rows = np.flatnonzero(serial)
+            days = pc.cast(pc.utf8_slice_codeunits(s.filter(pa.array(serial)), 0, 5), pa.int64()).to_numpy()
+            dates = np.datetime64(_EXCEL_EPOCH, "D") + days.astype("timedelta64[D]")
+            ok = (days < 80000) & (days >= 1) & (dates >= np.datetime64(_MIN_BIRTH, "D")) & (dates <= np.datetime64(_today(), "D"))
+            value[rows[ok]] = dates[ok]
+            precision[rows[ok]] = "day"
+            code[rows[~ok]] = "date.format"
+            done |= serial
+        open_ = ~numeric_np & ~arrow_mask(pc.match_substring_regex(s, r"^[0-9]+\.0$")) & stable
         for pattern, prec in _DATE_SHAPES:
             parts = pc.extract_regex(s, pattern)
             hit = open_ & ~done & arrow_mask(pc.is_valid(parts))
@@ -526,6 +538,11 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
 
 
 def code_column(raw: pd.Series, table: CodeLookup) -> pd.DataFrame:
-    """Columns value (canonical label), code (issue) for a code-table column."""
-    value, code = _distinct(raw, lambda v: normalize_code(v, table), 2)
+    """Columns value (canonical label), code (issue) for a code-table column: each distinct cell looked up
+    once, the results spread over the rows with Arrow."""
+    codes, uniques = arrow_factorize(arrow_strings(raw))
+    found = [normalize_code(u, table) for u in uniques]
+    where = pa.array(codes)
+    value = pa.array([v for v, _ in found] + [None], type=pa.string()).take(where)
+    code = pa.array([c for _, c in found] + [None], type=pa.string()).take(where)
     return pd.DataFrame({"value": pd.array(value, dtype="string"), "code": pd.array(code, dtype="string")}, index=raw.index)

@@ -240,6 +240,12 @@ def test_prepared_file_carries_only_its_own_rows(tmp_path):
     sizes = [len(pickle.dumps(p.records)) for p in prepared]
     assert [p.records.num_rows for p in prepared] == [200, 400, 600]
     assert sizes[2] > 2.5 * sizes[0] and sizes[1] > 1.5 * sizes[0]  # in proportion to their rows
+    # a file alone in its batch: its rows as they are when they are one piece, copied when they are several
+    sheets = {f"S{j}": [["姓名", "身份证号"]] + [[f"人{j}{k}", make_id("19800101", f"{k:03d}")] for k in range(200)] for j in range(3)}
+    many = ing.prepare_files([(write_xlsx(tmp_path / "many.xlsx", sheets), "many.xlsx", None)], IngestOptions(community="虹苑社区"), "")
+    one = ing.prepare_files([files[2]], IngestOptions(community="虹苑社区"), "")
+    assert many[0].records.num_rows == one[0].records.num_rows == 600
+    assert len(pickle.dumps(many[0].records)) < 1.3 * len(pickle.dumps(one[0].records))
 
 
 def test_reingest_changes_nothing_and_replace(ws, tmp_path, register):

@@ -250,12 +250,13 @@ def written_dates(draw):
     y, m, dd = d.year, d.month, d.day
     return draw(st.sampled_from([
         d.isoformat(), f"{y}/{m}/{dd}", f"{y}.{m:02d}.{dd:02d}", f"{y}年{m}月{dd}日", f"{y}{m:02d}{dd:02d}", f"{y}-{m:02d}-{dd:02d} 00:00:00",
-        f"{y}.{m:02d}", f"{y}年{m}月", f"{y}{m:02d}", f"{y}", f"{y}年", f"{y}-{m}-{dd + 20}", f"{y}.0", str((d - date(1899, 12, 30)).days),
+        f"{y}.{m:02d}", f"{y}年{m}月", f"{y}{m:02d}", f"{y}", f"{y}年", f"{y}-{m}-{dd + 20}", f"{y}.0", str((d - date(1899, 12, 30)).days), f"{(d - date(1899, 12, 30)).days}.0",
         _fullwidth(f"{y}{m:02d}{dd:02d}"), f" {y} 年 {m} 月 ", f"{y}-13-01", f"{y}{m:02d}{dd:02d}T08:30"]))
 
 
 @given(st.lists(st.one_of(written_dates(), st.text(alphabet="0123456789年月日-/. :T", max_size=16), st.none()), max_size=30))
-@example(["1985-0\U0001ccf3-12", "１９８５年３月１２日", "1985\u200b-03-12", "١٩٨٥-03-12"])
+@example(["1985-0\U0001ccf3-12", "１９８５年３月１２日", "1985\u200b-03-12", "١٩٨٥-03-12", "31118", "31118.0", "00000", "79999", "80000",
+          "３１１１８", "99999", " 31118 ", "31118.00"])
 @settings(max_examples=200)
 def test_date_column_agrees_with_scalar_on_written_forms(values):
     out = date_column(pd.Series(values, dtype="object"))
