@@ -124,6 +124,8 @@ def find_header(top_rows: list[list[str]], matcher: FieldMatcher) -> tuple[list[
 def parse_context(text: str, matcher: FieldMatcher) -> dict[str, str]:
     """Fields named in one line above the header: {"work_unit": "南京XX科技有限公司", "unit_type": "民营科技企业"}."""
     found: dict[str, str] = {}
+    if ":" not in text and "：" not in text:
+        return found
     for key, value in _PAIR.findall(text):
         value = value.strip(" ，,;；")
         f = matcher.context_field(key)
@@ -182,8 +184,15 @@ def find_layout(cells: pd.DataFrame, letters: list[str], matcher: FieldMatcher,
 
 def _text_spaced(v) -> str:
     """Cell text for a context line: half-width, inner runs of spaces kept as one space."""
-    t = _text_raw(v)
-    return re.sub(r"\s+", " ", halfwidth(t)).strip()
+    return _spaced(_text_raw(v))
+
+
+_RUN_OF_SPACES = re.compile(r"\s+")
+
+
+def _spaced(t: str) -> str:
+    """`_text_spaced` of a string (ASCII text is its own NFKC form)."""
+    return _RUN_OF_SPACES.sub(" ", t if t.isascii() else halfwidth(t)).strip()
 
 
 def _text_raw(v) -> str:
@@ -260,7 +269,7 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     columns = [pc.utf8_trim(pc.take(arrow_strings(cells[c]), taken), PY_WHITESPACE).to_pylist() for c in cells.columns]
     for i, row in zip(where, zip(*columns, strict=True), strict=True):
         values = tuple(v for v in row if v)
-        ctx = parse_context("  ".join(_text_spaced(v) for v in values), matcher) if len(values) <= 3 else {}
+        ctx = parse_context("  ".join(map(_spaced, values)), matcher) if len(values) <= 3 else {}
         if ctx:  # "单位名称：… 单位性质：…" opening the next block
             kinds[i] = CONTEXT
             layout.row_context[offset + int(i)] = ctx
