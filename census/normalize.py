@@ -293,11 +293,11 @@ def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
 
 
 def per_distinct(values: pd.Series, convert) -> pd.Series:
-    """Apply `convert` (distinct strings → their results, as a list) once to the distinct values of a column
-    and spread the results back over its rows; missing values give None."""
+    """Apply `convert` (distinct strings → their results, strings or None, as a list) once to the distinct
+    values of a column and spread the results back over its rows (with Arrow); missing values give None."""
     codes, uniques = arrow_factorize(arrow_strings(values))
-    results = np.array([*(convert(uniques) if uniques else []), None], dtype=object)
-    return pd.Series(results[codes], index=values.index, dtype="object")
+    results = pa.array([*(convert(uniques) if uniques else []), None], type=pa.string())
+    return pd.Series(pd.array(results.take(pa.array(codes)), dtype="string"), index=values.index)
 
 
 def _stable(texts: pa.Array) -> np.ndarray:
