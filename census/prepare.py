@@ -1,0 +1,558 @@
+"""Preparing source files: each file read, laid out and normalised into Arrow tables (records, issues, non-data
+rows) and sheet summaries, without touching the workspace.
+
+`prepare_files` runs in the ingest's worker processes, so both cores read at once; `ingest.py` writes what it
+returns. Per table (phase 1, `_lay_out_table`): the data rows, their raw field cells, the context they inherit
+and the quarantine reasons that need the whole row. Over every row of a batch at once (phase 2, `_normalize`):
+the record columns and the issues found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import layout as L
+from .errors import SourceError
+from .normalize import (
+    code_column,
+    date_column,
+    id_column,
+    known_address_codes,
+    name_column,
+    per_distinct,
+    phone_column,
+)
+from .quality import message as issue_message
+from .quality import severity
+from .readers import Table, read_source
+from .regions import Register, assign_regions, block_context, table_context
+from .schema import Schemas, load_schemas
+from .text import PY_WHITESPACE_RE2, SPACES_RE2, arrow_mask, arrow_strings, clean, halfwidth, simplified_many
+
+KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
+
+# The columns of `records` filled by the ingest (see store.py), in order.
+RECORD_COLUMNS = [
+    "name", "name_raw", "name_pinyin", "sex", "id_number", "id_raw", "id_valid", "id_code", "birth_date", "birth_precision",
+    "phone", "phones", "phone_raw", "ethnicity", "education", "political_status", "party", "work_unit", "unit_key",
+    "unit_type", "position", "occupation", "category_raw", "representative", "street", "street_code", "community",
+    "community_code", "region_from", "address", "note",
+]
+_TYPED = {"id_valid": pa.bool_(), "birth_date": pa.timestamp("s"), "representative": pa.bool_()}
+_RECORD_SCHEMA = pa.schema([("ordinal", pa.int64()), ("sheet", pa.string()), ("row", pa.int64()), ("status", pa.string()),
+                            ("reason", pa.string()), ("source_kind", pa.string()),
+                            *((c, _TYPED.get(c, pa.string())) for c in RECORD_COLUMNS)])
+
+
+@dataclass
+class IngestOptions:
+    encoding: str | None = None
+    kind: str | None = None  # force the source kind
+    street: str | None = None
+    community: str | None = None
+    replace: bool = False
+    schema_files: tuple[str, ...] = ()
+
+
+COUNTS = ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank")  # per sheet, summed per file
+
+
+@dataclass
+class SheetSummary:
+    sheet: str
+    status: str  # read, skipped
+    reason: str | None = None
+    header_rows: str | None = None
+    columns: list[dict] = field(default_factory=list)
+    context: dict[str, str] = field(default_factory=dict)
+    rows_total: int = 0
+    data_rows: int = 0
+    records: int = 0
+    quarantined: int = 0
+    nondata: int = 0
+    blank: int = 0
+
+
+
+@dataclass
+class Prepared:
+    """One file read and normalised, ready to be written."""
+
+    path: str
+    abs_path: str
+    sha256: str
+    size: int
+    format: str
+    encoding: str | None
+    kind: str
+    records: pa.Table | None  # ordinal, sheet, row, status, reason, source_kind, raw and RECORD_COLUMNS
+    issues: pa.Table | None  # ordinal, sheet, row, column, field, code, severity, value, message
+    nondata: pa.Table | None  # sheet, row, kind, text
+    sheets: list[SheetSummary]
+    notices: list[str]
+    warnings: dict[str, int] = field(default_factory=dict)  # issues that are not quarantine reasons, by code
+
+    def counts(self) -> dict[str, int]:
+        """Its sheets' row counts, summed."""
+        return {k: sum(getattr(s, k) for s in self.sheets) for k in COUNTS}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+# ============================================================================================ files
+def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str) -> list[Prepared | Exception]:
+    """Read several files and normalise all their rows in one pass (ledgers come as many small files, and
+    each normalising step has a fixed cost). One result per file: its tables, or the error that stopped it."""
+    schemas = load_schemas(options.schema_files)
+    register = Register.from_yaml(register_yaml) if register_yaml else Register()
+    results: list[Prepared | Exception] = []
+    parts: list[_Part] = []
+    for path, display_path, sha in items:
+        try:
+            prep, file_parts = _lay_out_file(path, display_path, options, schemas, register, sha, len(parts), len(results))
+        except Exception as e:  # noqa: BLE001 - reported per file, the other files still go in
+            results.append(e)
+            continue
+        results.append(prep)
+        parts.extend(file_parts)
+    if parts:
+        frame = pd.concat([p.frame for p in parts], ignore_index=True)
+        out, issues = _normalize(frame, schemas, register, {p.part: p.labels for p in parts})
+        _assemble(results, parts, out, issues)
+    return results
+
+
+@dataclass
+class _Part:
+    """One table of one file, laid out: its data rows' raw fields (`frame`), the raw cells kept as they are,
+    its non-data rows, and its summary."""
+
+    part: int
+    file: int  # index into the batch's results
+    frame: pd.DataFrame
+    raw: pa.Array  # the raw cells joined (`_joined_raw`)
+    raw_keys: list[str]
+    labels: dict[str, str]
+    nondata: pd.DataFrame
+    summary: SheetSummary
+
+
+def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas: Schemas, register: Register,
+                  sha: str | None, part0: int, file_index: int) -> tuple[Prepared, list[_Part]]:
+    src = read_source(path, options.encoding)
+    kind = options.kind or _file_kind(src.format, display_path)
+    prep = Prepared(display_path, str(path.resolve()), sha or file_sha256(path), path.stat().st_size, src.format,
+                    src.encoding, kind, None, None, None, [], [])
+    parts: list[_Part] = []
+    nondata: list[pd.DataFrame] = []
+    ordinal = 0
+    for table in src.tables:
+        summary = SheetSummary(table.sheet, "read", rows_total=int(table.rows[-1]) if len(table.rows) else 0)
+        prep.sheets.append(summary)
+        lay = L.find_layout(table.cells, table.letters, schemas.fields, table.header, table.labels)
+        if lay is None:
+            summary.status = "skipped"
+            summary.reason = "no header row: no row names a name or ID column and another known field"
+            texts = _row_texts(table.cells)
+            keep = texts != ""
+            summary.nondata = int(keep.sum())
+            summary.blank = summary.rows_total - summary.nondata
+            nondata.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows[keep], "kind": "skipped_sheet", "text": texts[keep]}))
+            continue
+        table_kind = options.kind or _table_kind(kind, lay, table.sheet, src.format)
+        part = _lay_out_table(table, lay, table_kind, display_path, options, register, summary, part0 + len(parts), ordinal)
+        part.file = file_index
+        if len(part.frame) and part.frame["fb_street"].isna().all() and part.frame["fb_community"].isna().all() \
+                and part.frame["f_street"].isna().all() and part.frame["f_community"].isna().all() \
+                and table_kind in ("community_ledger", "household_register"):
+            where = f"sheet {table.sheet!r} of " if table.sheet else ""
+            prep.notices.append(f"{display_path}: the rows of {where}this file name no street or community, and neither do its "
+                                "title, sheet or path; pass --community NAME (and --street NAME) to place them.")
+        ordinal += len(part.frame)
+        nondata.append(part.nondata)
+        parts.append(part)
+    if src.tables and all(s.status == "skipped" for s in prep.sheets):
+        raise SourceError(display_path, "no sheet has a header row naming a name or ID column and another known field "
+                          "(姓名, 身份证号, 联系电话 …); check the file, or add the column names to a --schema file.")
+    if nondata:
+        frame = pd.concat(nondata, ignore_index=True)
+        prep.nondata = pa.Table.from_pandas(frame, schema=_NONDATA_SCHEMA, preserve_index=False)
+    return prep, parts
+
+
+def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.DataFrame) -> None:
+    """Split the batch's normalised rows and issues back into each file: its records as one Arrow table (which
+    crosses from the worker process and into DuckDB without a per-value cost), with the raw cells joined."""
+    table = pa.Table.from_pandas(out, schema=_RECORD_SCHEMA, preserve_index=False)
+    bounds = np.cumsum([0] + [len(p.frame) for p in parts])
+    issue_groups = dict(tuple(issues.groupby("part", sort=False))) if len(issues) else {}
+    by_file: dict[int, list[pd.DataFrame]] = {}
+    tables: dict[int, list[pa.Table]] = {}
+    for j, p in enumerate(parts):
+        chunk = table.slice(bounds[j], bounds[j + 1] - bounds[j])
+        tables.setdefault(p.file, []).append(chunk.append_column("raw", p.raw))
+        if p.part in issue_groups:
+            by_file.setdefault(p.file, []).append(issue_groups[p.part])
+        p.summary.quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
+        p.summary.records = p.summary.data_rows - p.summary.quarantined
+    for i, chunks in tables.items():
+        t = pa.concat_tables(chunks)
+        # a copy of the file's rows, unless they are the whole batch in one piece: a slice pickles (crossing to
+        # the writer) with the whole of the buffers it points into
+        whole = len(chunks) == 1 and t.num_rows == table.num_rows
+        results[i].records = t if whole else t.take(pa.array(np.arange(t.num_rows)))
+    for i, frames in by_file.items():
+        issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
+        issues["value"] = issues["value"].astype("object").where(issues["value"].notna(), None).map(_as_text)
+        results[i].warnings = dict(sorted(Counter(issues["code"][issues["severity"] != "quarantine"]).items()))
+        results[i].issues = pa.Table.from_pandas(issues, schema=_ISSUE_SCHEMA, preserve_index=False)
+
+
+def _joined_raw(cells: list[pd.Series], n: int) -> pa.Array:
+    """A table's raw cells, one string per row: the cells in the order of its raw keys joined by U+001F (a
+    character no ledger holds; one typed in a cell becomes a space), empty cells as ''."""
+    if not cells:
+        return pa.array([""] * n, type=pa.string())
+    cols = [pc.replace_substring(pc.fill_null(arrow_strings(c), ""), "\x1f", " ") for c in cells]
+    return pc.binary_join_element_wise(*cols, "\x1f")
+
+
+def _row_texts(cells: pd.DataFrame) -> np.ndarray:
+    """Each row's non-empty cells joined by one space, runs of spaces inside a cell squeezed to one (what a
+    non-data or quarantined row said)."""
+    if not len(cells) or not cells.shape[1]:
+        return np.full(len(cells), "", dtype=object)
+    cols = [pc.fill_null(pc.replace_substring_regex(arrow_strings(cells[c]), f"[{PY_WHITESPACE_RE2}]+", " "), "") for c in cells.columns]
+    joined = pc.binary_join_element_wise(*cols, " ")  # (null_handling="skip" drops all-null rows in pyarrow 26)
+    joined = pc.utf8_trim(pc.replace_substring_regex(joined, " {2,}", " "), " ")
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+
+
+_ISSUE_COLUMNS = ("ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message")
+_NONDATA_SCHEMA = pa.schema([("sheet", pa.string()), ("row", pa.int64()), ("kind", pa.string()), ("text", pa.string())])
+_ISSUE_SCHEMA = pa.schema([(c, pa.int64() if c in ("ordinal", "row") else pa.string()) for c in _ISSUE_COLUMNS])
+
+
+def _empty_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in _ISSUE_COLUMNS})
+
+
+def _as_text(v) -> str | None:
+    """An issue's value as text (a cell is text already; a flag or number is written out)."""
+    return None if v is None else str(v)
+
+
+_HOUSEHOLD_PATH = re.compile(r"住户|户籍|户口|人口|居民信息|实有人口")
+_UNIT_PATH = re.compile(r"驻地单位|单位台帐|单位台账|企业|员工|职工|花名册|公司|事务所|协会")
+
+
+def _file_kind(fmt: str, display_path: str) -> str:
+    if fmt == "sav":
+        return "questionnaire"
+    if _HOUSEHOLD_PATH.search(display_path):
+        return "household_register"
+    if _UNIT_PATH.search(display_path):
+        return "unit_ledger"
+    return "community_ledger"
+
+
+def _table_kind(file_kind: str, lay: L.Layout, sheet: str, fmt: str) -> str:
+    fields = {c.field for c in lay.columns if c.field}
+    if file_kind == "questionnaire":
+        return file_kind
+    if {"household_no", "relation"} & fields:
+        return "household_register"
+    if "work_unit" in lay.context or _looks_like_unit(sheet):
+        return "unit_ledger"
+    return file_kind
+
+
+_UNIT_NAME = re.compile(r"(公司|事务所|协会|商会|基金会|中心|工作室|集团|厂|店|所|院|学校|银行)$")
+
+
+def _looks_like_unit(name: str) -> bool:
+    return bool(name) and bool(_UNIT_NAME.search(clean(name)))
+
+
+def _unit_context(lay: L.Layout, sheet: str) -> dict[str, str]:
+    """The unit every row of a table works for, when a line above the header or the sheet's name says so."""
+    ctx = {k: lay.context[k] for k in ("work_unit", "unit_type") if k in lay.context}
+    if "work_unit" not in ctx and _looks_like_unit(sheet):
+        ctx["work_unit"] = sheet
+    return ctx
+
+
+# ============================================================================================ one table
+RAW_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "education", "political_status", "representative",
+              "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community")
+
+
+def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, options: IngestOptions,
+                   register: Register, summary: SheetSummary, part: int, ordinal0: int) -> _Part:
+    """Phase 1, per table: pick the data rows, their raw field cells, the context they inherit, and the
+    quarantine reasons that need the whole row."""
+    kinds = lay.kinds
+    data_mask = kinds == L.DATA
+    cells = table.cells[data_mask].reset_index(drop=True)
+    rows = table.rows[data_mask]
+    n = len(cells)
+    col = {c.field: c for c in lay.columns if c.field}
+    empty = pd.Series(pd.NA, index=cells.index, dtype="string")
+    columns = {"ordinal": np.arange(ordinal0, ordinal0 + n, dtype=np.int64), "part": np.full(n, part), "sheet": table.sheet,
+               "row": rows.astype(np.int64), "source_kind": kind}
+    columns.update({f"f_{f}": (cells[col[f].index] if f in col else empty) for f in RAW_FIELDS})
+    columns["lossy_id"] = table.lossy(col["id_number"].index)[data_mask] if "id_number" in col else np.zeros(n, dtype=bool)
+    frame = pd.DataFrame(columns, index=cells.index)
+
+    # rows that are data-shaped but are no record
+    present = cells.notna().to_numpy()
+    has_name, has_id = frame["f_name"].notna().to_numpy(), frame["f_id_number"].notna().to_numpy()
+    numeric_only = np.zeros(n, dtype=bool)
+    number = f"^[{PY_WHITESPACE_RE2}]*\\p{{Nd}}+(\\.\\p{{Nd}}+)?[{PY_WHITESPACE_RE2}]*$"  # what Python reads as \s*\d+(\.\d+)?\s*
+    cand = ~has_name | arrow_mask(pc.match_substring_regex(arrow_strings(frame["f_name"]), number))
+    if cand.any():  # only rows whose name cell is empty or a number can be all numbers
+        sub = cells[cand]
+        digits = sum(arrow_mask(pc.match_substring_regex(arrow_strings(sub[c]), number)).astype(np.int64) for c in sub.columns)
+        nonempty = present[cand].sum(axis=1)
+        numeric_only[cand] = (digits == nonempty) & (nonempty >= 3)
+    meaningful = [c.index for c in lay.columns if c.field and c.field not in ("seq", "name", "note")]
+    others = present[:, meaningful].any(axis=1) if meaningful else np.zeros(n, dtype=bool)
+    reason = np.full(n, None, dtype=object)
+    reason[numeric_only] = "row.all_numeric"
+    reason[(reason == None) & ~has_name & ~has_id] = "row.no_identity"  # noqa: E711
+    reason[(reason == None) & has_name & ~has_id & ~others & (kind != "questionnaire")] = "row.name_only"  # noqa: E711
+    frame["reason"] = reason
+    texts = np.full(n, None, dtype=object)
+    if (reason != None).any():  # noqa: E711 - the quarantined rows' text, for the issue
+        texts[reason != None] = _row_texts(cells[reason != None])  # noqa: E711
+    frame["row_text"] = texts
+
+    # what the rows inherit: a context line of their block, else the table's context
+    ctx = table_context(lay, table.sheet, display_path, options.street, options.community, register)
+    ctx.update(_unit_context(lay, table.sheet))
+    if lay.row_context:
+        block = block_context(lay, len(table.cells), data_mask, register)
+        for k in ("work_unit", "unit_type"):
+            frame[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
+        in_block = block["street"].notna() | block["community"].notna()
+        frame["fb_street"] = block["street"].where(in_block, ctx.get("street"))
+        frame["fb_community"] = block["community"].where(in_block, ctx.get("community"))
+        frame["fb_street_from"] = np.where(in_block, "context", ctx.get("_street_from"))
+        frame["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
+    else:  # no context lines between blocks: the table's context holds for every row
+        for k in ("work_unit", "unit_type"):
+            frame[f"ctx_{k}"] = ctx.get(k)
+        for k in ("street", "community"):
+            frame[f"fb_{k}"] = ctx.get(k)
+            frame[f"fb_{k}_from"] = ctx.get(f"_{k}_from")
+
+    # the raw cells (ID and phone columns are kept apart, to be masked)
+    skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
+    raw: list[pd.Series] = []
+    raw_keys: list[str] = []
+    raw_key_of: dict[int, str] = {}
+    for c in lay.columns:
+        if c.index in skip_raw:
+            continue
+        key = c.header or (f"列{c.letter}" if c.letter else f"列{c.index + 1}")
+        base, k = key, 2
+        while key in raw_keys:
+            key, k = f"{base}_{k}", k + 1
+        raw_keys.append(key)
+        raw_key_of[c.index] = key
+        raw.append(cells[c.index])
+
+    nd_mask = np.isin(kinds, L.NONDATA_KINDS)
+    texts = _row_texts(table.cells[nd_mask]) if nd_mask.any() else np.array([], dtype=object)
+    nondata = pd.DataFrame({"sheet": table.sheet, "row": table.rows[nd_mask], "kind": kinds[nd_mask], "text": texts})
+
+    summary.header_rows = "-".join(str(int(table.rows[r])) for r in lay.header_rows) if lay.header_rows != [-1] else "names"
+    summary.columns = [{"letter": c.letter, "header": c.header, "field": c.field, "raw_key": raw_key_of.get(c.index)}
+                       for c in lay.columns]
+    if table.header is not None:  # .sav: keep variable names, labels and value labels for questionnaire tables
+        for c, info in zip(lay.columns, summary.columns, strict=True):
+            name = table.header[c.index]
+            info["variable"] = name
+            info["label"] = (table.labels or [""] * len(table.header))[c.index] or None
+            labels = table.value_labels.get(name)
+            if labels:
+                info["value_labels"] = [{"value": _plain(v), "label": str(lab)} for v, lab in labels.items()]
+    summary.context = {k: v for k, v in ctx.items() if not k.startswith("_")}
+    summary.data_rows = n
+    summary.nondata = int(nd_mask.sum())
+    summary.blank = summary.rows_total - n - summary.nondata
+    labels = {f: _column_label(c) for f, c in col.items()}
+    return _Part(part, -1, frame, _joined_raw(raw, n), raw_keys, labels, nondata, summary)
+
+
+def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels: dict[int, dict[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Phase 2, over every row of the batch at once: the normalised record columns, and the issues found."""
+    quarantined = frame["reason"].notna().to_numpy()
+    out = pd.DataFrame({"ordinal": frame["ordinal"], "sheet": frame["sheet"], "row": frame["row"],
+                        "source_kind": frame["source_kind"], "status": np.where(quarantined, "quarantined", "record"),
+                        "reason": frame["reason"]})
+    issue_frames: list[pd.DataFrame] = []
+
+    def add_issues(f: str, codes: pd.Series, values: pd.Series) -> None:
+        m = codes.notna().to_numpy() & ~quarantined
+        if m.any():
+            issue_frames.append(pd.DataFrame({
+                "part": frame["part"].to_numpy()[m], "ordinal": frame["ordinal"].to_numpy()[m], "sheet": frame["sheet"].to_numpy()[m],
+                "row": frame["row"].to_numpy()[m], "field": f, "code": codes[m].to_numpy(dtype=object),
+                "value": values[m].astype("object").to_numpy(),
+            }))
+
+    def codes_where(mask, code: str) -> pd.Series:
+        """`code` on the rows where `mask` holds, None elsewhere (a column of issue codes for add_issues)."""
+        return pd.Series(np.where(np.asarray(mask, dtype=bool), code, None), index=frame.index, dtype="object")
+
+    name_raw = frame["f_name"]
+    nm = name_column(name_raw)
+    out["name"], out["name_raw"], out["name_pinyin"] = nm["name"], name_raw, nm["pinyin"]
+    add_issues("name", nm["code"], name_raw)
+
+    id_raw = frame["f_id_number"]
+    ids = id_column(id_raw, frame["lossy_id"].astype(bool))
+    out["id_number"], out["id_raw"], out["id_valid"], out["id_code"] = ids["value"], id_raw, ids["valid"].astype(bool), ids["code"]
+    add_issues("id_number", ids["code"], id_raw)
+    prefixes = ids["value"].str.slice(0, 6)
+    known_prefix = {p: p in known_address_codes() for p in pd.unique(prefixes.dropna())}
+    region_warn = (ids["valid"] & ~prefixes.map(known_prefix).fillna(True).astype(bool)).to_numpy()
+    add_issues("id_number", codes_where(region_warn, "id.region_unknown"), id_raw)
+    conv = ids["converted15"].astype(bool).to_numpy()
+    add_issues("id_number", codes_where(conv, "id.converted15"), id_raw)
+
+    ph_raw = frame["f_phone"]
+    ph = phone_column(ph_raw)
+    out["phone"], out["phones"], out["phone_raw"] = ph["phone"], ph["phones"], ph_raw
+    add_issues("phone", ph["code"], ph_raw)
+
+    bd_raw = frame["f_birth_date"]
+    bd = date_column(bd_raw)
+    add_issues("birth_date", bd["code"], bd_raw)
+    id_birth = ids["birth_date"]
+    out["birth_date"] = id_birth.where(id_birth.notna(), bd["value"])
+    out["birth_precision"] = pd.Series(np.where(id_birth.notna(), "day", bd["precision"].astype("object")), index=frame.index, dtype="object")
+    mismatch = (id_birth.notna() & bd["value"].notna() & _date_differs(id_birth, bd["value"], bd["precision"])).to_numpy()
+    add_issues("birth_date", codes_where(mismatch, "id.birthdate_mismatch"), bd_raw)
+
+    sex_raw = frame["f_sex"]
+    sx = code_column(sex_raw, schemas.codes["sex"])
+    add_issues("sex", sx["code"], sex_raw)
+    out["sex"] = ids["sex"].where(ids["sex"].notna(), sx["value"])
+    sex_mismatch = (ids["sex"].notna() & sx["value"].notna() & (ids["sex"] != sx["value"])).fillna(False).to_numpy(dtype=bool)
+    add_issues("sex", codes_where(sex_mismatch, "id.sex_mismatch"), sex_raw)
+
+    for f in ("education", "political_status"):
+        res = code_column(frame[f"f_{f}"], schemas.codes[f])
+        out[f] = res["value"]
+        add_issues(f, res["code"], frame[f"f_{f}"])
+    party_labels = schemas.codes["political_status"].party
+    status = out["political_status"]
+    out["party"] = np.where(status.isna(), None, np.where(status.isin(list(party_labels)), "中共党员", "党外"))
+
+    rep = code_column(frame["f_representative"], schemas.codes["representative"])
+    add_issues("representative", rep["code"], frame["f_representative"])
+    out["representative"] = pd.array(np.where(rep["value"].isna(), None, (rep["value"] == "是").fillna(False)), dtype="boolean")
+
+    unit = _text_col(frame["f_work_unit"].fillna(frame["ctx_work_unit"]))
+    out["work_unit"] = unit
+    out["unit_key"] = unit_keys(unit)
+    out["unit_type"] = _text_col(frame["f_unit_type"].fillna(frame["ctx_unit_type"]))
+    for f, target in (("position", "position"), ("occupation", "occupation"), ("category", "category_raw"),
+                      ("ethnicity", "ethnicity"), ("address", "address"), ("note", "note")):
+        out[target] = _text_col(frame[f"f_{f}"])
+
+    reg = assign_regions(frame, register)
+    for k in ("street", "street_code", "community", "community_code", "region_from"):
+        out[k] = reg[k]
+    add_issues("community", reg["issue"], reg["issue_value"])
+    unplaced = (reg["street"].isna() & reg["community"].isna() & frame["source_kind"].isin(["community_ledger", "household_register"])).to_numpy()
+    add_issues("community", codes_where(unplaced, "region.unplaced"), frame["f_community"])
+
+    from .classify import declared_known
+
+    cat = out["category_raw"]
+    unknown = [v for v in pd.unique(cat.dropna()) if not declared_known(v, schemas)]
+    unknown_cat = cat.isin(unknown).to_numpy(dtype=bool)
+    add_issues("category", codes_where(unknown_cat, "category.unknown"), cat)
+
+    if quarantined.any():
+        issue_frames.append(pd.DataFrame({
+            "part": frame["part"].to_numpy()[quarantined], "ordinal": frame["ordinal"].to_numpy()[quarantined],
+            "sheet": frame["sheet"].to_numpy()[quarantined], "row": frame["row"].to_numpy()[quarantined], "field": "",
+            "code": frame["reason"].to_numpy()[quarantined], "value": frame["row_text"].to_numpy()[quarantined],
+        }))
+    issues = pd.concat(issue_frames, ignore_index=True) if issue_frames else _empty_issues().assign(part=pd.Series(dtype="int64"))
+    if len(issues):
+        issues["column"] = [labels.get(p, {}).get(f, "") for p, f in zip(issues["part"], issues["field"], strict=True)]
+        issues["severity"] = issues["code"].map(severity)
+        values = issues["value"].astype("object").where(issues["value"].notna(), "")
+        issues["message"] = [issue_message(c, v) for c, v in zip(issues["code"], values, strict=True)]
+        issues = issues[["part", "ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message"]]
+    return out, issues
+
+
+def _plain(v):
+    """A value-label key as JSON can hold it: 1.0 → 1."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def _column_label(c: L.Column) -> str:
+    if c.letter and c.header:
+        return f"{c.letter}（{c.header}）"
+    return c.header or c.letter
+
+
+def _text_col(s: pd.Series) -> pd.Series:
+    """Free text (unit names, positions …): simplified, runs of spaces (full-width too) squeezed to one, and
+    otherwise as written — "（中国）" keeps its full-width brackets; matching uses folded keys."""
+    def convert(texts: list[str]) -> list:
+        simple = pa.array(simplified_many(texts), type=pa.string())
+        squeezed = pc.utf8_trim_whitespace(pc.replace_substring_regex(simple, SPACES_RE2, " "))
+        return pc.if_else(pc.equal(squeezed, ""), pa.scalar(None, pa.string()), squeezed).to_pylist()
+
+    return per_distinct(s, convert)
+
+
+_UNIT_PREFIX = re.compile(r"^(江苏省|江苏|南京市|南京)")
+_UNIT_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团公司|公司)$")
+
+
+def unit_key(name: str) -> str:
+    """The match key of a unit name: "南京市 XX科技有限公司" and "XX科技" share one key."""
+    return unit_keys(pd.Series([name], dtype="object")).iloc[0] or ""
+
+
+def unit_keys(names: pd.Series) -> pd.Series:
+    """`unit_key` for a column: one OpenCC batch and Arrow regexes over the distinct names."""
+    def convert(texts: list[str]) -> list:
+        folded = pa.array(simplified_many([halfwidth(t).lower() for t in texts]), type=pa.string())
+        folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", "")
+        stripped = pc.replace_substring_regex(pc.replace_substring_regex(folded, _UNIT_PREFIX.pattern, ""), _UNIT_SUFFIX.pattern, "")
+        return pc.if_else(pc.equal(stripped, ""), folded, stripped).to_pylist()
+
+    return per_distinct(names, convert)
+
+
+def _date_differs(a: pd.Series, b: pd.Series, precision: pd.Series) -> pd.Series:
+    a, b = pd.to_datetime(a), pd.to_datetime(b)
+    day = (a != b)
+    month = (a.dt.year != b.dt.year) | (a.dt.month != b.dt.month)
+    year = a.dt.year != b.dt.year
+    p = precision.fillna("day")
+    return pd.Series(np.where(p == "year", year, np.where(p == "month", month, day)), index=a.index).fillna(False).astype(bool)
