@@ -401,9 +401,9 @@ def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
 def phone_column(raw: pd.Series) -> pd.DataFrame:
     """Columns phone (first mobile, else first landline), phones (all numbers, '/'-joined), code.
 
-    A cell holding one number however it is written ("+86 138-1234-5678", "(025)52471234") is read with
-    Arrow over the whole column; cells with several numbers or anything odd go through `normalize_phone`
-    once per distinct value."""
+    A cell holding one number however it is written ("+86 138-1234-5678", "(025)52471234"), or two mobiles
+    with a separator, is read with Arrow over the whole column; other cells with several numbers, or anything
+    odd, go through `normalize_phone` once per distinct value."""
     n = len(raw)
     phone = np.full(n, None, dtype=object)
     phones = np.full(n, None, dtype=object)
@@ -424,7 +424,16 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
         fast = safe & (arrow_mask(mobile) | arrow_mask(landline))
         phone = np.where(fast, np.asarray(d.to_numpy(zero_copy_only=False), dtype=object), None)
         phones = phone.copy()
-        slow = ~fast & raw.notna().to_numpy()
+        # two mobiles, separated as clerks do ("13812345678、13987654321", "… / …", "… …")
+        pair = pc.extract_regex(t, r"^(?P<a>1[3-9][0-9]{9})(?:\s*[/,;、|或和及]+\s*|\s+)(?P<b>1[3-9][0-9]{9})$")
+        two = ~fast & _stable(texts) & arrow_mask(pc.is_valid(pair))
+        if two.any():
+            taken = pair.filter(pa.array(two))
+            a, b = taken.field("a"), taken.field("b")
+            phone[two] = np.asarray(a.to_numpy(zero_copy_only=False), dtype=object)
+            both = pc.if_else(pc.equal(a, b), a, pc.binary_join_element_wise(a, b, "/"))
+            phones[two] = np.asarray(both.to_numpy(zero_copy_only=False), dtype=object)
+        slow = ~fast & ~two & raw.notna().to_numpy()
         if slow.any():
             def one(v: str) -> tuple:
                 r = normalize_phone(v)

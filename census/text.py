@@ -27,8 +27,9 @@ SPACES_RE2 = f"[{SPACE_CHARS_RE2}]+"
 PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 PY_WHITESPACE_RE2 = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)
 # text whose NFKC form is the same in every Unicode version (Python's `unicodedata` and Arrow's differ in
-# version): ASCII, full-width forms, the ideographic space, 年月日 and the spaces above
-STABLE_NFKC_RE2 = f"^[\\x{{0}}-\\x{{7f}}\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}年月日{SPACE_CHARS_RE2}]*$"
+# version): ASCII, full-width forms, the ideographic space, 年月日, the separators of two phone numbers (、或和及)
+# and the spaces above
+STABLE_NFKC_RE2 = f"^[\\x{{0}}-\\x{{7f}}\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}年月日、或和及{SPACE_CHARS_RE2}]*$"
 
 def newer_than_python(texts: Sequence[str]) -> np.ndarray:
     """Which texts hold a character Python's `unicodedata` has unassigned. Arrow's Unicode is newer, and a

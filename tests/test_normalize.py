@@ -229,12 +229,16 @@ def written_phones(draw):
     spaced = f"{n[:3]} {n[3:7]} {n[7:]}" if len(n) == 11 else n
     dashed = f"{n[:3]}-{n[3:7]}-{n[7:]}" if len(n) == 11 else n
     form = draw(st.sampled_from([n, spaced, dashed, "+86 " + n, "86" + n, "0086" + n, f"({n[:3]}){n[3:]}", _fullwidth(n),
-                                 n + ".0", f"{n}/{draw(mobiles)}", f"{n} {draw(mobiles)}", n[:-1], "0", "-"]))
+                                 n + ".0", f"{n}/{draw(mobiles)}", f"{n} {draw(mobiles)}", n[:-1], "0", "-",
+                                 f"{n}{draw(st.sampled_from(['、', '，', ',', ' / ', '  ', '或', '和', ';', '；', '|', '/ /']))}{draw(mobiles)}",
+                                 f"{n}、{n}", f"{n}、{draw(landlines)}"]))
     return form
 
 
 @given(st.lists(st.one_of(written_phones(), st.text(alphabet="0123456789+-() /", max_size=16), st.none()), max_size=30))
-@example(["\U0001ccf13812345678", "１３８\u3000１２３４\u3000５６７８", "\xa013812345678\xa0"])
+@example(["\U0001ccf13812345678", "１３８\u3000１２３４\u3000５６７８", "\xa013812345678\xa0", "13812345678、13987654321",
+          "13812345678、13812345678", "13812345678\u300013987654321", "１３８１２３４５６７８，13987654321", "13812345678、、13987654321",
+          "13812345678\u200b、13987654321", "13812345678 、 13987654321 "])
 @settings(max_examples=200)
 def test_phone_column_agrees_with_scalar_on_written_forms(values):
     out = phone_column(pd.Series(values, dtype="object"))
