@@ -533,13 +533,9 @@ _UNIT_PREFIX = re.compile(r"^(江苏省|江苏|南京市|南京)")
 _UNIT_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团公司|公司)$")
 
 
-def unit_key(name: str) -> str:
-    """The match key of a unit name: "南京市 XX科技有限公司" and "XX科技" share one key."""
-    return unit_keys(pd.Series([name], dtype="object")).iloc[0] or ""
-
-
 def unit_keys(names: pd.Series) -> pd.Series:
-    """`unit_key` for a column: one OpenCC batch and Arrow regexes over the distinct names."""
+    """The match keys of unit names: "南京市 XX科技有限公司" and "XX科技" share one key (one OpenCC batch and
+    Arrow regexes over the distinct names)."""
     def convert(texts: list[str]) -> list:
         folded = pa.array(simplified_many([halfwidth(t).lower() for t in texts]), type=pa.string())
         folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", "")
