@@ -533,10 +533,11 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
             done |= hit
     slow = ~done & raw.notna().to_numpy()
     if slow.any():
-        keys = np.where(numeric_np, "#", "")[slow].astype(object) + raw[slow].astype(str).to_numpy(dtype=object)
+        # each value tagged with the kind of its cell: "#" a number, "=" text (so "#31118" typed is text)
+        keys = np.where(numeric_np, "#", "=")[slow].astype(object) + raw[slow].astype(str).to_numpy(dtype=object)
 
         def one(k: str) -> tuple:
-            r = normalize_date(k[1:], True) if k.startswith("#") else normalize_date(k)
+            r = normalize_date(k[1:], k[0] == "#")
             return (np.datetime64(r.value, "D") if r.value else np.datetime64("NaT")), r.precision, r.code
 
         v, p, c = _distinct(pd.Series(keys), one, 3)

@@ -194,9 +194,10 @@ class _XlsxNumbers:
 
     def _cell_attributes(self, data: bytes, pos: int) -> bytes | None:
         """The attributes of the <c> tag a <v> at `pos` belongs to, walking back over the tags between them
-        (a formula: <c r="B2"><f>…</f><v>…); None when the value is not inside a cell."""
+        (a formula: <c r="B2"><f>…</f><v>…; Excel allows 8,192 characters of formula); None when the value
+        is not inside a cell."""
         end = pos
-        floor = max(0, pos - 2000)
+        floor = max(0, pos - 32_768)
         while True:
             start = data.rfind(b"<", floor, end)
             if start < 0:
@@ -236,7 +237,10 @@ def _inflate(zf: zipfile.ZipFile, fh, part: str) -> bytes:
         return raw
     from isal import isal_zlib
 
-    return isal_zlib.decompress(raw, -15)
+    try:
+        return isal_zlib.decompress(raw, -15)
+    except isal_zlib.error:  # a stream ISA-L will not finish (no final block): `zipfile` decides, as before
+        return zf.read(part)
 
 
 class _XlsNumbers:

@@ -91,6 +91,7 @@ _SHEET_XML = (
     '<row r="5"><c r="A5" t="str"><f>B5&amp;""</f><v>110105199003071234</v></c></row>'  # a formula's text
     '<row r="6"><c r="A6" t="inlineStr"><is><t>110105199003071234</t></is></c></row>'
     '<row r="7"><c r="A7"><v>320114198</v></c><c r="B7"><v>3.20114198001011E+17</v></c></row>'
+    '<row r="8"><c r="A8"><f>' + "+".join(["B8"] * 1500) + '</f><v>110105199003071008</v></c><c r="B8"><v>1</v></c></row>'
     '</sheetData></worksheet>')
 
 
@@ -109,9 +110,24 @@ def test_numbers_excel_cut_are_found_in_the_sheet_xml(tmp_path, compression):
         for info in zin.infolist():
             data = _SHEET_XML.encode() if info.filename == "xl/worksheets/sheet1.xml" else zin.read(info)
             zout.writestr(info.filename, data)
-    assert _XlsxNumbers(out)._scan() == {"S": {"A": {2, 3, 4}, "B": {7}}}
+    assert _XlsxNumbers(out)._scan() == {"S": {"A": {2, 3, 4, 8}, "B": {7}}}
     table = read_source(out).tables[0]
-    assert list(table.lossy(0)) == [False, True, True, True, False, False, False]
+    assert list(table.lossy(0)) == [False, True, True, True, False, False, False, True]
+
+
+def test_number_scan_falls_back_to_zipfile(tmp_path, monkeypatch):
+    """A deflate stream ISA-L will not finish (zipfile and fastexcel read it) is inflated by zipfile instead."""
+    from isal import isal_zlib
+
+    from census.readers import _XlsxNumbers
+
+    p = write_xlsx(tmp_path / "n.xlsx", {"S": [["姓名", "身份证号"], ["钱进", None]]}, numeric_cells={("S", 1, 1): 1.10105199003071e17})
+
+    def refuse(data, wbits=15, bufsize=0):
+        raise isal_zlib.error("incomplete or truncated stream")
+
+    monkeypatch.setattr(isal_zlib, "decompress", refuse)
+    assert _XlsxNumbers(p)._scan() == {"S": {"B": {2}}}
 
 
 def test_gb18030_csv_with_title_line(ws, tmp_path, register):

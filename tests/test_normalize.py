@@ -260,7 +260,7 @@ def written_dates(draw):
 
 @given(st.lists(st.one_of(written_dates(), st.text(alphabet="0123456789年月日-/. :T", max_size=16), st.none()), max_size=30))
 @example(["1985-0\U0001ccf3-12", "１９８５年３月１２日", "1985\u200b-03-12", "١٩٨٥-03-12", "31118", "31118.0", "00000", "79999", "80000",
-          "３１１１８", "99999", " 31118 ", "31118.00"])
+          "３１１１８", "99999", " 31118 ", "31118.00", "#31118", "#", "=31118"])
 @settings(max_examples=200)
 def test_date_column_agrees_with_scalar_on_written_forms(values):
     out = date_column(pd.Series(values, dtype="object"))
