@@ -411,7 +411,8 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
     if n:
         texts = arrow_strings(raw)
         t = pc.utf8_trim_whitespace(pc.utf8_normalize(texts, "NFKC"))
-        safe = arrow_mask(pc.match_substring_regex(t, r"^\+?[0-9 ()\-]+$")) & _stable(texts)
+        stable = _stable(texts)
+        safe = arrow_mask(pc.match_substring_regex(t, r"^\+?[0-9 ()\-]+$")) & stable
         d = pc.replace_substring_regex(t, "[^0-9]", "")
         length = pc.utf8_length(d)
         d = pc.if_else(pc.starts_with(d, "0086"), pc.utf8_slice_codeunits(d, 4),
@@ -426,7 +427,7 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
         phones = phone.copy()
         # two mobiles, separated as clerks do ("13812345678、13987654321", "… / …", "… …")
         pair = pc.extract_regex(t, r"^(?P<a>1[3-9][0-9]{9})(?:\s*[/,;、|或和及]+\s*|\s+)(?P<b>1[3-9][0-9]{9})$")
-        two = ~fast & _stable(texts) & arrow_mask(pc.is_valid(pair))
+        two = ~fast & stable & arrow_mask(pc.is_valid(pair))
         if two.any():
             taken = pair.filter(pa.array(two))
             a, b = taken.field("a"), taken.field("b")

@@ -31,6 +31,7 @@ PY_WHITESPACE_RE2 = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)
 # and the spaces above
 STABLE_NFKC_RE2 = f"^[\\x{{0}}-\\x{{7f}}\\x{{3000}}\\x{{ff01}}-\\x{{ff5e}}年月日、或和及{SPACE_CHARS_RE2}]*$"
 
+
 def newer_than_python(texts: Sequence[str]) -> np.ndarray:
     """Which texts hold a character Python's `unicodedata` has unassigned. Arrow's Unicode is newer, and a
     character assigned since may normalise (NFKC), case or count as a digit differently there; a normalised
@@ -191,10 +192,10 @@ def pinyin_many(texts: Iterable[str]) -> list[str]:
     name is then one `str.translate` through the table of the characters' syllables."""
     texts = [t or "" for t in texts]
     table = _PINYIN_TABLE
-    for ch in set("".join(texts)) - _PINYIN_SEEN:
-        syllable = _char_pinyin(ch)
-        table[ord(ch)] = syllable + " " if syllable.strip() else ""  # a space-only reading is dropped
-        _PINYIN_SEEN.add(ch)
+    for ch in set("".join(texts)):
+        if ord(ch) not in table:
+            syllable = _char_pinyin(ch)
+            table[ord(ch)] = syllable + " " if syllable.strip() else ""  # a space-only reading is dropped
     out = []
     for t in texts:
         if t and t[0] in _SURNAME_READINGS:
@@ -205,9 +206,8 @@ def pinyin_many(texts: Iterable[str]) -> list[str]:
     return out
 
 
-# each character seen: its syllable followed by one space ("" for one that reads as spaces)
+# each character seen (by code point): its syllable followed by one space ("" for one that reads as spaces)
 _PINYIN_TABLE: dict[int, str] = {}
-_PINYIN_SEEN: set[str] = set()
 
 
 def _char_pinyin(ch: str) -> str:
