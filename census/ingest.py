@@ -83,7 +83,6 @@ class IngestResult:
         return {"ok": self.ok, "totals": self.totals(), "files": [asdict(f) for f in self.files]}
 
 
-
 # ============================================================================================ discovery
 def discover(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str]]:
     """(file, display path) for every supported file: files as named, directories recursively, with the
@@ -108,7 +107,6 @@ def discover(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str]]:
             seen.add(r)
             unique.append((f, d))
     return unique
-
 
 
 # ============================================================================================ writing

@@ -82,7 +82,6 @@ class SheetSummary:
     blank: int = 0
 
 
-
 @dataclass
 class Prepared:
     """One file read and normalised, ready to be written."""
