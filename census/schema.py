@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -391,10 +391,16 @@ class FieldMatcher:
             return f, 1.0
         if len(key) > 24 or not _has_cjk(key):  # a sentence or an English word: no substring guessing
             return None, 0.0
+        if not self._any_contained.search(key):  # most cells looked at are data: no synonym in them at all
+            return None, 0.0
         for syn, f in self.contained:
             if syn in key:
                 return f, 0.6
         return None, 0.0
+
+    @cached_property
+    def _any_contained(self) -> re.Pattern:
+        return re.compile("|".join(re.escape(syn) for syn, _ in self.contained) or r"(?!)")
 
     def context_field(self, key: str) -> str | None:
         """The field a "key：value" line above a header names ("单位" → work_unit), or None."""
