@@ -3,7 +3,10 @@ scalar functions."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -318,6 +321,16 @@ def _pinyin_one_by_one(name: str) -> str:
 @settings(max_examples=150)
 def test_pinyin_many_reads_each_character(names):
     assert pinyin_many(names) == [_pinyin_one_by_one(n) for n in names]
+
+
+def test_characters_read_as_with_the_phrase_dictionary():
+    """`_pinyin_module` imports pypinyin without its phrases: every CJK character reads as it does with them."""
+    chars = "".join(chr(c) for c in range(0x4E00, 0xA000))
+    code = ("import json, sys, pypinyin as p; print(json.dumps([''.join(p.lazy_pinyin(c, style=p.Style.NORMAL)) "
+            "for c in sys.stdin.read()]))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYPINYIN_")} | {"PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run([sys.executable, "-c", code], input=chars, capture_output=True, encoding="utf-8", env=env, check=True)
+    assert json.loads(done.stdout) == [_char_pinyin(c) for c in chars]
 
 
 def test_pinyin():
