@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from . import layout as L
-from .schema import _LOADER, RegionsFile, read_yaml, schemas_dir, validate
+from .schema import YAML_LOADER, RegionsFile, read_yaml, schemas_dir, validate
 from .text import arrow_factorize, arrow_strings, fold, halfwidth, simplified, squeeze
 
 _COMMUNITY_SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "社区村委会", "居委会", "村委会", "社区", "村")
@@ -85,7 +85,7 @@ class Register:
 
     @classmethod
     def _build(cls, text: str, source: str) -> Register:
-        data = yaml.load(text, Loader=_LOADER) if text.strip() else None
+        data = yaml.load(text, Loader=YAML_LOADER) if text.strip() else None
         model = validate(RegionsFile, data, source)
         reg = cls(model.name, model.code, source_yaml=text)
         for s in model.streets:

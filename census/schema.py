@@ -266,7 +266,7 @@ def _keyed(path: tuple, message: str) -> _KeyedError:
 
 
 # libyaml's loader when PyYAML was built with it (its wheels are): the same documents, several times faster
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _format_loc(loc: Iterable) -> str:
@@ -281,7 +281,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise SchemaError(f"{path}: not UTF-8 text; save the YAML file as UTF-8.") from None
     try:
-        return yaml.load(text, Loader=_LOADER)
+        return yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
