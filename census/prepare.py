@@ -31,7 +31,7 @@ from .normalize import (
     per_distinct,
     phone_column,
 )
-from .quality import message as issue_message
+from .quality import messages as issue_messages
 from .quality import severity
 from .readers import Table, read_source
 from .regions import Register, assign_regions, block_context, table_context
@@ -498,10 +498,11 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
         }))
     issues = pd.concat(issue_frames, ignore_index=True) if issue_frames else _empty_issues().assign(part=pd.Series(dtype="int64"))
     if len(issues):
-        issues["column"] = [labels.get(p, {}).get(f, "") for p, f in zip(issues["part"], issues["field"], strict=True)]
+        which, pairs = pd.factorize(pd.MultiIndex.from_arrays([issues["part"], issues["field"]]))  # a few (table, field)
+        issues["column"] = np.array([labels.get(p, {}).get(f, "") for p, f in pairs], dtype=object)[which]
         issues["severity"] = issues["code"].map(severity)
-        values = issues["value"].astype("object").where(issues["value"].notna(), "")
-        issues["message"] = [issue_message(c, v) for c, v in zip(issues["code"], values, strict=True)]
+        values = issues["value"].astype("object").where(issues["value"].notna(), None).to_numpy()
+        issues["message"] = issue_messages(issues["code"].to_numpy(dtype=object), values)
         issues = issues[["part", "ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message"]]
     return out, issues
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Code:
@@ -64,6 +66,28 @@ CODES: dict[str, Code] = {c.code: c for c in _TABLE}
 
 def message(code: str, value: object = "") -> str:
     return CODES[code].message.format(value=value if value not in (None, "") else "(empty)")
+
+
+def messages(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`message` for many issues at once (`values`: text or None): a code whose template holds `{value}` once
+    and no other braces is filled with Arrow over all its issues, any other one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.empty(len(codes), dtype=object)
+    for code in dict.fromkeys(codes.tolist()):
+        rows = np.flatnonzero(codes == code)
+        template = CODES[code].message
+        pre, _, post = template.partition("{value}")
+        try:
+            if template.count("{value}") != 1 or "{" in pre + post or "}" in pre + post:
+                raise TypeError("not a template with exactly one plain {value}")
+            text = pc.fill_null(pa.array(values[rows], type=pa.string()), "")
+            text = pc.if_else(pc.equal(text, ""), "(empty)", text)
+            out[rows] = pc.binary_join_element_wise(pre, text, post, "").to_numpy(zero_copy_only=False)
+        except (TypeError, pa.ArrowException):  # not text, or not a plain template: as `message` does
+            out[rows] = [message(code, v) for v in values[rows]]
+    return out
 
 
 def severity(code: str) -> str:
