@@ -428,9 +428,9 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
     ids = id_column(id_raw, frame["lossy_id"].astype(bool))
     out["id_number"], out["id_raw"], out["id_valid"], out["id_code"] = ids["value"], id_raw, ids["valid"].astype(bool), ids["code"]
     add_issues("id_number", ids["code"], id_raw)
-    prefixes = ids["value"].str.slice(0, 6)
-    known_prefix = {p: p in known_address_codes() for p in pd.unique(prefixes.dropna())}
-    region_warn = (ids["valid"] & ~prefixes.map(known_prefix).fillna(True).astype(bool)).to_numpy()
+    prefixes = pc.utf8_slice_codeunits(arrow_strings(ids["value"]), 0, 6)  # a valid ID's county of registration
+    known = arrow_mask(pc.is_in(prefixes, value_set=pa.array(sorted(known_address_codes()), type=pa.string())))
+    region_warn = ids["valid"].to_numpy(dtype=bool) & arrow_mask(pc.is_valid(prefixes)) & ~known
     add_issues("id_number", codes_where(region_warn, "id.region_unknown"), id_raw)
     conv = ids["converted15"].astype(bool).to_numpy()
     add_issues("id_number", codes_where(conv, "id.converted15"), id_raw)

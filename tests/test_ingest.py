@@ -377,3 +377,14 @@ def test_stacked_unit_blocks_take_their_own_context(ws, tmp_path):
     assert ws.query("SELECT name, work_unit, unit_type FROM records ORDER BY row") == [
         ("甲一", "南京安丰软件有限公司", "民营科技企业"), ("乙二", "南京同明建筑工程有限公司", "民营")]
     assert dict(ws.query("SELECT row, kind FROM nondata")) == {1: "title", 3: "context", 4: "header", 7: "context", 8: "header_repeat", 10: "total"}
+
+
+def test_id_of_an_unknown_county_is_a_warning(ws, tmp_path):
+    """A valid ID whose first six digits are no county of the division list (nor HK/Macau/Taiwan) is kept and
+    valid, with the warning id.region_unknown; an invalid ID gets no such warning."""
+    rows = [["姓名", "身份证号"], ["甲", make_id("19800101", "111", prefix="990101")], ["乙", make_id("19800102", "112")],
+            ["丙", make_id("19800103", "113", prefix="810000")], ["丁", "990101198001041234"]]
+    f = ingest(ws, [write_xlsx(tmp_path / "r.xlsx", {"S": rows})], IngestOptions(community="虹苑社区")).files[0]
+    assert f.warnings.get("id.region_unknown") == 1
+    assert ws.query("SELECT row FROM issues WHERE code = 'id.region_unknown'") == [(2,)]
+    assert ws.query("SELECT name, id_valid FROM records ORDER BY row") == [("甲", True), ("乙", True), ("丙", True), ("丁", False)]
