@@ -292,6 +292,13 @@ def _distinct(values: pd.Series, fn, n_fields: int) -> list[np.ndarray]:
     return [table[codes, k] for k in range(n_fields)]
 
 
+def _per_cell(raw: pd.Series, numeric: np.ndarray, rows: np.ndarray, fn, n_fields: int) -> list[np.ndarray]:
+    """`_distinct` over the cells at `rows` (a mask) for a scalar normaliser taking (text, from_number): each
+    value is tagged with the kind of its cell, "#" a number and "=" text (so "#31118" typed is text)."""
+    keys = np.where(numeric, "#", "=")[rows].astype(object) + raw[rows].astype(str).to_numpy(dtype=object)
+    return _distinct(pd.Series(keys), lambda k: fn(k[1:], k[0] == "#"), n_fields)
+
+
 def per_distinct(values: pd.Series, convert) -> pd.Series:
     """Apply `convert` (distinct strings → their results, strings or None, as a list) once to the distinct
     values of a column and spread the results back over its rows (with Arrow); missing values give None."""
@@ -385,14 +392,14 @@ def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
             sex[rows[good]] = np.where(digits[good, 16] % 2 == 1, "男", "女")
         slow = ~(is18 | is15 | lost) & raw.notna().to_numpy()
         if slow.any():
-            cache: dict[tuple[str, bool], IdResult] = {}
-            for i, v, num in zip(np.flatnonzero(slow), raw.to_numpy(dtype=object)[slow], numeric_np[slow], strict=True):
-                r = cache.get((v, num))
-                if r is None:
-                    r = cache[(v, num)] = normalize_id(v, bool(num))
-                value[i], valid[i], code[i], sex[i], converted[i] = r.value, r.valid, r.code, r.sex, r.converted15
-                if r.birth_date is not None:
-                    birth[i] = np.datetime64(r.birth_date, "D")
+            def one(v: str, from_number: bool) -> tuple:
+                r = normalize_id(v, from_number)
+                return (r.value, r.valid, r.code, np.datetime64(r.birth_date, "D") if r.birth_date else np.datetime64("NaT"),
+                        r.sex, r.converted15)
+
+            v, ok, c, b, sx, conv = _per_cell(raw, numeric_np, slow, one, 6)
+            value[slow], valid[slow], code[slow], sex[slow] = v, ok.astype(bool), c, sx
+            birth[slow], converted[slow] = np.array(b, dtype="datetime64[D]"), conv.astype(bool)
     return pd.DataFrame({"value": pd.array(value, dtype="string"), "valid": valid, "code": pd.array(code, dtype="string"),
                          "birth_date": birth.astype("datetime64[s]"), "sex": pd.array(sex, dtype="string"),
                          "converted15": converted}, index=raw.index)
@@ -534,14 +541,11 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
             done |= hit
     slow = ~done & raw.notna().to_numpy()
     if slow.any():
-        # each value tagged with the kind of its cell: "#" a number, "=" text (so "#31118" typed is text)
-        keys = np.where(numeric_np, "#", "=")[slow].astype(object) + raw[slow].astype(str).to_numpy(dtype=object)
-
-        def one(k: str) -> tuple:
-            r = normalize_date(k[1:], k[0] == "#")
+        def one(v: str, from_number: bool) -> tuple:
+            r = normalize_date(v, from_number)
             return (np.datetime64(r.value, "D") if r.value else np.datetime64("NaT")), r.precision, r.code
 
-        v, p, c = _distinct(pd.Series(keys), one, 3)
+        v, p, c = _per_cell(raw, numeric_np, slow, one, 3)
         value[slow] = np.array(v, dtype="datetime64[D]")
         precision[slow], code[slow] = p, c
     return pd.DataFrame({"value": value.astype("datetime64[s]"), "precision": pd.array(precision, dtype="string"),
