@@ -279,8 +279,6 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
 
 
 @lru_cache(maxsize=20_000)  # repeated header rows and "合计" lines come back many times
-
-
 def _nondata_kind(values: tuple[str, ...], header_texts: frozenset[str]) -> str | None:
     if not values:
         return BLANK

@@ -206,41 +206,35 @@ def table_context(lay: L.Layout, sheet: str, display_path: str, street: str | No
     above its header, its titles, the sheet name, the file and folder names, then the --street/--community
     options — and where each was found (`_street_from`, `_community_from`)."""
     ctx: dict[str, str] = {}
-    candidates: list[tuple[str, str | None, str | None]] = []  # (from, street text, community text)
+    candidates: list[tuple] = []  # (from, street, community): places `Register.search` found, or names as text
     c = lay.context
     if c.get("street") or c.get("community"):
         candidates.append(("context", c.get("street"), c.get("community")))
     if c.get("reporting_unit"):
-        st, cm = register.search(c["reporting_unit"]) if register else _free_search(c["reporting_unit"])
+        st, cm = register.search(c["reporting_unit"])
         candidates.append(("context", st, cm))
     for title in lay.titles:
-        st, cm = register.search(title) if register else _free_search(title)
+        st, cm = register.search(title)
         if st or cm:
             candidates.append(("title", st, cm))
     if sheet:
-        st, cm = register.search(sheet) if register else _free_search(sheet)
+        st, cm = register.search(sheet)
         if st or cm:
             candidates.append(("sheet", st, cm))
     parts = Path(display_path).with_suffix("").parts
     for part in reversed(parts):
-        st, cm = register.search(part) if register else _free_search(part)
+        st, cm = register.search(part)
         if st or cm:
             candidates.append(("path", st, cm))
     if street or community:
         candidates.append(("option", street, community))
-
-    def name_of(x) -> str | None:
-        if x is None:
-            return None
-        return x if isinstance(x, str) else x.name
-
     for origin, st, cm in candidates:
         if cm and "community" not in ctx:
-            ctx["community"], ctx["_community_from"] = name_of(cm), origin
+            ctx["community"], ctx["_community_from"] = _name(cm), origin
             if st and "street" not in ctx:
-                ctx["street"], ctx["_street_from"] = name_of(st), origin
+                ctx["street"], ctx["_street_from"] = _name(st), origin
         elif st and "street" not in ctx:
-            ctx["street"], ctx["_street_from"] = name_of(st), origin
+            ctx["street"], ctx["_street_from"] = _name(st), origin
     return ctx
 
 
@@ -256,9 +250,9 @@ def block_context(lay: L.Layout, n_rows: int, data_mask: np.ndarray, register: R
     for i in starts:
         found = dict(lay.row_context[i])
         if found.get("reporting_unit"):
-            st, cm = register.search(found["reporting_unit"]) if register else _free_search(found["reporting_unit"])
-            found.setdefault("street", st.name if hasattr(st, "name") else st)
-            found.setdefault("community", cm.name if hasattr(cm, "name") else cm)
+            st, cm = register.search(found["reporting_unit"])
+            found.setdefault("street", _name(st))
+            found.setdefault("community", _name(cm))
         for k in keys:  # a new block starts: what the previous block said no longer applies
             values[k].append(found.get(k) or None)
     # the block of each data row: the last context line above it (-1: above the first one)
@@ -270,9 +264,10 @@ def block_context(lay: L.Layout, n_rows: int, data_mask: np.ndarray, register: R
     return pd.DataFrame(out)
 
 
-def _free_search(text: str) -> tuple[str | None, str | None]:
-    st, cm = Register().search(text)
-    return (st.name if st else None), (cm.name if cm else None)
+def _name(place: Street | Community | str | None) -> str | None:
+    """The name of a street or community found by `Register.search` (which searches the names' shapes when the
+    register is empty), or a name given as text (a context line, an option)."""
+    return place if place is None or isinstance(place, str) else place.name
 
 
 def assign_regions(frame: pd.DataFrame, register: Register) -> pd.DataFrame:
