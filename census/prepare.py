@@ -344,7 +344,7 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     ctx = table_context(lay, table.sheet, display_path, options.street, options.community, register)
     ctx.update(_unit_context(lay, table.sheet))
     if lay.row_context:
-        block = block_context(lay, len(table.cells), data_mask, register)
+        block = block_context(lay, data_mask, register)
         for k in ("work_unit", "unit_type"):
             frame[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
         in_block = block["street"].notna() | block["community"].notna()

@@ -238,7 +238,7 @@ def table_context(lay: L.Layout, sheet: str, display_path: str, street: str | No
     return ctx
 
 
-def block_context(lay: L.Layout, n_rows: int, data_mask: np.ndarray, register: Register) -> pd.DataFrame:
+def block_context(lay: L.Layout, data_mask: np.ndarray, register: Register) -> pd.DataFrame:
     """Per data row, what the nearest context line above it *inside* the table says (a sheet holding several
     units' blocks, each under its own "单位：… 性质：…" line). Columns work_unit, unit_type, street, community."""
     keys = ("work_unit", "unit_type", "street", "community")
