@@ -112,6 +112,7 @@ def file_sha256(path: Path) -> str:
             h.update(block)
     return h.hexdigest()
 
+
 # ============================================================================================ files
 def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str) -> list[Prepared | Exception]:
     """Read several files and normalise all their rows in one pass (ledgers come as many small files, and
@@ -216,7 +217,6 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
         results[i].records = t if whole else t.take(pa.array(np.arange(t.num_rows)))
     for i, frames in by_file.items():
         issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
-        issues["value"] = issues["value"].astype("object").where(issues["value"].notna(), None).map(_as_text)
         results[i].warnings = dict(sorted(Counter(issues["code"][issues["severity"] != "quarantine"]).items()))
         results[i].issues = pa.Table.from_pandas(issues, schema=_ISSUE_SCHEMA, preserve_index=False)
 
@@ -501,8 +501,8 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels
         which, pairs = pd.factorize(pd.MultiIndex.from_arrays([issues["part"], issues["field"]]))  # a few (table, field)
         issues["column"] = np.array([labels.get(p, {}).get(f, "") for p, f in pairs], dtype=object)[which]
         issues["severity"] = issues["code"].map(severity)
-        values = issues["value"].astype("object").where(issues["value"].notna(), None).to_numpy()
-        issues["message"] = issue_messages(issues["code"].to_numpy(dtype=object), values)
+        issues["value"] = issues["value"].astype("object").where(issues["value"].notna(), None).map(_as_text)
+        issues["message"] = issue_messages(issues["code"].to_numpy(dtype=object), issues["value"].to_numpy(dtype=object))
         issues = issues[["part", "ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message"]]
     return out, issues
 
