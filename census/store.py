@@ -18,6 +18,15 @@ from .errors import WorkspaceError
 
 DEFAULT_DB = "census.duckdb"
 SCHEMA_VERSION = 2
+# Rows per row group of the workspace's tables (DuckDB's default is 122,880). A transaction that appends at least
+# a row group's worth of rows writes them compressed, straight into the database file, and logs only where they
+# are; smaller appends go through the write-ahead log and are compressed again when it is merged. A ledger holds
+# a few thousand to a few tens of thousands of rows and is one transaction, so with the default nearly every row
+# went the long way: at 8,192 a million ledger rows are written in 8-9 s of CPU instead of 12.5-14 (one
+# transaction per file either way). Scans are no slower (the link stage was a little faster in the same runs);
+# the file is larger (290 MB instead of 185 MB for a million records). DuckDB does not store the setting: it
+# applies to what this connection writes.
+ROW_GROUP_SIZE = 8192
 
 _RECORDS = """CREATE TABLE records (
         record_id BIGINT {key},
@@ -194,7 +203,10 @@ class Workspace:
         if self.path.parent and not self.path.parent.exists():
             raise WorkspaceError(f"{self.path}: the folder {self.path.parent} does not exist.")
         try:
-            self.con = duckdb.connect(str(self.path))
+            self.con = duckdb.connect()
+            quoted = str(self.path).replace("'", "''")
+            self.con.execute(f"ATTACH '{quoted}' AS census (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+            self.con.execute("USE census")
         except duckdb.IOException as e:
             msg = str(e).splitlines()[0]
             if "lock" in msg.lower():
@@ -216,7 +228,7 @@ class Workspace:
 
     def _migrate(self) -> None:
         have = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main' AND table_catalog = current_database()"
         ).fetchall()[0][0]
         version = int(self.get("schema_version", "0")) if have else 0
         if version > SCHEMA_VERSION:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from census import Workspace
-from census.store import _V1, SCHEMA_VERSION
+from census.store import _V1, ROW_GROUP_SIZE, SCHEMA_VERSION
 
 
 def test_schema_1_workspace_is_migrated_keeping_its_records(tmp_path):
@@ -23,3 +23,15 @@ def test_schema_1_workspace_is_migrated_keeping_its_records(tmp_path):
         kinds = {k for (k,) in ws.query("SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'records'")}
         assert "PRIMARY KEY" not in kinds and "NOT NULL" in kinds
         assert ws.get("data_version") == "3"
+
+
+def test_a_ledger_sized_transaction_fills_row_groups_of_the_workspace_size(tmp_path):
+    # the row group size is what lets a file's rows skip the write-ahead log; and a path with a quote opens
+    with Workspace(tmp_path / "it's here.duckdb") as ws:
+        with ws.transaction():
+            ws.con.execute("INSERT INTO records (record_id, source_id, sheet, row, status, source_kind, id_valid) "
+                           "SELECT range, 1, 'S', range, 'record', 'community_ledger', false FROM range(20000)")
+        groups = ws.scalar("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('records')")
+    assert ROW_GROUP_SIZE < 20000 and groups == -(-20000 // ROW_GROUP_SIZE)
+    with Workspace(tmp_path / "it's here.duckdb", create=False) as ws:
+        assert ws.scalar("SELECT count(*) FROM records") == 20000
