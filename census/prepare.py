@@ -199,14 +199,10 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
     crosses from the worker process and into DuckDB without a per-value cost), with the raw cells joined."""
     table = pa.Table.from_pandas(out, schema=_RECORD_SCHEMA, preserve_index=False)
     bounds = np.cumsum([0] + [len(p.frame) for p in parts])
-    issue_groups = dict(tuple(issues.groupby("part", sort=False))) if len(issues) else {}
-    by_file: dict[int, list[pd.DataFrame]] = {}
     tables: dict[int, list[pa.Table]] = {}
     for j, p in enumerate(parts):
         chunk = table.slice(bounds[j], bounds[j + 1] - bounds[j])
         tables.setdefault(p.file, []).append(chunk.append_column("raw", p.raw))
-        if p.part in issue_groups:
-            by_file.setdefault(p.file, []).append(issue_groups[p.part])
         p.summary.quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
         p.summary.records = p.summary.data_rows - p.summary.quarantined
     for i, chunks in tables.items():
@@ -215,10 +211,19 @@ def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.D
         # the writer) with the whole of the buffers it points into
         whole = len(chunks) == 1 and t.num_rows == table.num_rows
         results[i].records = t if whole else t.take(pa.array(np.arange(t.num_rows)))
-    for i, frames in by_file.items():
-        issues = pd.concat(frames, ignore_index=True).drop(columns=["part"])
-        results[i].warnings = dict(sorted(Counter(issues["code"][issues["severity"] != "quarantine"]).items()))
-        results[i].issues = pa.Table.from_pandas(issues, schema=_ISSUE_SCHEMA, preserve_index=False)
+    if not len(issues):
+        return
+    # each file's issues, table by table, each in the order found; taken out (copied) of the batch's columns
+    # like the records, or a file's few issues would cross to the writer with the batch's whole buffers
+    issues = issues.iloc[np.argsort(issues["part"].to_numpy(), kind="stable")].reset_index(drop=True)
+    file_of = pd.Series({p.part: p.file for p in parts})
+    files = file_of.reindex(issues["part"].to_numpy()).to_numpy()
+    all_issues = pa.Table.from_pandas(issues.drop(columns=["part"]), schema=_ISSUE_SCHEMA, preserve_index=False)
+    counted = issues["code"].where(issues["severity"] != "quarantine")
+    for i in pd.unique(files):
+        rows = np.flatnonzero(files == i)
+        results[i].warnings = dict(sorted(Counter(counted.iloc[rows].dropna()).items()))
+        results[i].issues = all_issues.take(pa.array(rows))
 
 
 def _joined_raw(cells: list[pd.Series], n: int) -> pa.Array:
