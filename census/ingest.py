@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from .prepare import (
     SheetSummary,
     file_sha256,
     prepare_files,
+    prepare_files_spilled,
 )
 from .readers import SUPPORTED
 from .regions import Register
@@ -263,28 +266,37 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
             if isinstance(outcome, Exception):
                 finish(i, shown, None, outcome)
             else:
+                outcome.unspill()
                 finish(i, shown, outcome, None)
             done += 1
             if progress:
                 progress(shown, done, total)
 
     if n_workers > 1:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            futures = [(b, pool.submit(prepare_files, [(f, shown, sha) for _, f, shown, sha in b], options, register_yaml)) for b in batches]
-            try:
-                for b, fut in futures:
-                    try:
-                        outcomes = fut.result()
-                    except Exception as e:  # noqa: BLE001 - a worker died: its files are reported, the others go in
-                        outcomes = [e] * len(b)
-                    finished(b, outcomes)
-            except BaseException:
-                for _, fut in futures:
-                    fut.cancel()
-                raise
+        spill = tempfile.mkdtemp(prefix="census-ingest-", dir=_SHARED_MEMORY if os.access(_SHARED_MEMORY, os.W_OK) else None)
+        try:
+            with ProcessPoolExecutor(max_workers=n_workers) as pool:
+                futures = [(b, pool.submit(prepare_files_spilled, [(f, shown, sha) for _, f, shown, sha in b], options,
+                                           register_yaml, spill)) for b in batches]
+                try:
+                    for b, fut in futures:
+                        try:
+                            outcomes = fut.result()
+                        except Exception as e:  # noqa: BLE001 - a worker died: its files are reported, the others go in
+                            outcomes = [e] * len(b)
+                        finished(b, outcomes)
+                except BaseException:
+                    for _, fut in futures:
+                        fut.cancel()
+                    raise
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
     else:
         for b in batches:
             finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
+
+
+_SHARED_MEMORY = "/dev/shm"  # where the workers leave their tables for the writer (a RAM disk on Linux)
 
 
 def _batches(todo: list, sizes: dict[int, int], max_bytes: int = 2_000_000, max_files: int = 40) -> list[list]:

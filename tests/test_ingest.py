@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import importlib
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pyreadstat
 import pytest
 
+from census import Workspace
 from census.errors import SourceError
 from census.ingest import IngestOptions, ingest
+from census.prepare import prepare_files
 from census.readers import read_source
 
-from .conftest import ledger_rows, make_id, write_csv, write_xlsx
+from .conftest import EXAMPLES, ledger_rows, make_id, write_csv, write_xlsx
 
 REGISTER = """\
 name: 雨花台区
@@ -388,3 +391,36 @@ def test_id_of_an_unknown_county_is_a_warning(ws, tmp_path):
     assert f.warnings.get("id.region_unknown") == 1
     assert ws.query("SELECT row FROM issues WHERE code = 'id.region_unknown'") == [(2,)]
     assert ws.query("SELECT name, id_valid FROM records ORDER BY row") == [("甲", True), ("乙", True), ("丙", True), ("丁", False)]
+
+
+def test_worker_processes_store_what_one_process_stores(tmp_path, monkeypatch):
+    """On worker processes (which hand their tables over through files in shared memory) the demo district
+    gives the same sources, sheets, records, issues and non-data rows, ids included, as in one process; the
+    handover files are gone afterwards."""
+    ingest_module = importlib.import_module("census.ingest")
+    shared = tmp_path / "shm"
+    shared.mkdir()
+    monkeypatch.setattr(ingest_module, "_SHARED_MEMORY", str(shared))
+    tables = {"sources": "* EXCLUDE (ingested_at)", "sheets": "*", "records": "*", "issues": "*", "nondata": "*"}
+    seen = []
+    for workers in (1, 2):
+        with Workspace(tmp_path / f"w{workers}.duckdb") as w:
+            result = ingest(w, [EXAMPLES / "district"], regions=EXAMPLES / "regions.yaml", workers=workers)
+            assert result.ok
+            seen.append({t: w.query(f"SELECT {cols} FROM {t} ORDER BY ALL") for t, cols in tables.items()})
+    assert len(seen[0]["records"]) > 3000 and len(seen[0]["issues"]) > 100
+    for t in tables:
+        assert seen[0][t] == seen[1][t], t
+    assert list(shared.iterdir()) == []
+
+
+def test_tables_stay_in_memory_when_shared_memory_is_not_writable(tmp_path):
+    rows = [["姓名", "身份证号"], ["甲", make_id("19800101", "111")], ["乙", "12345"]]
+    prep = prepare_files([(write_xlsx(tmp_path / "r.xlsx", {"S": rows}), "r.xlsx", None)], IngestOptions(), "")[0]
+    prep.spill(str(tmp_path / "no-such-folder"))
+    assert prep.spilled == {} and prep.records.num_rows == 2 and prep.issues.num_rows == 3
+    prep.spill(str(tmp_path))
+    assert set(prep.spilled) == {"records", "issues", "nondata"} and prep.records is None
+    files = [Path(p) for p in prep.spilled.values()]
+    prep.unspill()
+    assert prep.records.column("name").to_pylist() == ["甲", "乙"] and not any(f.exists() for f in files)
