@@ -275,16 +275,24 @@ def _joined_raw(cells: list[pd.Series], n: int) -> pa.Array:
     character no ledger holds; one typed in a cell becomes a space), empty cells as ''."""
     if not cells:
         return pa.array([""] * n, type=pa.string())
-    cols = [pc.replace_substring(pc.fill_null(arrow_strings(c), ""), "\x1f", " ") for c in cells]
+    cols = []
+    for c in cells:
+        text = pc.fill_null(arrow_strings(c), "")
+        cols.append(pc.replace_substring(text, "\x1f", " ") if pc.any(pc.match_substring(text, "\x1f")).as_py() else text)
     return pc.binary_join_element_wise(*cols, "\x1f")
 
 
-def _row_texts(cells: pd.DataFrame) -> np.ndarray:
+def _row_texts(cells: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """Each row's non-empty cells joined by one space, runs of spaces inside a cell squeezed to one (what a
-    non-data or quarantined row said)."""
-    if not len(cells) or not cells.shape[1]:
-        return np.full(len(cells), "", dtype=object)
-    cols = [pc.fill_null(pc.replace_substring_regex(arrow_strings(cells[c]), f"[{PY_WHITESPACE_RE2}]+", " "), "") for c in cells.columns]
+    non-data or quarantined row said). `rows`: the positions of the rows wanted (all when None)."""
+    n = len(cells) if rows is None else len(rows)
+    if not n or not cells.shape[1]:
+        return np.full(n, "", dtype=object)
+    taken = None if rows is None else pa.array(rows, type=pa.int64())
+    cols = []
+    for c in cells.columns:
+        text = arrow_strings(cells[c]) if taken is None else arrow_strings(cells[c]).take(taken)
+        cols.append(pc.fill_null(pc.replace_substring_regex(text, f"[{PY_WHITESPACE_RE2}]+", " "), ""))
     joined = pc.binary_join_element_wise(*cols, " ")  # (null_handling="skip" drops all-null rows in pyarrow 26)
     joined = pc.utf8_trim(pc.replace_substring_regex(joined, " {2,}", " "), " ")
     return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
@@ -364,14 +372,13 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
                "row": rows.astype(np.int64), "source_kind": kind}
     columns.update({f"f_{f}": (cells[col[f].index] if f in col else empty) for f in RAW_FIELDS})
     columns["lossy_id"] = table.lossy(col["id_number"].index)[data_mask] if "id_number" in col else np.zeros(n, dtype=bool)
-    frame = pd.DataFrame(columns, index=cells.index)
 
     # rows that are data-shaped but are no record
     present = cells.notna().to_numpy()
-    has_name, has_id = frame["f_name"].notna().to_numpy(), frame["f_id_number"].notna().to_numpy()
+    has_name, has_id = columns["f_name"].notna().to_numpy(), columns["f_id_number"].notna().to_numpy()
     numeric_only = np.zeros(n, dtype=bool)
     number = f"^[{PY_WHITESPACE_RE2}]*\\p{{Nd}}+(\\.\\p{{Nd}}+)?[{PY_WHITESPACE_RE2}]*$"  # what Python reads as \s*\d+(\.\d+)?\s*
-    cand = ~has_name | arrow_mask(pc.match_substring_regex(arrow_strings(frame["f_name"]), number))
+    cand = ~has_name | arrow_mask(pc.match_substring_regex(arrow_strings(columns["f_name"]), number))
     if cand.any():  # only rows whose name cell is empty or a number can be all numbers
         sub = cells[cand]
         digits = sum(arrow_mask(pc.match_substring_regex(arrow_strings(sub[c]), number)).astype(np.int64) for c in sub.columns)
@@ -383,11 +390,11 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     reason[numeric_only] = "row.all_numeric"
     reason[(reason == None) & ~has_name & ~has_id] = "row.no_identity"  # noqa: E711
     reason[(reason == None) & has_name & ~has_id & ~others & (kind != "questionnaire")] = "row.name_only"  # noqa: E711
-    frame["reason"] = reason
+    columns["reason"] = reason
     texts = np.full(n, None, dtype=object)
     if (reason != None).any():  # noqa: E711 - the quarantined rows' text, for the issue
-        texts[reason != None] = _row_texts(cells[reason != None])  # noqa: E711
-    frame["row_text"] = texts
+        texts[reason != None] = _row_texts(cells, np.flatnonzero(reason != None))  # noqa: E711
+    columns["row_text"] = texts
 
     # what the rows inherit: a context line of their block, else the table's context
     ctx = table_context(lay, table.sheet, display_path, options.street, options.community, register)
@@ -395,18 +402,19 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     if lay.row_context:
         block = block_context(lay, data_mask, register)
         for k in ("work_unit", "unit_type"):
-            frame[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
+            columns[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
         in_block = block["street"].notna() | block["community"].notna()
-        frame["fb_street"] = block["street"].where(in_block, ctx.get("street"))
-        frame["fb_community"] = block["community"].where(in_block, ctx.get("community"))
-        frame["fb_street_from"] = np.where(in_block, "context", ctx.get("_street_from"))
-        frame["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
+        columns["fb_street"] = block["street"].where(in_block, ctx.get("street"))
+        columns["fb_community"] = block["community"].where(in_block, ctx.get("community"))
+        columns["fb_street_from"] = np.where(in_block, "context", ctx.get("_street_from"))
+        columns["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
     else:  # no context lines between blocks: the table's context holds for every row
         for k in ("work_unit", "unit_type"):
-            frame[f"ctx_{k}"] = ctx.get(k)
+            columns[f"ctx_{k}"] = np.full(n, ctx.get(k), dtype=object)
         for k in ("street", "community"):
-            frame[f"fb_{k}"] = ctx.get(k)
-            frame[f"fb_{k}_from"] = ctx.get(f"_{k}_from")
+            columns[f"fb_{k}"] = np.full(n, ctx.get(k), dtype=object)
+            columns[f"fb_{k}_from"] = np.full(n, ctx.get(f"_{k}_from"), dtype=object)
+    frame = pd.DataFrame(columns, index=cells.index, copy=False)
 
     # the raw cells (ID and phone columns are kept apart, to be masked)
     skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
@@ -425,7 +433,7 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
         raw.append(cells[c.index])
 
     nd_mask = np.isin(kinds, L.NONDATA_KINDS)
-    texts = _row_texts(table.cells[nd_mask]) if nd_mask.any() else np.array([], dtype=object)
+    texts = _row_texts(table.cells, np.flatnonzero(nd_mask))
     nondata = pd.DataFrame({"sheet": table.sheet, "row": table.rows[nd_mask], "kind": kinds[nd_mask], "text": texts})
 
     summary.header_rows = "-".join(str(int(table.rows[r])) for r in lay.header_rows) if lay.header_rows != [-1] else "names"
