@@ -91,8 +91,12 @@ def simplified_many(texts: Sequence[str]) -> list[str]:
     if not texts:
         return []
     sep = "\x01"  # OpenCC leaves control characters alone
-    traditional = _traditional_re().search
-    todo = [i for i, t in enumerate(texts) if traditional(t)]
+    joined = sep.join(texts)
+    hits = [m.start() for m in _traditional_re().finditer(joined)]  # one pass over the batch
+    if not hits:
+        return list(texts)
+    starts = np.cumsum([0, *(len(t) + 1 for t in texts[:-1])])
+    todo = sorted(set(np.searchsorted(starts, hits, side="right") - 1))
     out = list(texts)
     plain = [i for i in todo if sep not in texts[i]]
     if plain:
@@ -198,17 +202,23 @@ def pinyin_many(texts: Iterable[str]) -> list[str]:
     name is then one `str.translate` through the table of the characters' syllables."""
     texts = [t or "" for t in texts]
     table = _PINYIN_TABLE
-    for ch in set("".join(texts)):
+    sep = "\x00"  # between the names in one translate call (a name holding it is read on its own)
+    joined = sep.join(texts)
+    chars = set(joined)
+    chars.discard(sep)
+    for ch in chars:
         if ord(ch) not in table:
             syllable = _char_pinyin(ch)
             table[ord(ch)] = syllable + " " if syllable.strip() else ""  # a space-only reading is dropped
-    out = []
-    for t in texts:
-        if t and t[0] in _SURNAME_READINGS:
-            read = _SURNAME_READINGS[t[0]] + " " + t[1:].translate(table)
-        else:
-            read = t.translate(table)
-        out.append(read[:-1])  # every syllable kept ends in one space; "" stays ""
+    if joined.count(sep) == len(texts) - 1:
+        out = [r[:-1] for r in joined.translate(table).split(sep)] if texts else []
+    else:  # the separator is kept out of the shared table
+        syllable = _char_pinyin(sep)
+        table = {**table, ord(sep): syllable + " " if syllable.strip() else ""}
+        out = [t.translate(table)[:-1] for t in texts]
+    # every syllable kept ends in one space (cut above); "" stays "". A surname's own reading:
+    for i in [i for i, t in enumerate(texts) if t[:1] in _SURNAME_READINGS]:
+        out[i] = (_SURNAME_READINGS[texts[i][0]] + " " + texts[i][1:].translate(table))[:-1]
     return out
 
 

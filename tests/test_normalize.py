@@ -316,8 +316,9 @@ def _pinyin_one_by_one(name: str) -> str:
     return " ".join(r for r in readings if r.strip())
 
 
-@given(st.lists(st.one_of(st.text(max_size=8), st.text(alphabet="张王李单曾解朴仇查区乐長張偉 　\u200bAbc-·", max_size=8)), max_size=20))
+@given(st.lists(st.one_of(st.text(max_size=8), st.text(alphabet="张王李单曾解朴仇查区乐長張偉 　\u200bAbc-·\x00", max_size=8)), max_size=20))
 @example(["", " ", "单", "曾 ", "　张伟", "Tom Li", "A-b", "\u200b"])
+@example(["张\x00伟", "单"])
 @settings(max_examples=150)
 def test_pinyin_many_reads_each_character(names):
     assert pinyin_many(names) == [_pinyin_one_by_one(n) for n in names]
