@@ -37,7 +37,15 @@ from .quality import severity
 from .readers import Table, read_source
 from .regions import Register, assign_regions, block_context, table_context
 from .schema import Schemas, load_schemas
-from .text import PY_WHITESPACE_RE2, SPACES_RE2, arrow_mask, arrow_strings, clean, halfwidth, simplified_many
+from .text import (
+    PY_WHITESPACE_RE2,
+    SPACES_RE2,
+    arrow_mask,
+    arrow_strings,
+    clean,
+    halfwidth_lower_many,
+    simplified_many,
+)
 
 KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
 
@@ -594,7 +602,7 @@ def unit_keys(names: pd.Series) -> pd.Series:
     """The match keys of unit names: "南京市 XX科技有限公司" and "XX科技" share one key (one OpenCC batch and
     Arrow regexes over the distinct names)."""
     def convert(texts: list[str]) -> list:
-        folded = pa.array(simplified_many([halfwidth(t).lower() for t in texts]), type=pa.string())
+        folded = pa.array(simplified_many(halfwidth_lower_many(texts)), type=pa.string())
         folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", "")
         stripped = pc.replace_substring_regex(pc.replace_substring_regex(folded, _UNIT_PREFIX.pattern, ""), _UNIT_SUFFIX.pattern, "")
         return pc.if_else(pc.equal(stripped, ""), folded, stripped).to_pylist()

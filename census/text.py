@@ -41,6 +41,18 @@ def newer_than_python(texts: Sequence[str]) -> np.ndarray:
     return np.array([not t.isprintable() and any(category(c) == "Cn" for c in t) for t in texts], dtype=bool)
 
 
+def halfwidth_lower_many(texts: Sequence[str]) -> list[str]:
+    """`halfwidth(t).lower()` for many texts, with Arrow (NFKC, then lower case). Python alone lower-cases İ
+    to two characters and a word-final Σ to ς, and characters newer than its Unicode may differ: texts
+    holding one go through Python."""
+    arr = pa.array(texts, type=pa.string())
+    out = pc.utf8_lower(pc.utf8_normalize(arr, "NFKC")).to_pylist()
+    odd = newer_than_python(texts) | arrow_mask(pc.match_substring_regex(arr, "[\\x{130}\\x{3a3}]"))
+    for i in np.flatnonzero(odd):
+        out[i] = halfwidth(texts[i]).lower()
+    return out
+
+
 # punctuation and symbols, ASCII and CJK; kept: letters, digits, CJK ideographs
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _BRACKETED = re.compile(r"[（(\[【<《][^）)\]】>》]*[）)\]】>》]")

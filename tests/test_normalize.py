@@ -34,6 +34,8 @@ from census.text import (
     _char_pinyin,
     _t2s,
     _traditional_re,
+    halfwidth,
+    halfwidth_lower_many,
     pinyin_many,
     simplified,
     simplified_many,
@@ -413,3 +415,15 @@ def test_masks():
 def test_masks_never_raise(junk):
     mask_id(junk)
     mask_phone(junk)
+
+
+@given(st.lists(st.one_of(st.text(max_size=10), st.text(alphabet="ＡＢＣａ１　İΣσς ΑΒΓ南京ｶﾀｶﾅ①㈱Ⅻ\U0001e900\u1c90", max_size=10)), max_size=20))
+@example(["İstanbul", "ΟΔΟΣ", "ΟΔΟΣ ΜΙΑ", "ＸＸ科技（南京）有限公司", "\u1c90", "Ⅻ①"])
+@settings(max_examples=200)
+def test_halfwidth_lower_many_agrees_with_python(texts):
+    assert halfwidth_lower_many(texts) == [halfwidth(t).lower() for t in texts]
+
+
+def test_halfwidth_lower_many_agrees_on_every_code_point():
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    assert halfwidth_lower_many(chars) == [halfwidth(c).lower() for c in chars]
