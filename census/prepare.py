@@ -15,6 +15,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -246,10 +247,11 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
     return prep, parts
 
 
-def _assemble(results: list, parts: list[_Part], out: pd.DataFrame, issues: pd.DataFrame) -> None:
+def _assemble(results: list, parts: list[_Part], out: dict[str, Any], issues: pd.DataFrame) -> None:
     """Split the batch's normalised rows and issues back into each file: its records as one Arrow table (which
     crosses from the worker process and into DuckDB without a per-value cost), with the raw cells joined."""
-    table = pa.Table.from_pandas(out, schema=_RECORD_SCHEMA, preserve_index=False)
+    table = pa.Table.from_arrays([pa.array(out[f.name], type=f.type, from_pandas=True) for f in _RECORD_SCHEMA],
+                                 schema=_RECORD_SCHEMA)
     bounds = np.cumsum([0] + [len(p.frame) for p in parts])
     tables: dict[int, list[pa.Table]] = {}
     for j, p in enumerate(parts):
@@ -463,12 +465,14 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     return _Part(part, -1, frame, _joined_raw(raw, n), raw_keys, labels, nondata, summary)
 
 
-def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register, labels: dict[int, dict[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Phase 2, over every row of the batch at once: the normalised record columns, and the issues found."""
+def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,
+               labels: dict[int, dict[str, str]]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Phase 2, over every row of the batch at once: the normalised record columns (Series or arrays, one per
+    column of `_RECORD_SCHEMA`, row for row with `frame`), and the issues found."""
     quarantined = frame["reason"].notna().to_numpy()
-    out = pd.DataFrame({"ordinal": frame["ordinal"], "sheet": frame["sheet"], "row": frame["row"],
-                        "source_kind": frame["source_kind"], "status": np.where(quarantined, "quarantined", "record"),
-                        "reason": frame["reason"]})
+    out: dict[str, Any] = {"ordinal": frame["ordinal"], "sheet": frame["sheet"], "row": frame["row"],
+                           "source_kind": frame["source_kind"], "status": np.where(quarantined, "quarantined", "record"),
+                           "reason": frame["reason"]}
     issue_frames: list[pd.DataFrame] = []
 
     def add_issues(f: str, codes: pd.Series, values: pd.Series) -> None:
