@@ -269,13 +269,18 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     columns = [pc.utf8_trim(pc.take(arrow_strings(cells[c]), taken), PY_WHITESPACE).to_pylist() for c in cells.columns]
     for i, row in zip(where, zip(*columns, strict=True), strict=True):
         values = tuple(v for v in row if v)
-        ctx = parse_context("  ".join(map(_spaced, values)), matcher) if len(values) <= 3 else {}
+        colon = len(values) <= 3 and any(map(_COLON.search, values))
+        ctx = parse_context("  ".join(map(_spaced, values)), matcher) if colon else {}
         if ctx:  # "单位名称：… 单位性质：…" opening the next block
             kinds[i] = CONTEXT
             layout.row_context[offset + int(i)] = ctx
             continue
         kinds[i] = _nondata_kind(values, header_texts) or DATA
     return kinds
+
+
+# the characters whose half-width (NFKC) form holds a colon: a line without one names no field (`parse_context`)
+_COLON = re.compile("[:\u2a74\ufe13\ufe55\uff1a]")
 
 
 @lru_cache(maxsize=20_000)  # repeated header rows and "合计" lines come back many times

@@ -93,3 +93,11 @@ def test_header_match_is_the_first_contained_synonym(text):
     elif got == (None, 0.0) and key and key not in m.exact and len(text) <= 40 and len(key) <= 24 \
             and sum(ch.isdigit() for ch in text) < 5 and any("\u4e00" <= ch <= "\u9fff" for ch in key):
         assert not any(syn in key for syn, _ in m.contained)
+
+
+def test_colon_characters_are_every_character_whose_halfwidth_form_holds_a_colon():
+    """A context line is only parsed when a cell holds one of `_COLON`'s characters."""
+    import unicodedata
+
+    chars = (chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert {c for c in chars if ":" in unicodedata.normalize("NFKC", c)} == set(L._COLON.pattern[1:-1])
