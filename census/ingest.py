@@ -275,7 +275,7 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
     if n_workers > 1:
         spill = tempfile.mkdtemp(prefix="census-ingest-", dir=_SHARED_MEMORY if os.access(_SHARED_MEMORY, os.W_OK) else None)
         try:
-            with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            with ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_start) as pool:
                 futures = [(b, pool.submit(prepare_files_spilled, [(f, shown, sha) for _, f, shown, sha in b], options,
                                            register_yaml, spill)) for b in batches]
                 try:
@@ -294,6 +294,12 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
     else:
         for b in batches:
             finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
+
+
+def _worker_start() -> None:
+    """A worker process has a core to itself: Arrow's conversions run on this one thread, not on a pool of as
+    many threads as cores (which the other worker and the writer are using)."""
+    pa.set_cpu_count(1)
 
 
 _SHARED_MEMORY = "/dev/shm"  # where the workers leave their tables for the writer (a RAM disk on Linux)
