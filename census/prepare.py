@@ -373,13 +373,17 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     quarantine reasons that need the whole row."""
     kinds = lay.kinds
     data_mask = kinds == L.DATA
-    cells = table.cells[data_mask].reset_index(drop=True)
+    at = np.flatnonzero(data_mask)
+    if len(at) and at[-1] - at[0] + 1 == len(at):  # one run of rows (no blocks, no blank lines): a slice, no copy
+        cells = table.cells.iloc[at[0]:at[-1] + 1].reset_index(drop=True)
+    else:
+        cells = table.cells[data_mask].reset_index(drop=True)
     rows = table.rows[data_mask]
     n = len(cells)
     col = {c.field: c for c in lay.columns if c.field}
     empty = pd.Series(pd.NA, index=cells.index, dtype="string")
-    columns = {"ordinal": np.arange(ordinal0, ordinal0 + n, dtype=np.int64), "part": np.full(n, part), "sheet": table.sheet,
-               "row": rows.astype(np.int64), "source_kind": kind}
+    columns = {"ordinal": np.arange(ordinal0, ordinal0 + n, dtype=np.int64), "part": np.full(n, part), "sheet": _constant(table.sheet, n),
+               "row": rows.astype(np.int64), "source_kind": _constant(kind, n)}
     columns.update({f"f_{f}": (cells[col[f].index] if f in col else empty) for f in RAW_FIELDS})
     columns["lossy_id"] = table.lossy(col["id_number"].index)[data_mask] if "id_number" in col else np.zeros(n, dtype=bool)
 
@@ -420,10 +424,10 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
         columns["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
     else:  # no context lines between blocks: the table's context holds for every row
         for k in ("work_unit", "unit_type"):
-            columns[f"ctx_{k}"] = np.full(n, ctx.get(k), dtype=object)
+            columns[f"ctx_{k}"] = _constant(ctx.get(k), n)
         for k in ("street", "community"):
-            columns[f"fb_{k}"] = np.full(n, ctx.get(k), dtype=object)
-            columns[f"fb_{k}_from"] = np.full(n, ctx.get(f"_{k}_from"), dtype=object)
+            columns[f"fb_{k}"] = _constant(ctx.get(k), n)
+            columns[f"fb_{k}_from"] = _constant(ctx.get(f"_{k}_from"), n)
     frame = pd.DataFrame(columns, index=cells.index, copy=False)
 
     # the raw cells (ID and phone columns are kept apart, to be masked)
@@ -463,6 +467,14 @@ def _lay_out_table(table: Table, lay: L.Layout, kind: str, display_path: str, op
     summary.blank = summary.rows_total - n - summary.nondata
     labels = {f: _column_label(c) for f, c in col.items()}
     return _Part(part, -1, frame, _joined_raw(raw, n), raw_keys, labels, nondata, summary)
+
+
+def _constant(value: str | None, n: int) -> pd.Series | np.ndarray:
+    """A column of n times one value, as pandas makes it from the value alone (text: Arrow strings, made
+    here by one Arrow take; None: an object column)."""
+    if value is None:
+        return np.full(n, None, dtype=object)
+    return pd.Series(pd.array(pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64))), dtype="str"))
 
 
 def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,
