@@ -1,9 +1,10 @@
 """Ingest: source files → records in the workspace, every row accounted for.
 
 `prepare.py` reads files and turns them into Arrow tables without touching the workspace; it runs in worker
-processes so both cores read at once. `ingest` then writes each file in one transaction: a file already
-ingested (same content hash, under any name) changes nothing; a changed file under the same path replaces its
-earlier records only with `replace=True`.
+processes so both cores read at once, and hands each file's tables back through Arrow IPC files in shared
+memory (`Prepared.spill`), which the writer maps without a copy. `ingest` writes each file in one transaction:
+a file already ingested (same content hash, under any name) changes nothing; a changed file under the same
+path replaces its earlier records only with `replace=True`.
 """
 
 from __future__ import annotations
@@ -231,11 +232,12 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
 @contextmanager
 def _deferred_checkpoint(ws: Workspace) -> Iterator[None]:
-    """Write the files the way a bulk load wants it. Each file's transaction is committed to DuckDB's
-    write-ahead log (durable: a crash after it replays the log when the workspace is next opened), and the log
-    is merged into the database file every 256 MB and at the end, not every 16 MB: those merges rewrite the
-    tables' last, partly filled row groups, and ledgers come as many small files. DuckDB works on one thread
-    meanwhile: each insert is small, and the cores are for reading files (in the worker processes)."""
+    """Write the files the way a bulk load wants it. Each file's transaction is durable when committed: its
+    records go compressed into the database file in row groups (store.ROW_GROUP_SIZE), and what is smaller
+    than a row group (a last part, most files' issues) goes to DuckDB's write-ahead log, which a crash replays
+    when the workspace is next opened. The log is merged into the file every 256 MB and at the end, not every
+    16 MB: those merges rewrite the tables' last, partly filled row groups, and ledgers come as many small
+    files. DuckDB works on one thread meanwhile: the cores are for reading files (in the worker processes)."""
     before = ws.con.execute("SELECT current_setting('checkpoint_threshold'), current_setting('threads')").fetchall()[0]
     try:
         ws.con.execute("SET checkpoint_threshold = '256MB'")
@@ -273,7 +275,7 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
                 progress(shown, done, total)
 
     if n_workers > 1:
-        spill = tempfile.mkdtemp(prefix="census-ingest-", dir=_SHARED_MEMORY if os.access(_SHARED_MEMORY, os.W_OK) else None)
+        spill = _spill_folder()
         try:
             with ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_start) as pool:
                 futures = [(b, pool.submit(prepare_files_spilled, [(f, shown, sha) for _, f, shown, sha in b], options,
@@ -303,6 +305,27 @@ def _worker_start() -> None:
 
 
 _SHARED_MEMORY = "/dev/shm"  # where the workers leave their tables for the writer (a RAM disk on Linux)
+
+
+def _spill_folder() -> str:
+    """A new folder for the workers' tables, named after this process. Folders left by an ingest that was
+    killed outright (its process gone) are removed first: they hold memory until the machine restarts."""
+    root = Path(_SHARED_MEMORY if os.access(_SHARED_MEMORY, os.W_OK) else tempfile.gettempdir())
+    for old in root.glob("census-ingest-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"census-ingest-{os.getpid()}-", dir=root)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def _batches(todo: list, sizes: dict[int, int], max_bytes: int = 2_000_000, max_files: int = 40) -> list[list]:
