@@ -151,7 +151,10 @@ def find_layout(cells: pd.DataFrame, letters: list[str], matcher: FieldMatcher,
         layout.kinds = _classify_rows(cells, layout, 0, matcher)
         return layout
 
-    top = [[_text(v) for v in row] for row in cells.iloc[:SCAN_ROWS].itertuples(index=False, name=None)]
+    head = cells.iloc[:SCAN_ROWS]
+    values = [arrow_strings(s).to_pylist() if isinstance(s.array, pd.arrays.ArrowStringArray) else s.tolist()
+              for s in (head[c] for c in head.columns)]
+    top = [list(map(_text, row)) for row in zip(*values, strict=True)] if values else [[] for _ in range(len(head))]
     found = find_header(top, matcher)
     if found is None:
         return None

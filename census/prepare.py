@@ -474,7 +474,11 @@ def _constant(value: str | None, n: int) -> pd.Series | np.ndarray:
     here by one Arrow take; None: an object column)."""
     if value is None:
         return np.full(n, None, dtype=object)
-    return pd.Series(pd.array(pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64))), dtype="str"))
+    repeated = pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([repeated]), dtype=_STR))
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 
 
 def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,

@@ -65,9 +65,14 @@ def arrow_strings(column) -> pa.Array:
     (numbers in an object column) are written out first."""
     import pandas as pd
 
-    if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
-        column = column.astype("string")
-    arr = pa.array(column, type=pa.string())
+    if isinstance(column.array, pd.arrays.ArrowStringArray):  # Arrow already: its chunks, without pandas' checks
+        chunks = column.array.__arrow_array__()
+        arr = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
+        return arr if arr.type == pa.string() else arr.cast(pa.string())
+    else:
+        if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+            column = column.astype("string")
+        arr = pa.array(column, type=pa.string())
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
@@ -94,6 +99,8 @@ def simplified(text: str | None) -> str:
     """Traditional → simplified Chinese (OpenCC t2s); other text passes through unchanged."""
     if not text:
         return ""
+    if not _traditional_re().search(text):  # no character OpenCC may change (most text): as it is
+        return text
     return _t2s().convert(text)
 
 
