@@ -28,6 +28,7 @@ from .text import (
     arrow_strings,
     halfwidth,
     newer_than_python,
+    pandas_strings,
     pinyin_many,
     simplified_many,
     squeeze,
@@ -304,7 +305,7 @@ def per_distinct(values: pd.Series, convert) -> pd.Series:
     values of a column and spread the results back over its rows (with Arrow); missing values give None."""
     codes, uniques = arrow_factorize(arrow_strings(values))
     results = pa.array([*(convert(uniques) if uniques else []), None], type=pa.string())
-    return pd.Series(pd.array(results.take(pa.array(codes)), dtype="string"), index=values.index)
+    return pd.Series(pandas_strings(results.take(pa.array(codes))), index=values.index)
 
 
 def _stable(texts: pa.Array) -> np.ndarray:
@@ -400,8 +401,8 @@ def id_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFrame:
             v, ok, c, b, sx, conv = _per_cell(raw, numeric_np, slow, one, 6)
             value[slow], valid[slow], code[slow], sex[slow] = v, ok.astype(bool), c, sx
             birth[slow], converted[slow] = np.array(b, dtype="datetime64[D]"), conv.astype(bool)
-    return pd.DataFrame({"value": pd.array(value, dtype="string"), "valid": valid, "code": pd.array(code, dtype="string"),
-                         "birth_date": birth.astype("datetime64[s]"), "sex": pd.array(sex, dtype="string"),
+    return pd.DataFrame({"value": pandas_strings(value), "valid": valid, "code": pandas_strings(code),
+                         "birth_date": birth.astype("datetime64[s]"), "sex": pandas_strings(sex),
                          "converted15": converted}, index=raw.index)
 
 
@@ -449,8 +450,8 @@ def phone_column(raw: pd.Series) -> pd.DataFrame:
 
             first, every, issue = _distinct(raw[slow], one, 3)
             phone[slow], phones[slow], code[slow] = first, every, issue
-    return pd.DataFrame({"phone": pd.array(phone, dtype="string"), "phones": pd.array(phones, dtype="string"),
-                         "code": pd.array(code, dtype="string")}, index=raw.index)
+    return pd.DataFrame({"phone": pandas_strings(phone), "phones": pandas_strings(phones),
+                         "code": pandas_strings(code)}, index=raw.index)
 
 
 _MISSING_NAMES = pa.array(sorted(_MISSING))
@@ -483,8 +484,8 @@ def name_column(raw: pd.Series) -> pd.DataFrame:
     py = pinyin_many(simple)
     name = np.array([*simple, None], dtype=object)[codes]
     pinyin = np.array([*(p or None for p in py), None], dtype=object)[codes]
-    return pd.DataFrame({"name": pd.array(name, dtype="string"), "pinyin": pd.array(pinyin, dtype="string"),
-                         "code": pd.array(code.to_pandas(), dtype="string")}, index=raw.index)
+    return pd.DataFrame({"name": pandas_strings(name), "pinyin": pandas_strings(pinyin),
+                         "code": pandas_strings(code)}, index=raw.index)
 
 
 # the shapes of `_DATE_PATTERNS` for Arrow (RE2), in the same order, with the precision each gives
@@ -548,8 +549,8 @@ def date_column(raw: pd.Series, numeric: pd.Series | None = None) -> pd.DataFram
         v, p, c = _per_cell(raw, numeric_np, slow, one, 3)
         value[slow] = np.array(v, dtype="datetime64[D]")
         precision[slow], code[slow] = p, c
-    return pd.DataFrame({"value": value.astype("datetime64[s]"), "precision": pd.array(precision, dtype="string"),
-                         "code": pd.array(code, dtype="string")}, index=raw.index)
+    return pd.DataFrame({"value": value.astype("datetime64[s]"), "precision": pandas_strings(precision),
+                         "code": pandas_strings(code)}, index=raw.index)
 
 
 def code_column(raw: pd.Series, table: CodeLookup) -> pd.DataFrame:
@@ -560,4 +561,4 @@ def code_column(raw: pd.Series, table: CodeLookup) -> pd.DataFrame:
     where = pa.array(codes)
     value = pa.array([v for v, _ in found] + [None], type=pa.string()).take(where)
     code = pa.array([c for _, c in found] + [None], type=pa.string()).take(where)
-    return pd.DataFrame({"value": pd.array(value, dtype="string"), "code": pd.array(code, dtype="string")}, index=raw.index)
+    return pd.DataFrame({"value": pandas_strings(value), "code": pandas_strings(code)}, index=raw.index)

@@ -76,6 +76,17 @@ def arrow_strings(column) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def pandas_strings(values):
+    """Text values — an object array of str and None, or an Arrow string array — as pandas' "string" array,
+    converted by Arrow in one call (pd.array(..., dtype="string") first checks each value in Python)."""
+    import pandas as pd
+
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values, type=pa.large_string(), from_pandas=True)
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return pd.arrays.ArrowStringArray(arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr]))
+
+
 def arrow_factorize(arr: pa.Array) -> tuple[np.ndarray, list[str]]:
     """(codes, distinct values) of an Arrow string array; a missing value gets the code len(distinct)."""
     enc = pc.dictionary_encode(arr)
