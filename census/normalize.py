@@ -301,10 +301,15 @@ def _per_cell(raw: pd.Series, numeric: np.ndarray, rows: np.ndarray, fn, n_field
 
 
 def per_distinct(values: pd.Series, convert) -> pd.Series:
-    """Apply `convert` (distinct strings → their results, strings or None, as a list) once to the distinct
-    values of a column and spread the results back over its rows (with Arrow); missing values give None."""
+    """Apply `convert` (distinct strings → their results, strings or None, as a list or an Arrow string array)
+    once to the distinct values of a column and spread the results back over its rows (with Arrow); missing
+    values give None."""
     codes, uniques = arrow_factorize(arrow_strings(values))
-    results = pa.array([*(convert(uniques) if uniques else []), None], type=pa.string())
+    found = convert(uniques) if uniques else []
+    if isinstance(found, pa.Array):
+        results = pa.concat_arrays([found.cast(pa.string()), pa.nulls(1, pa.string())])
+    else:
+        results = pa.array([*found, None], type=pa.string())
     return pd.Series(pandas_strings(results.take(pa.array(codes))), index=values.index)
 
 

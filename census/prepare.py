@@ -606,10 +606,10 @@ def _column_label(c: L.Column) -> str:
 def _text_col(s: pd.Series) -> pd.Series:
     """Free text (unit names, positions …): simplified, runs of spaces (full-width too) squeezed to one, and
     otherwise as written — "（中国）" keeps its full-width brackets; matching uses folded keys."""
-    def convert(texts: list[str]) -> list:
+    def convert(texts: list[str]) -> pa.Array:
         simple = pa.array(simplified_many(texts), type=pa.string())
         squeezed = pc.utf8_trim_whitespace(pc.replace_substring_regex(simple, SPACES_RE2, " "))
-        return pc.if_else(pc.equal(squeezed, ""), pa.scalar(None, pa.string()), squeezed).to_pylist()
+        return pc.if_else(pc.equal(squeezed, ""), pa.scalar(None, pa.string()), squeezed)
 
     return per_distinct(s, convert)
 
@@ -621,11 +621,11 @@ _UNIT_SUFFIX = re.compile(r"(股份有限公司|有限责任公司|有限公司|
 def unit_keys(names: pd.Series) -> pd.Series:
     """The match keys of unit names: "南京市 XX科技有限公司" and "XX科技" share one key (one OpenCC batch and
     Arrow regexes over the distinct names)."""
-    def convert(texts: list[str]) -> list:
+    def convert(texts: list[str]) -> pa.Array:
         folded = pa.array(simplified_many(halfwidth_lower_many(texts)), type=pa.string())
         folded = pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", "")
         stripped = pc.replace_substring_regex(pc.replace_substring_regex(folded, _UNIT_PREFIX.pattern, ""), _UNIT_SUFFIX.pattern, "")
-        return pc.if_else(pc.equal(stripped, ""), folded, stripped).to_pylist()
+        return pc.if_else(pc.equal(stripped, ""), folded, stripped)
 
     return per_distinct(names, convert)
 
