@@ -491,12 +491,19 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,
                            "reason": frame["reason"]}
     issue_frames: list[pd.DataFrame] = []
 
+    where: dict[str, np.ndarray] = {}  # the rows' part, ordinal, sheet and row, made NumPy arrays once
+
+    def at(m: np.ndarray) -> dict[str, np.ndarray]:
+        """The part, ordinal, sheet and row of the rows where `m` holds."""
+        if not where:
+            where.update({k: frame[k].to_numpy() for k in ("part", "ordinal", "sheet", "row")})
+        return {k: v[m] for k, v in where.items()}
+
     def add_issues(f: str, codes: pd.Series, values: pd.Series) -> None:
         m = codes.notna().to_numpy() & ~quarantined
         if m.any():
             issue_frames.append(pd.DataFrame({
-                "part": frame["part"].to_numpy()[m], "ordinal": frame["ordinal"].to_numpy()[m], "sheet": frame["sheet"].to_numpy()[m],
-                "row": frame["row"].to_numpy()[m], "field": f, "code": codes[m].to_numpy(dtype=object),
+                **at(m), "field": f, "code": codes[m].to_numpy(dtype=object),
                 "value": values[m].astype("object").to_numpy(),
             }))
 
@@ -577,8 +584,7 @@ def _normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,
 
     if quarantined.any():
         issue_frames.append(pd.DataFrame({
-            "part": frame["part"].to_numpy()[quarantined], "ordinal": frame["ordinal"].to_numpy()[quarantined],
-            "sheet": frame["sheet"].to_numpy()[quarantined], "row": frame["row"].to_numpy()[quarantined], "field": "",
+            **at(quarantined), "field": "",
             "code": frame["reason"].to_numpy()[quarantined], "value": frame["row_text"].to_numpy()[quarantined],
         }))
     issues = pd.concat(issue_frames, ignore_index=True) if issue_frames else _empty_issues().assign(part=pd.Series(dtype="int64"))
