@@ -10,6 +10,7 @@ the record columns and the issues found.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 from collections import Counter
@@ -124,8 +125,9 @@ class Prepared:
                 table = getattr(self, name)
                 if table is not None:
                     fd, path = tempfile.mkstemp(suffix=f".{name}.arrow", dir=folder)
+                    os.close(fd)
                     self.spilled[name] = path
-                    with open(fd, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
+                    with pa.OSFile(path, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
                         writer.write_table(table)
         except OSError:
             self.discard_spilled()

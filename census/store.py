@@ -22,7 +22,7 @@ SCHEMA_VERSION = 2
 # a row group's worth of rows writes them compressed, straight into the database file, and logs only where they
 # are; smaller appends go through the write-ahead log and are compressed again when it is merged. A ledger holds
 # a few thousand to a few tens of thousands of rows and is one transaction, so with the default nearly every row
-# went the long way: at 8,192 a million ledger rows are written in 8-9 s of CPU instead of 12.5-14 (one
+# went the long way: at 8,192 a million ledger rows are written in 6.5-8.8 s of CPU instead of 12.6-15.6 (one
 # transaction per file either way). Scans are no slower (the link stage was a little faster in the same runs);
 # the file is larger (290 MB instead of 185 MB for a million records). DuckDB does not store the setting: it
 # applies to what this connection writes.

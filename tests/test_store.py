@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from census import Workspace
+from census.errors import WorkspaceError
 from census.store import _V1, ROW_GROUP_SIZE, SCHEMA_VERSION
 
 
@@ -35,3 +37,19 @@ def test_a_ledger_sized_transaction_fills_row_groups_of_the_workspace_size(tmp_p
     assert ROW_GROUP_SIZE < 20000 and groups == -(-20000 // ROW_GROUP_SIZE)
     with Workspace(tmp_path / "it's here.duckdb", create=False) as ws:
         assert ws.scalar("SELECT count(*) FROM records") == 20000
+
+
+def test_a_workspace_in_use_or_not_a_workspace_is_one_clear_sentence(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.duckdb"
+    with Workspace(path):
+        code = ("from census.store import Workspace\nfrom census.errors import WorkspaceError\n"
+                f"try:\n    Workspace({str(path)!r})\nexcept WorkspaceError as e:\n    print(e)\n")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == f"{path}: the workspace is in use by another census process; wait for it to finish."
+    junk = tmp_path / "junk.duckdb"
+    junk.write_text("not a workspace" * 100)
+    with pytest.raises(WorkspaceError, match=r"junk\.duckdb: cannot open the workspace \(.*not a valid DuckDB database file"):
+        Workspace(junk)
