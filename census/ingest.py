@@ -275,24 +275,28 @@ def _prepare_and_write(todo: list, options: IngestOptions, register_yaml: str, f
                 progress(shown, done, total)
 
     if n_workers > 1:
-        spill = _spill_folder()
+        spill = _spill_folder() if os.name == "posix" else None  # (elsewhere a mapped file cannot be removed)
         try:
             with ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_start) as pool:
                 futures = [(b, pool.submit(prepare_files_spilled, [(f, shown, sha) for _, f, shown, sha in b], options,
                                            register_yaml, spill)) for b in batches]
                 try:
-                    for b, fut in futures:
+                    for j, (b, fut) in enumerate(futures):
                         try:
                             outcomes = fut.result()
                         except Exception as e:  # noqa: BLE001 - a worker died: its files are reported, the others go in
                             outcomes = [e] * len(b)
+                        futures[j] = (b, None)  # the batch's tables are freed once written
                         finished(b, outcomes)
+                        del outcomes
                 except BaseException:
                     for _, fut in futures:
-                        fut.cancel()
+                        if fut is not None:
+                            fut.cancel()
                     raise
         finally:
-            shutil.rmtree(spill, ignore_errors=True)
+            if spill is not None:
+                shutil.rmtree(spill, ignore_errors=True)
     else:
         for b in batches:
             finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
@@ -313,15 +317,20 @@ def _spill_folder() -> str:
     root = Path(_SHARED_MEMORY if os.access(_SHARED_MEMORY, os.W_OK) else tempfile.gettempdir())
     for old in root.glob("census-ingest-*-*"):
         pid = old.name.split("-")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        try:
+            mine = old.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     return tempfile.mkdtemp(prefix=f"census-ingest-{os.getpid()}-", dir=root)
 
 
 def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (POSIX: signal 0 only asks)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):  # none, or no possible process id
         return False
     except OSError:  # another user's process
         return True

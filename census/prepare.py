@@ -119,7 +119,8 @@ class Prepared:
     def spill(self, folder: str) -> None:
         """Move the tables into Arrow IPC files in `folder` (shared memory), for the writer to map: pickled
         through the worker pool's pipe, a million rows' tables cost 2.4 s of CPU to pickle and unpickle, and
-        0.4 s to write this way. If the folder is full, the tables stay where they are."""
+        0.4 s to write this way. If the folder is full (or writing fails otherwise), the tables stay where they
+        are."""
         try:
             for name in _TABLES:
                 table = getattr(self, name)
@@ -129,7 +130,7 @@ class Prepared:
                     self.spilled[name] = path
                     with pa.OSFile(path, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
                         writer.write_table(table)
-        except OSError:
+        except Exception:  # noqa: BLE001 - only the way across: the tables then travel pickled, as they are
             self.discard_spilled()
             return
         for name in self.spilled:
@@ -182,11 +183,12 @@ def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOpti
 
 
 def prepare_files_spilled(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str,
-                          folder: str) -> list[Prepared | Exception]:
-    """`prepare_files` as a worker process runs it: the tables handed over through files in `folder`."""
+                          folder: str | None) -> list[Prepared | Exception]:
+    """`prepare_files` as a worker process runs it: the tables handed over through files in `folder` (when
+    there is one; else they are pickled with the results)."""
     results = prepare_files(items, options, register_yaml)
     for r in results:
-        if isinstance(r, Prepared):
+        if isinstance(r, Prepared) and folder is not None:
             r.spill(folder)
     return results
 

@@ -7,7 +7,10 @@ file is ingested in one transaction, so an interrupted ingest leaves the workspa
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +28,7 @@ SCHEMA_VERSION = 2
 # went the long way: at 8,192 a million ledger rows are written in 6.5-8.8 s of CPU instead of 12.6-15.6 (one
 # transaction per file either way). Scans are no slower (the link stage was a little faster in the same runs);
 # the file is larger (290 MB instead of 185 MB for a million records). DuckDB does not store the setting: it
-# applies to what this connection writes.
+# applies to what is written while the file is attached with it.
 ROW_GROUP_SIZE = 8192
 
 _RECORDS = """CREATE TABLE records (
@@ -187,6 +190,50 @@ _V2 = [
 MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
 
+# Every workspace open in this process is a database attached to one in-memory DuckDB (`_HUB`), each Workspace
+# a connection of its own to it: ATTACH is what takes ROW_GROUP_SIZE, and opening one file twice shares it (as
+# duckdb.connect(path) did). The file is detached, and so checkpointed and unlocked, when its last Workspace
+# closes.
+_HUB: duckdb.DuckDBPyConnection | None = None
+_OPEN: dict[str, int] = {}  # alias → Workspaces open on it
+_HUB_LOCK = threading.Lock()
+
+
+def _alias(path: Path) -> str:
+    return "ws_" + hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
+
+
+def _attach(path: Path) -> duckdb.DuckDBPyConnection:
+    global _HUB
+    alias = _alias(path)
+    with _HUB_LOCK:
+        if _HUB is None:
+            _HUB = duckdb.connect()
+        if alias not in _OPEN:
+            quoted = str(path).replace("'", "''")
+            _HUB.execute(f"ATTACH '{quoted}' AS {alias} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+            _HUB.execute(f"SET temp_directory = '{quoted}.tmp'")  # where DuckDB spills, as for a file it opens itself
+            _OPEN[alias] = 0
+        _OPEN[alias] += 1
+        con = _HUB.cursor()
+    try:
+        con.execute(f"USE {alias}")
+    except BaseException:
+        _detach(con, alias)
+        raise
+    return con
+
+
+def _detach(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+    con.close()
+    with _HUB_LOCK:
+        _OPEN[alias] -= 1
+        if not _OPEN[alias]:
+            del _OPEN[alias]
+            if _HUB is not None:
+                _HUB.execute(f"DETACH {alias}")
+
+
 def resolve_db(db: str | os.PathLike | None) -> Path:
     """--db, else $CENSUS_DB, else ./census.duckdb."""
     return Path(db or os.environ.get("CENSUS_DB") or DEFAULT_DB)
@@ -203,10 +250,7 @@ class Workspace:
         if self.path.parent and not self.path.parent.exists():
             raise WorkspaceError(f"{self.path}: the folder {self.path.parent} does not exist.")
         try:
-            self.con = duckdb.connect()
-            quoted = str(self.path).replace("'", "''")
-            self.con.execute(f"ATTACH '{quoted}' AS census (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-            self.con.execute("USE census")
+            self.con = _attach(self.path)
         except duckdb.IOException as e:
             msg = str(e).splitlines()[0]
             if "lock" in msg.lower():
@@ -214,11 +258,12 @@ class Workspace:
             raise WorkspaceError(f"{self.path}: cannot open the workspace ({msg}).") from None
         except duckdb.Error as e:
             raise WorkspaceError(f"{self.path}: not a census workspace ({str(e).splitlines()[0]}).") from None
+        self._release = weakref.finalize(self, _detach, self.con, _alias(self.path))  # on close(), or when collected
         self._migrate()
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        self.con.close()
+        self._release()
 
     def __enter__(self) -> Workspace:
         return self

@@ -43,11 +43,12 @@ def newer_than_python(texts: Sequence[str]) -> np.ndarray:
 
 def halfwidth_lower_many(texts: Sequence[str]) -> list[str]:
     """`halfwidth(t).lower()` for many texts, with Arrow (NFKC, then lower case). Python alone lower-cases İ
-    to two characters and a word-final Σ to ς, and characters newer than its Unicode may differ: texts
-    holding one go through Python."""
+    to two characters and a word-final Σ to ς, and characters newer than its Unicode may differ: texts whose
+    NFKC form holds İ or Σ (I + U+0307 and 𝚺 become them), or that hold a newer character, go through Python."""
     arr = pa.array(texts, type=pa.string())
-    out = pc.utf8_lower(pc.utf8_normalize(arr, "NFKC")).to_pylist()
-    odd = newer_than_python(texts) | arrow_mask(pc.match_substring_regex(arr, "[\\x{130}\\x{3a3}]"))
+    nfkc = pc.utf8_normalize(arr, "NFKC")
+    out = pc.utf8_lower(nfkc).to_pylist()
+    odd = newer_than_python(texts) | arrow_mask(pc.match_substring_regex(nfkc, "[\\x{130}\\x{3a3}]"))
     for i in np.flatnonzero(odd):
         out[i] = halfwidth(texts[i]).lower()
     return out

@@ -403,6 +403,7 @@ def test_worker_processes_store_what_one_process_stores(tmp_path, monkeypatch):
     shared = tmp_path / "shm"
     (shared / "census-ingest-999999999-dead").mkdir(parents=True)
     (shared / "census-ingest-999999999-dead" / "x.records.arrow").write_bytes(b"x")
+    (shared / "census-ingest-99999999999999999999-nonsense").mkdir()  # no process can have this id
     (shared / f"census-ingest-{os.getpid()}-running").mkdir()
     monkeypatch.setattr(ingest_module, "_SHARED_MEMORY", str(shared))
     tables = {"sources": "* EXCLUDE (ingested_at)", "sheets": "*", "records": "*", "issues": "*", "nondata": "*"}

@@ -53,3 +53,23 @@ def test_a_workspace_in_use_or_not_a_workspace_is_one_clear_sentence(tmp_path):
     junk.write_text("not a workspace" * 100)
     with pytest.raises(WorkspaceError, match=r"junk\.duckdb: cannot open the workspace \(.*not a valid DuckDB database file"):
         Workspace(junk)
+
+
+def test_one_workspace_opened_twice_in_a_process_is_shared_and_freed_when_both_close(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "twice.duckdb"
+    a = Workspace(path)
+    b = Workspace(path)
+    a.set("note", "from a")
+    assert b.get("note") == "from a"
+    a.close()
+    b.set("note", "from b")  # b still open after a closed
+    b.close()
+    code = f"from census.store import Workspace\nprint(Workspace({str(path)!r}).get('note'))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "from b"  # written, and the file no longer held by this process
+    c = Workspace(path)
+    assert c.scalar("SELECT current_setting('temp_directory')") == f"{path}.tmp"
+    c.close()
