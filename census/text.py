@@ -70,10 +70,9 @@ def arrow_strings(column) -> pa.Array:
         chunks = column.array.__arrow_array__()
         arr = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
         return arr if arr.type == pa.string() else arr.cast(pa.string())
-    else:
-        if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
-            column = column.astype("string")
-        arr = pa.array(column, type=pa.string())
+    if not pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        column = column.astype("string")
+    arr = pa.array(column, type=pa.string())
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
@@ -239,13 +238,11 @@ def pinyin_many(texts: Iterable[str]) -> list[str]:
     chars.discard(sep)
     for ch in chars:
         if ord(ch) not in table:
-            syllable = _char_pinyin(ch)
-            table[ord(ch)] = syllable + " " if syllable.strip() else ""  # a space-only reading is dropped
+            table[ord(ch)] = _table_entry(ch)
     if joined.count(sep) == len(texts) - 1:
         out = [r[:-1] for r in joined.translate(table).split(sep)] if texts else []
     else:  # the separator is kept out of the shared table
-        syllable = _char_pinyin(sep)
-        table = {**table, ord(sep): syllable + " " if syllable.strip() else ""}
+        table = {**table, ord(sep): _table_entry(sep)}
         out = [t.translate(table)[:-1] for t in texts]
     # every syllable kept ends in one space (cut above); "" stays "". A surname's own reading:
     for i in [i for i, t in enumerate(texts) if t[:1] in _SURNAME_READINGS]:
@@ -255,6 +252,11 @@ def pinyin_many(texts: Iterable[str]) -> list[str]:
 
 # each character seen (by code point): its syllable followed by one space ("" for one that reads as spaces)
 _PINYIN_TABLE: dict[int, str] = {}
+
+
+def _table_entry(ch: str) -> str:
+    syllable = _char_pinyin(ch)
+    return syllable + " " if syllable.strip() else ""  # a space-only reading is dropped
 
 
 def _char_pinyin(ch: str) -> str:
