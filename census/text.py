@@ -165,6 +165,11 @@ def _traditional_re() -> re.Pattern:
     return re.compile(f"[{changed}{_CHANGED_IN_PHRASES}\U00010000-\U0010ffff]")
 
 
+def has_cjk(text: str) -> bool:
+    """Whether a text holds a CJK unified ideograph."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 def halfwidth(text: str | None) -> str:
     """Full-width letters, digits and punctuation → ASCII (NFKC), ideographic space → space."""
     if not text:

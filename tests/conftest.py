@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from census.normalize import check_char
-from census.store import Workspace
+from census.sources.values import check_char
+from census.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

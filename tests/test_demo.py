@@ -7,10 +7,10 @@ import shutil
 import pytest
 
 from census import Workspace, ingest, link, tally
-from census.evaluate import load_truth, pairwise, records_with_truth
-from census.link import LinkOptions, link_given
+from census.persons import LinkOptions, link_given
 
 from .conftest import EXAMPLES
+from .evaluate import load_truth, pairwise, records_with_truth
 
 NEW_CLASS = {
     "current4": {"民营企业和外商投资企业管理技术人员", "中介组织和社会组织从业人员", "自由职业人员", "新媒体从业人员"},

@@ -1,0 +1,50 @@
+"""evidence.yaml: what unit types, unit names, positions and occupations say about a person, as facets
+(sector, role, status) that both classification schemes read."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .yaml import Model, Text
+
+SECTORS = ("private_tech", "private", "foreign", "intermediary", "social_org", "new_media", "individual", "public", "none")
+ROLES = ("owner", "manager", "technical", "staff", "freelancer", "creator")
+STATUSES = ("out_of_scope",)
+FACETS = {"sector": SECTORS, "role": ROLES, "status": STATUSES}
+Sector = Literal[SECTORS]  # the tuple's values, as pydantic checks them
+Role = Literal[ROLES]
+Status = Literal[STATUSES]
+
+
+class EvidenceRule(Model):
+    sector: Sector | None = None
+    role: Role | None = None
+    status: Status | None = None
+    keywords: list[Text] = Field(default_factory=list)
+    patterns: list[Text] = Field(default_factory=list)
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> EvidenceRule:
+        if not (self.keywords or self.patterns):
+            raise ValueError("give `keywords` or `patterns`")
+        if not (self.sector or self.role or self.status):
+            raise ValueError("say what a match means: `sector`, `role` or `status`")
+        for p in self.patterns:
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression ({e})") from None
+        return self
+
+
+class EvidenceFile(Model):
+    version: int = 1
+    facets: dict[Literal[tuple(FACETS)], dict[str, Text]]
+    unit_type: list[EvidenceRule]
+    unit_name: list[EvidenceRule]
+    position: list[EvidenceRule]
+    occupation: list[EvidenceRule]

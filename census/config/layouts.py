@@ -1,0 +1,136 @@
+"""Report layouts (`schemas/reports/default.yaml`, or a district's copy given with `--layout`): which sheets the
+report workbook has, in which order, with their kinds, dimensions, titles and charts. Checked before any work
+is done; a problem names the key path."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from ..vocab import DIMENSIONS
+from .yaml import Model, Text, keyed, read_yaml, schemas_dir, validate
+
+KINDS = ("narrative", "tally", "crosstab", "structure", "representatives", "quality", "coverage")
+PUBLISHED = ("tally", "crosstab", "structure", "representatives")  # the kinds `suppress` applies to
+PLACEHOLDERS = ("district", "year", "scheme")
+DEFAULT_BY = {"tally": ["category"], "structure": ["sex", "age_band", "education", "political_status", "party"],
+              "representatives": ["category", "street"]}
+DEFAULT_TITLES = {  # tally and crosstab titles are built from their dimensions (`_default_title`)
+    "structure": "{district}{scheme}结构统计表", "representatives": "{district}{scheme}代表人士统计表",
+    "quality": "{district}数据质量报告", "coverage": "{district}各社区（村）普查覆盖情况",
+}
+_BAD_SHEET_CHARS = set("[]:*?/\\")
+
+
+class ChartDef(Model):
+    type: Literal["stacked_column", "column", "bar", "pie"]
+    by: Text | None = None
+    title: Text | None = None
+
+
+class SheetDef(Model):
+    name: Text
+    kind: Literal[KINDS]
+    title: Text | None = None
+    by: list[Text] | None = None
+    rows: Text | None = None
+    cols: Text | None = None
+    chart: ChartDef | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SheetDef:
+        if not self.name.strip() or len(self.name) > 31 or set(self.name) & _BAD_SHEET_CHARS:
+            raise keyed(("name",), "a sheet name needs 1 to 31 characters and none of [ ] : * ? / \\")
+        if self.title is not None:
+            _check_template(self.title, ("title",))
+        if self.by is not None:
+            if self.kind not in DEFAULT_BY:
+                raise keyed(("by",), f"a {self.kind} sheet takes no `by`")
+            if not self.by:
+                raise keyed(("by",), "give at least one dimension")
+            for i, d in enumerate(self.by):
+                if d not in DIMENSIONS:
+                    raise keyed(("by", i), f"{d!r} is not a dimension; use one of {', '.join(DIMENSIONS)}")
+            if len(set(self.by)) != len(self.by):
+                raise keyed(("by",), "each dimension may be given once")
+        if self.kind == "crosstab":
+            for key in ("rows", "cols"):
+                value = getattr(self, key)
+                if value is None:
+                    raise keyed((key,), "a crosstab needs `rows` and `cols`")
+                if value not in DIMENSIONS:
+                    raise keyed((key,), f"{value!r} is not a dimension; use one of {', '.join(DIMENSIONS)}")
+            if self.rows == self.cols:
+                raise keyed(("cols",), "`rows` and `cols` must be different dimensions")
+        elif self.rows is not None or self.cols is not None:
+            raise keyed(("rows" if self.rows is not None else "cols",), "only a crosstab sheet takes `rows` and `cols`")
+        if self.chart is not None:
+            self._check_chart()
+        return self
+
+    def _check_chart(self) -> None:
+        chart = self.chart
+        allowed = {"crosstab": ("stacked_column", "column", "bar"), "structure": ("column", "bar", "pie"),
+                   "tally": ("column", "bar", "pie")}.get(self.kind)
+        if allowed is None:
+            raise keyed(("chart",), f"a {self.kind} sheet has no chart; charts go on tally, crosstab and structure sheets")
+        if chart.type not in allowed:
+            raise keyed(("chart", "type"), f"a {self.kind} sheet takes a chart of type {', '.join(allowed)}")
+        if self.kind == "tally" and len(self.by or DEFAULT_BY["tally"]) != 1:
+            raise keyed(("chart",), "a chart needs a tally by one dimension")
+        if self.kind == "crosstab" and self.rows == "community":
+            raise keyed(("chart",), "the community table is too long for a chart; chart the street table")
+        if self.kind == "structure":
+            dims = self.by or DEFAULT_BY["structure"]
+            if chart.by is None or chart.by not in dims:
+                raise keyed(("chart", "by"), f"say which table to draw: one of {', '.join(dims)}")
+        elif chart.by is not None:
+            raise keyed(("chart", "by"), "only a structure sheet's chart takes `by`")
+        if chart.title is not None:
+            _check_template(chart.title, ("chart", "title"))
+
+
+class LayoutFile(Model):
+    version: int = 1
+    title: Text = "{district}新的社会阶层人士统计报告（{year}年）"
+    sheets: list[SheetDef] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> LayoutFile:
+        _check_template(self.title, ("title",))
+        seen: dict[str, int] = {}
+        for i, s in enumerate(self.sheets):
+            key = s.name.casefold()
+            if key in seen:
+                raise keyed(("sheets", i, "name"), f"{s.name!r} is already the name of sheet {seen[key]}")
+            seen[key] = i
+        return self
+
+
+def _check_template(text: str, path: tuple) -> None:
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as e:
+        raise keyed(path, f"{text!r} is not a valid title ({e}); write braces only around {{district}}, {{year}} or {{scheme}}") from None
+    for name in names:
+        if name not in PLACEHOLDERS:
+            raise keyed(path, f"unknown placeholder {{{name}}}; use {{district}}, {{year}} or {{scheme}}")
+
+
+def validate_layout(data: Any, source: str) -> LayoutFile:
+    """Validate a report layout (the YAML mapping with top-level `sheets`); one SchemaError naming the key path."""
+    return validate(LayoutFile, data, source)
+
+
+def default_layout_path() -> Path:
+    return schemas_dir() / "reports" / "default.yaml"
+
+
+def load_layout(path: Path | str | None = None) -> LayoutFile:
+    """The layout at `path`, or the packaged default; validated."""
+    path = Path(path) if path is not None else default_layout_path()
+    return validate_layout(read_yaml(path), str(path))
+

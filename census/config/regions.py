@@ -1,0 +1,268 @@
+"""The region register: a district's streets (街道/乡/镇) and communities (社区/村), with codes and aliases, as the
+YAML file a district keeps (`RegionsFile`, validated) and compiled into a `Register` that names are matched against.
+
+Names are matched with and without their suffix (康盛花园 / 康盛花园社区 / 康盛花园社区居委会), across full-width
+spaces and traditional characters. Without a register, names are kept as written (cleaned) and titles and file
+names are searched for "…街道" and "…社区/村" with a pattern instead. `unit_prefixes` gives the province and city
+names that open the unit names of a district ("南京市XX科技" is "XX科技"), from the national division list.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import Field, model_validator
+
+from ..errors import UsageError
+from ..text import fold, halfwidth, simplified, squeeze
+from ..vocab import COMMUNITY_SUFFIXES, STREET_SUFFIXES
+from .yaml import Digits, Model, Text, keyed, parse_yaml, read_yaml, schemas_dir, validate
+
+
+class CommunityDef(Model):
+    name: Text
+    code: Digits
+    type: Digits | None = None
+    aliases: list[Text] = Field(default_factory=list)
+
+
+class StreetDef(Model):
+    name: Text
+    code: Digits
+    aliases: list[Text] = Field(default_factory=list)
+    communities: list[CommunityDef] = Field(default_factory=list)
+
+
+class RegionsFile(Model):
+    name: Text
+    code: Digits
+    streets: list[StreetDef]
+
+    @model_validator(mode="after")
+    def _codes(self) -> RegionsFile:
+        if not re.fullmatch(r"[0-9]{6}", self.code):
+            raise keyed(("code",), "the district code must be 6 digits (GB/T 2260), written as a string")
+        seen: dict[str, tuple] = {}
+        for i, s in enumerate(self.streets):
+            if not re.fullmatch(r"[0-9]{9}", s.code):
+                raise keyed(("streets", i, "code"), "a street code must be 9 digits, written as a string")
+            if not s.code.startswith(self.code):
+                raise keyed(("streets", i, "code"), f"{s.code} does not start with the district code {self.code}")
+            for j, c in enumerate(s.communities):
+                if not re.fullmatch(r"[0-9]{12}", c.code):
+                    raise keyed(("streets", i, "communities", j, "code"), "a community code must be 12 digits, written as a string")
+                if not c.code.startswith(s.code):
+                    raise keyed(("streets", i, "communities", j, "code"), f"{c.code} does not start with its street's code {s.code}")
+                if c.type is not None and not re.fullmatch(r"[0-9]{3}", c.type):
+                    raise keyed(("streets", i, "communities", j, "type"), "the urban-rural type must be a 3-digit code such as 111 or 220")
+                if c.code in seen:
+                    raise keyed(("streets", i, "communities", j, "code"), f"{c.code} is used twice")
+                seen[c.code] = (i, j)
+        return self
+
+
+
+_FREE_STREET = re.compile(r"([\u4e00-\u9fff]{2,8}?(?:街道|镇|乡))")
+_FREE_COMMUNITY = re.compile(r"([\u4e00-\u9fff]{2,10}?(?:社区|村))")
+
+
+def _strip(key: str, suffixes: tuple[str, ...]) -> str:
+    for s in suffixes:
+        if key.endswith(s) and len(key) > len(s) + 1:
+            return key[: -len(s)]
+    return key
+
+
+def community_key(name: str | None) -> str:
+    return _strip(fold(name), COMMUNITY_SUFFIXES)
+
+
+def street_key(name: str | None) -> str:
+    return _strip(fold(name), STREET_SUFFIXES)
+
+
+def display(name: str | None) -> str:
+    """A name as shown when it is not in the register: simplified, half-width, without spaces."""
+    return squeeze(simplified(halfwidth(name or "")))
+
+
+@dataclass(frozen=True)
+class Street:
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Community:
+    name: str
+    code: str
+    type: str | None
+    street: Street
+
+
+@dataclass
+class Register:
+    """A compiled register; `Register()` (empty) matches nothing and keeps names as written."""
+
+    name: str = ""
+    code: str = ""
+    streets: list[Street] = field(default_factory=list)
+    communities: list[Community] = field(default_factory=list)
+    source_yaml: str = ""
+    _street_keys: dict[str, Street] = field(default_factory=dict, repr=False)
+    _community_keys: dict[str, list[Community]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> Register:
+        text = Path(path).read_text(encoding="utf-8")
+        return cls.from_yaml(text, str(path))
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "regions") -> Register:
+        """Parse and validate a register; the same text is compiled once per process."""
+        return _compiled(text, source)
+
+    @classmethod
+    def _build(cls, text: str, source: str) -> Register:
+        data = parse_yaml(text, source) if text.strip() else None
+        model = validate(RegionsFile, data, source)
+        reg = cls(model.name, model.code, source_yaml=text)
+        for s in model.streets:
+            st = Street(s.name, s.code)
+            reg.streets.append(st)
+            for k in {street_key(s.name), fold(s.name), *map(street_key, s.aliases), *map(fold, s.aliases)}:
+                if k:
+                    reg._street_keys[k] = st
+            for c in s.communities:
+                cm = Community(c.name, c.code, c.type, st)
+                reg.communities.append(cm)
+                for k in {community_key(c.name), fold(c.name), *map(community_key, c.aliases), *map(fold, c.aliases)}:
+                    if k and cm not in reg._community_keys.setdefault(k, []):
+                        reg._community_keys[k].append(cm)
+        return reg
+
+    def __bool__(self) -> bool:
+        return bool(self.streets)
+
+    @property
+    def unit_prefixes(self) -> tuple[str, ...]:
+        """The place names that open this district's unit names ("江苏省", "江苏", "南京市", "南京")."""
+        return unit_prefixes(self.code) if self.code else ()
+
+    # ------------------------------------------------------------------ exact names (a column or a context line)
+    def street(self, text: str | None) -> Street | None:
+        if not text:
+            return None
+        return self._street_keys.get(fold(text)) or self._street_keys.get(street_key(text))
+
+    def community(self, text: str | None, street: Street | None = None) -> Community | None:
+        """The community a cell names; a name shared by communities of two streets needs `street` to decide.
+        A cell may also carry the street: "雨花街道康盛花园社区"."""
+        if not text:
+            return None
+        hits = self._community_keys.get(fold(text)) or self._community_keys.get(community_key(text))
+        if not hits:
+            return self.search(text)[1]
+        if len(hits) == 1:
+            return hits[0]
+        if street is not None:
+            for c in hits:
+                if c.street == street:
+                    return c
+        return None
+
+    # ------------------------------------------------------------------ free text (titles, file and sheet names)
+    def search(self, text: str | None) -> tuple[Street | None, Community | None]:
+        """The street and community named somewhere inside a title or path ("雨花街道康盛花园社区新的社会阶层人士台账")."""
+        if not text:
+            return None, None
+        key = fold(text)
+        if not self:
+            st = _FREE_STREET.search(display(text))
+            rest = display(text)[st.end():] if st else display(text)
+            cm = _FREE_COMMUNITY.search(rest)
+            street = Street(st.group(1), "") if st else None
+            return street, (Community(cm.group(1), "", None, street or Street("", "")) if cm else None)
+        street = None
+        for k in sorted(self._street_keys, key=len, reverse=True):
+            if len(k) >= 2 and k in key:
+                street = self._street_keys[k]
+                break
+        community = None
+        for k in sorted(self._community_keys, key=len, reverse=True):
+            if len(k) >= 2 and k in key:
+                hits = self._community_keys[k]
+                pick = [c for c in hits if street is None or c.street == street]
+                if len(pick) == 1:
+                    community = pick[0]
+                    break
+        if community is not None and street is None:
+            street = community.street
+        return street, community
+
+
+@lru_cache(maxsize=4)
+def _compiled(text: str, source: str) -> Register:
+    return Register._build(text, source)
+
+
+def init_register(district: str) -> str:
+    """A register skeleton (YAML text) for a district, from the national street list: streets with their real
+    codes, communities left for the district to fill in. `district` is a 6-digit code or a county name."""
+    base = schemas_dir() / "divisions"
+    with (base / "areas.csv").open(encoding="utf-8") as fh:
+        areas = list(csv.DictReader(fh))
+    matches = [a for a in areas if a["code"] == district or a["name"] == district]
+    if not matches:
+        raise UsageError(f"{district!r} is neither a 6-digit county code nor a county name in the division list.")
+    if len(matches) > 1:
+        names = ", ".join(f"{a['code']} {a['name']}" for a in matches[:5])
+        raise UsageError(f"{district!r} names several counties ({names}); give the 6-digit code instead.")
+    area = matches[0]
+    with (base / "streets.csv").open(encoding="utf-8") as fh:
+        streets = [s for s in csv.DictReader(fh) if s["areaCode"] == area["code"]]
+    doc = {
+        "name": area["name"],
+        "code": area["code"],
+        "streets": [{"name": s["name"], "code": s["code"], "communities": []} for s in streets],
+    }
+    header = ("# Region register for census: fill in each street's communities and villages\n"
+              "# ({name, code (12 digits), type (111 urban … 220 village), aliases}).\n")
+    return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+# the minority nationalities named in autonomous regions' and prefectures' names (广西壮族自治区 → 广西)
+_NATIONALITIES = ("壮|回|维吾尔|朝鲜|蒙古|藏|苗|彝|土家|布依|侗|傣|哈尼|白|傈僳|景颇|哈萨克|柯尔克孜|黎|羌|土|撒拉|保安|东乡|裕固|"
+                  "纳西|怒|独龙|普米|拉祜|佤|阿昌|德昂|布朗|基诺|仡佬|水|毛南|仫佬|瑶|畲|京|满|锡伯|达斡尔|鄂温克|鄂伦春|赫哲|门巴|"
+                  "珞巴|塔吉克|乌孜别克|俄罗斯|塔塔尔|高山")
+_AUTONOMOUS = re.compile(f"^(.+?)(?:(?:{_NATIONALITIES})族|维吾尔)*自治[区州县]$")
+_DIVISION_SUFFIX = re.compile(r"特别行政区$|[省市]$|地区$|盟$")
+
+
+@lru_cache(maxsize=16)
+def unit_prefixes(district_code: str) -> tuple[str, ...]:
+    """The province and city of a 6-digit county code as unit names begin with them, each in full and short:
+    320114 → ("江苏省", "江苏", "南京市", "南京"); a municipality has its province only ("北京市", "北京")."""
+    base = schemas_dir() / "divisions"
+    names = []
+    for file, code in (("provinces.csv", district_code[:2]), ("cities.csv", district_code[:4])):
+        with (base / file).open(encoding="utf-8") as fh:
+            name = next((r["name"] for r in csv.DictReader(fh) if r["code"] == code), None)
+        if name and name not in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+            auto = _AUTONOMOUS.match(name)
+            short = auto.group(1) if auto else _DIVISION_SUFFIX.sub("", name)
+            names += [name, *([short] if len(short) >= 2 and short != name else [])]
+    return tuple(dict.fromkeys(names))
+
+
+def load_register_file(path: Path | str) -> Register:
+    data = read_yaml(Path(path))
+    validate(RegionsFile, data, str(path))
+    return Register.from_file(path)
+
+

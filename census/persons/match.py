@@ -1,0 +1,227 @@
+"""Probabilistic matching with Splink (DuckDB backend): scores pairs of records the ID pass left open.
+
+Comparisons (each a Splink comparison with its own levels):
+    name        same simplified name (term-frequency adjusted, so 王伟 is weak evidence and 钮祜禄 strong) ·
+                same pinyin (张伟/張偉/张玮) · same fuzzy pinyin (zh/z, ing/in, l/n) · pinyin Jaro-Winkler ≥ 0.92
+    phones      any shared number
+    birth_date  same day · same year-month (a ledger giving only 1985.03) · one digit or an adjacent swap
+    sex         same
+    work_unit   same normalised name · character-bigram Jaccard ≥ 0.6 (DuckDB's own string distances count
+                UTF-8 bytes, so Chinese is compared by characters built in SQL)
+    community   same (term-frequency adjusted)
+    id_number   same · same first 15 digits (an ID Excel cut short) · one substitution or adjacent swap (a typo) ·
+                two different valid IDs (never one person) · different, one of them faulty
+
+Blocking keeps the work near-linear, and every rule asks that at least one side has no valid ID: two records
+with valid IDs were settled by the ID pass. The model is trained on the data itself: u by random sampling, m
+by expectation maximisation. Splink runs in its own in-memory DuckDB so the workspace file holds no
+`__splink__` tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+# pinyin folding for the fuzzy level: initials zh/ch/sh → z/c/s, finals ing/eng/ang → in/en/an, l → n
+FUZZY_PINYIN_SQL = (
+    "regexp_replace(regexp_replace(regexp_replace(regexp_replace(name_pinyin, "
+    "'\\b([zcs])h', '\\1', 'g'), '([aei])ng\\b', '\\1n', 'g'), 'ong\\b', 'on', 'g'), '\\bl', 'n', 'g')"
+)
+
+# the 15 significant digits an ID typed into a numeric cell still has: "3.20114199001011E+17" or
+# "320114199001011008" → "320114199001011"
+ID_HEAD_SQL = (
+    "left(CASE WHEN upper(r.id_raw) LIKE '%E%' THEN regexp_replace(split_part(upper(r.id_raw), 'E', 1), '[^0-9]', '', 'g') "
+    "ELSE regexp_replace(r.id_raw, '[^0-9]', '', 'g') END, 15)"
+)
+
+FEATURES_SQL = f"""
+SELECT r.record_id AS unique_id,
+       r.name AS name_s,
+       r.name_pinyin AS name_py,
+       {FUZZY_PINYIN_SQL} AS name_py_fuzzy,
+       left(r.name, 1) AS surname,
+       CASE WHEN r.birth_precision = 'day' THEN r.birth_date END AS birth_date,
+       CASE WHEN r.birth_precision IN ('day', 'month') THEN date_trunc('month', r.birth_date) END AS birth_month,
+       year(r.birth_date) AS birth_year,
+       r.sex,
+       CASE WHEN r.phones IS NOT NULL THEN string_split(r.phones, '/') END AS phones,
+       r.unit_key AS work_unit,
+       CASE WHEN length(r.unit_key) >= 2
+            THEN list_transform(range(1, length(r.unit_key)), lambda i: substr(r.unit_key, i, 2)) END AS work_unit_bg,
+       coalesce(r.community_code, r.community) AS community,
+       CASE WHEN length(r.id_number) = 18 THEN r.id_number END AS id_number,
+       CASE WHEN r.id_code = 'id.precision_lost' THEN {ID_HEAD_SQL}
+            WHEN length(r.id_number) = 18 THEN left(r.id_number, 15) END AS id_head,
+       r.id_valid,
+       a.cluster
+FROM records r JOIN clusters a USING (record_id)
+WHERE r.status = 'record'
+"""
+
+# Every predict rule also asks that one side is open (no valid ID): see the module docstring.
+_OPEN = "(NOT l.id_valid OR NOT r.id_valid)"
+ID_KEYS = [  # one substitution or adjacent swap leaves at least one of these equal
+    "substr(id_number, 5, 14)", "substr(id_number, 1, 3) || substr(id_number, 8, 11)",
+    "substr(id_number, 1, 6) || substr(id_number, 11, 8)", "substr(id_number, 1, 9) || substr(id_number, 14, 5)",
+    "substr(id_number, 1, 12) || substr(id_number, 17, 2)", "substr(id_number, 1, 15)",
+]
+
+
+@dataclass
+class MatchSettings:
+    accept: float = 0.95  # pairs at or above are linked
+    review: float = 0.5  # pairs from here up to `accept` go to review (核查)
+    u_pairs: float = 2e6  # random pairs for u estimation
+    em_pairs: float = 2e6  # cap on blocked pairs per EM session
+    seed: int = 42
+
+
+@dataclass
+class MatchResult:
+    pairs: pd.DataFrame  # record_a, record_b, probability, match_weight, detail (JSON)
+    candidates: int  # open records considered
+    seconds: float
+    trained: bool
+
+
+def _prior(con: duckdb.DuckDBPyConnection) -> float:
+    """The chance that two random records are one person, as observed where identity is known: pairs of
+    records sharing a valid ID among all pairs of records with a valid ID."""
+    same, n = con.execute(
+        "SELECT coalesce(sum(k * (k - 1) / 2), 0), coalesce(sum(k), 0) FROM "
+        "(SELECT count(*) AS k FROM people WHERE id_valid GROUP BY cluster)").fetchall()[0]
+    if n < 100 or same == 0:
+        return 1e-4
+    return float(min(max(same / (n * (n - 1) / 2), 1e-8), 0.1))
+
+
+def _model(settings: MatchSettings, prior: float):
+    # Splink is imported where a model is built: importing it costs about 0.3 s, which every command that does
+    # not link (ingest, tally, export …) would otherwise pay at start-up
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+    from splink.blocking_rule_library import CustomRule
+
+    name = cl.CustomComparison(output_column_name="name", comparison_levels=[
+        cll.NullLevel("name_s"),
+        cll.ExactMatchLevel("name_s", term_frequency_adjustments=True).configure(label_for_charts="same name"),
+        cll.ExactMatchLevel("name_py", term_frequency_adjustments=True).configure(label_for_charts="same pinyin"),
+        cll.ExactMatchLevel("name_py_fuzzy").configure(label_for_charts="same fuzzy pinyin"),
+        cll.JaroWinklerLevel("name_py", 0.92).configure(label_for_charts="pinyin Jaro-Winkler >= 0.92"),
+        cll.ElseLevel(),
+    ])
+    birth = cl.CustomComparison(output_column_name="birth_date", comparison_levels=[
+        cll.NullLevel("birth_month"),
+        cll.ExactMatchLevel("birth_date"),
+        cll.CustomLevel("birth_month_l = birth_month_r", label_for_charts="same year-month"),
+        cll.CustomLevel("CASE WHEN hamming(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) > 2 THEN false "
+                        "ELSE damerau_levenshtein(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) <= 1 END",
+                        label_for_charts="one digit or swap"),
+        cll.ElseLevel(),
+    ])
+    unit = cl.CustomComparison(output_column_name="work_unit", comparison_levels=[
+        cll.NullLevel("work_unit"),
+        cll.ExactMatchLevel("work_unit", term_frequency_adjustments=True),
+        cll.CustomLevel("len(list_intersect(work_unit_bg_l, work_unit_bg_r)) * 1.0 / (len(work_unit_bg_l) + len(work_unit_bg_r) "
+                        "- len(list_intersect(work_unit_bg_l, work_unit_bg_r))) >= 0.6", label_for_charts="similar unit name"),
+        cll.ElseLevel(),
+    ])
+    id_number = cl.CustomComparison(output_column_name="id_number", comparison_levels=[
+        cll.NullLevel("id_head"),
+        cll.ExactMatchLevel("id_number"),
+        cll.CustomLevel("id_head_l = id_head_r AND (id_number_l IS NULL OR id_number_r IS NULL)",
+                        label_for_charts="same first 15 digits (Excel cut the rest)"),
+        cll.CustomLevel("CASE WHEN id_number_l IS NULL OR id_number_r IS NULL THEN false WHEN hamming(id_number_l, id_number_r) > 2 "
+                        "THEN false ELSE damerau_levenshtein(id_number_l, id_number_r) = 1 END", label_for_charts="one-digit typo"),
+        cll.CustomLevel("id_valid_l AND id_valid_r", label_for_charts="two different valid IDs"),
+        cll.CustomLevel("NOT (id_valid_l AND id_valid_r)", label_for_charts="different, one of them faulty"),
+        cll.ElseLevel(),
+    ])
+    rules = [
+        CustomRule(f"l.name_py = r.name_py AND l.birth_year = r.birth_year AND {_OPEN}"),
+        CustomRule(f"l.name_py_fuzzy = r.name_py_fuzzy AND l.birth_date = r.birth_date AND {_OPEN}"),
+        CustomRule(f"l.surname = r.surname AND l.birth_date = r.birth_date AND {_OPEN}"),
+        CustomRule(f"l.name_py = r.name_py AND l.community = r.community AND {_OPEN}"),
+        CustomRule(f"l.name_py = r.name_py AND l.work_unit = r.work_unit AND {_OPEN}"),
+        block_on("phones", arrays_to_explode=["phones"]),
+        CustomRule(f"l.id_head = r.id_head AND (l.id_number IS NULL OR r.id_number IS NULL) AND {_OPEN}"),
+        *[CustomRule(f"{k.replace('id_number', 'l.id_number')} = {k.replace('id_number', 'r.id_number')} AND {_OPEN}")
+          for k in ID_KEYS],
+    ]
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[name, cl.ArrayIntersectAtSizes("phones", [1]), birth, cl.ExactMatch("sex"), unit,
+                     cl.ExactMatch("community").configure(term_frequency_adjustments=True), id_number],
+        blocking_rules_to_generate_predictions=rules,
+        additional_columns_to_retain=["cluster", "id_valid"],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
+        probability_two_random_records_match=prior,
+        em_convergence=1e-3,
+        max_iterations=20,
+    ), block_on
+
+
+def _quiet() -> None:
+    log = logging.getLogger("splink")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+    log.propagate = False
+    log.setLevel(logging.ERROR)
+
+
+COMPARISONS = ("name", "phones", "birth_date", "sex", "work_unit", "community", "id_number")
+
+
+def score_pairs(features: pd.DataFrame | object, settings: MatchSettings | None = None) -> MatchResult:
+    """Train a model on `features` (the FEATURES_SQL columns, Arrow or pandas) and return the pairs whose
+    probability reaches `settings.review`, with one pair per (record_a < record_b)."""
+    from splink import DuckDBAPI, Linker  # see `_model` on when Splink is imported
+
+    settings = settings or MatchSettings()
+    t0 = time.perf_counter()
+    _quiet()
+    con = duckdb.connect()
+    try:
+        con.register("_features", features)
+        con.execute("CREATE TABLE people AS SELECT * FROM _features")
+        con.unregister("_features")
+        n_open = con.execute("SELECT count(*) FILTER (WHERE NOT id_valid), count(*) FROM people").fetchall()[0]
+        empty = pd.DataFrame({"record_a": pd.Series(dtype="int64"), "record_b": pd.Series(dtype="int64"),
+                              "probability": pd.Series(dtype="float64"), "match_weight": pd.Series(dtype="float64"),
+                              "detail": pd.Series(dtype="object")})
+        if n_open[0] == 0 or n_open[1] < 2:
+            return MatchResult(empty, int(n_open[0]), time.perf_counter() - t0, False)
+        model, block_on = _model(settings, _prior(con))
+        linker = Linker(DuckDBAPI(connection=con).register("people"), model, log_level=None)
+        trained = True
+        linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs, seed=settings.seed)
+        for rule in (block_on("name_py", "birth_year"), block_on("birth_date")):
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=settings.em_pairs)
+            except Exception:  # noqa: BLE001 - a session with no pairs (a tiny district) teaches nothing
+                trained = False
+        pred = linker.inference.predict(threshold_match_probability=settings.review, warning_mode="never")
+        have = set(con.execute(f"SELECT * FROM {pred.physical_name} LIMIT 0").df().columns)
+        mw = ", ".join(
+            f"'{c}', round(mw_{c}" + (f" + coalesce(mw_tf_adj_{c}, 0)" if f"mw_tf_adj_{c}" in have else "") + ", 2)"
+            for c in COMPARISONS if f"mw_{c}" in have) or "'none', 0"
+        pairs = con.execute(f"""
+            SELECT least(unique_id_l, unique_id_r) AS record_a, greatest(unique_id_l, unique_id_r) AS record_b,
+                   match_probability AS probability, match_weight,
+                   to_json(json_object({mw}))::VARCHAR AS detail
+            FROM {pred.physical_name}
+            WHERE cluster_l <> cluster_r
+            ORDER BY match_weight DESC, record_a, record_b
+        """).df()
+        return MatchResult(pairs, int(n_open[0]), time.perf_counter() - t0, trained)
+    finally:
+        con.close()

@@ -1,0 +1,138 @@
+"""Tables as rows, written once for every output: a tally's leaves with a 小计 after each group of its leading
+dimensions and the 合计 last; a crosstab's rows with both margins; suppressed cells as "<N" or "×"; the notes
+under a table. Cells keep their types — labels are text, counts are numbers, shares are numbers (a separate
+column beside their count) — so the console, CSV, Markdown and Excel writers each format them their own way and
+Excel can sum what it is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..tables.suppress import hidden_mark
+from ..tables.tally import Crosstab, Tally
+from ..vocab import DIMENSION_LABELS, SECONDARY_MARK, SUBTOTAL, TOTAL
+
+COUNT_HEADING = "人数"
+PERCENT_HEADING = "占比（%）"
+
+Row = tuple[list, str]  # (cells, style): style "" for a leaf, "subtotal" for a 小计 row, "total" for the 合计 row
+
+
+@dataclass
+class Grid:
+    """One table as written: header, rows, how many leading columns are labels, which columns are shares."""
+
+    header: list[str]
+    rows: list[Row]
+    label_columns: int = 1
+    percent_columns: frozenset[int] = frozenset()
+    foot: str | None = None
+    subtitle: str | None = None
+
+    def cells(self) -> list:
+        return [c for cells, _ in self.rows for c in cells]
+
+
+def dimension_label(dim: str) -> str:
+    return DIMENSION_LABELS.get(dim, dim)
+
+
+def _share(n: int, den: int) -> float | None:
+    return round(100.0 * n / den, 1) if den else None
+
+
+def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = None) -> Grid:
+    """A tally as a long table: its leaves in order with a 小计 after each group of the leading dimensions and the
+    合计 last; suppressed leaves read "<N" or "×"; margins are true counts. `known` (one dimension only) lists
+    every known value, 0 where nobody is. With shares (`percent`, default: when the tally has them) a 占比
+    column follows the count; a 小计 row's share is of the total."""
+    depth = len(t.by)
+    with_share = bool(t.percent) if percent is None else percent
+    header = [*(dimension_label(d) for d in t.by), COUNT_HEADING, *([PERCENT_HEADING] if with_share else [])]
+    out: list[Row] = []
+
+    def leaf(values: tuple, i: int | None) -> None:
+        if i is None:
+            count, share = 0, (0.0 if t.total else None)
+        elif i in t.hidden:
+            count, share = hidden_mark(t.rows[i]["count"], t.suppress), None
+        else:
+            count, share = t.rows[i]["count"], t.rows[i].get("percent")
+        out.append(([*values, count, *([share] if with_share else [])], ""))
+
+    def close(prev: tuple, nxt: tuple | None) -> None:
+        for level in range(depth - 1, 0, -1):
+            prefix = prev[:level]
+            if nxt is None or nxt[:level] != prefix:
+                n = t.subtotals.get(prefix, 0)
+                share = _share(n, t.total) if t.percent == "total" else None
+                out.append(([*prefix, SUBTOTAL, *[""] * (depth - level - 1), n, *([share] if with_share else [])], "subtotal"))
+
+    if known is not None and depth == 1:
+        index = {r[t.by[0]]: i for i, r in enumerate(t.rows)}
+        for v in dict.fromkeys([*known, *index]):
+            leaf((v,), index.get(v))
+    else:
+        prev: tuple | None = None
+        for i, r in enumerate(t.rows):
+            values = tuple(r[d] for d in t.by)
+            if prev is not None:
+                close(prev, values)
+            leaf(values, i)
+            prev = values
+        if prev is not None:
+            close(prev, None)
+    out.append(([TOTAL, *[""] * (depth - 1), t.total, *([100.0 if t.total else None] if with_share else [])], "total"))
+    shares = frozenset({depth + 1}) if with_share else frozenset()
+    return Grid(header, out, label_columns=depth, percent_columns=shares)
+
+
+def crosstab_grid(ct: Crosstab) -> Grid:
+    """The wide table: one row per value of the row dimension, one column per value of the column dimension and a
+    合计 column; the 合计 row last. With shares, each count column is followed by its 占比 column."""
+    with_share = bool(ct.percent)
+    header = [dimension_label(ct.row_dim)]
+    for c in ct.col_values:
+        header += [c, *([f"{c}{PERCENT_HEADING}"] if with_share else [])]
+    header.append(TOTAL)
+    rows: list[Row] = []
+    for r in ct.row_values:
+        cells: list = [r]
+        for c in ct.col_values:
+            hidden = (r, c) in ct.hidden
+            cells.append(hidden_mark(ct.value(r, c), ct.suppress) if hidden else ct.value(r, c))
+            if with_share:
+                cells.append(None if hidden else ct.share(r, c))
+        rows.append(([*cells, ct.row_totals.get(r, 0)], ""))
+    total: list = [TOTAL]
+    for c in ct.col_values:
+        total += [ct.col_totals.get(c, 0), *([None] if with_share else [])]
+    rows.append(([*total, ct.total], "total"))
+    step = 2 if with_share else 1
+    shares = frozenset(2 + step * k for k in range(len(ct.col_values))) if with_share else frozenset()
+    return Grid(header, rows, label_columns=1, percent_columns=shares)
+
+
+def footnote(outside: dict[str, int], unresolved: int, excluded: int) -> str:
+    """The line under a table: who is reported beside the total, and who is not counted."""
+    parts = [f"另有{k}{v}名" for k, v in outside.items()]
+    parts.append(f"待核实{unresolved}名")
+    parts.append(f"不属于统计范围{excluded}名")
+    return "；".join(parts) + "。"
+
+
+def suppression_note(threshold: int | None, cells: list) -> str:
+    """What "<N" and "×" mean, for the marks a table shows ("" when it shows none)."""
+    small = f"<{threshold}"
+    if not threshold or not (small in cells or SECONDARY_MARK in cells):
+        return ""
+    note = f"“{small}”表示1至{threshold - 1}人" if small in cells else ""
+    if SECONDARY_MARK in cells:
+        note += ("；" if note else "") + f"“{SECONDARY_MARK}”表示为防止由合计推算而一并隐去的数值"
+    return note + "；合计按实际人数计算。"
+
+
+def table_note(outside: dict[str, int], unresolved: int, excluded: int, threshold: int | None, grid: Grid) -> str:
+    """The footnote and, where cells are hidden, what the marks mean."""
+    return footnote(outside, unresolved, excluded) + suppression_note(threshold, grid.cells())

@@ -1,0 +1,229 @@
+"""Tallies: distinct persons counted by dimensions, in SQL over the workspace (never a loop over persons).
+
+The JSON contract (`Tally.to_dict`) is stable — scripts depend on it:
+    {"scheme": "legacy6", "by": ["street", "category"], "total": 5419,
+     "rows": [{"street": "宁南街道", "category": "个体工商户", "count": 512}, ...],
+     "outside_total": {"非公有制经济人士": 4721}, "unresolved": 12, "excluded": 2000}
+`rows` are the leaf cells with a non-zero count of the persons in `total`; they sum to `total`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..errors import UsageError
+from ..pipeline import ensure_current
+from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
+from ..workspace import Workspace
+from .dimensions import axis_values, check_request, dimension_sql, sort_key, value_order
+from .suppress import complementary as extend
+from .suppress import hidden_mark, primary
+
+
+def _with_options(d: dict, where: dict, percent: str | None, suppress: int | None) -> dict:
+    """The keys a table's JSON carries only when asked for: its filter, its percentages, its suppression."""
+    if where:
+        d["where"] = dict(where)
+    if percent:
+        d["percent"] = percent
+    if suppress:
+        d["suppressed_below"] = suppress
+    return d
+
+
+@dataclass
+class Tally:
+    scheme: str
+    by: list[str]
+    total: int
+    rows: list[dict]
+    outside_total: dict[str, int]
+    unresolved: int
+    excluded: int
+    subtotals: dict[tuple, int] = field(default_factory=dict)  # prefix of `by` values → persons
+    where: dict[str, str] = field(default_factory=dict)
+    percent: str | None = None  # row, col, total
+    suppress: int | None = None
+    hidden: set[int] = field(default_factory=set)  # indices of `rows` shown as "<N"
+
+    def to_dict(self) -> dict:
+        rows = []
+        for i, r in enumerate(self.rows):
+            r = dict(r)
+            if i in self.hidden:
+                r["count"], r["display"] = None, hidden_mark(r["count"], self.suppress)
+                r.pop("percent", None)
+            rows.append(r)
+        d = {
+            "scheme": self.scheme, "by": list(self.by), "total": self.total, "rows": rows,
+            "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded,
+        }
+        return _with_options(d, self.where, self.percent, self.suppress)
+
+
+@dataclass
+class Crosstab:
+    """The wide table districts print: `rows` down, `cols` across, totals in both margins."""
+
+    scheme: str
+    row_dim: str
+    col_dim: str
+    row_values: list[str]
+    col_values: list[str]
+    cells: dict[tuple[str, str], int]
+    row_totals: dict[str, int]
+    col_totals: dict[str, int]
+    total: int
+    outside_total: dict[str, int]
+    unresolved: int
+    excluded: int
+    where: dict[str, str] = field(default_factory=dict)
+    percent: str | None = None
+    suppress: int | None = None
+    hidden: set[tuple[str, str]] = field(default_factory=set)
+
+    def value(self, r: str, c: str) -> int:
+        return self.cells.get((r, c), 0)
+
+    def share(self, r: str, c: str) -> float | None:
+        den = {"row": self.row_totals.get(r, 0), "col": self.col_totals.get(c, 0), "total": self.total}.get(self.percent or "")
+        return round(100.0 * self.value(r, c) / den, 1) if den else None
+
+    def to_dict(self) -> dict:
+        rows = []
+        for r in self.row_values:
+            cells = {c: (None if (r, c) in self.hidden else self.value(r, c)) for c in self.col_values}
+            row = {self.row_dim: r, "cells": cells, "total": self.row_totals.get(r, 0)}
+            if self.percent:
+                row["percent"] = {c: (None if (r, c) in self.hidden else self.share(r, c)) for c in self.col_values}
+            rows.append(row)
+        d = {"scheme": self.scheme, "rows_dim": self.row_dim, "cols_dim": self.col_dim, "columns": list(self.col_values),
+             "rows": rows, "column_totals": {c: self.col_totals.get(c, 0) for c in self.col_values}, "total": self.total,
+             "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded}
+        return _with_options(d, self.where, self.percent, self.suppress)
+
+
+def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str]) -> tuple[str, list, dict, int, int]:
+    """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme and filter."""
+    conds = ["c.scheme = ?"]
+    params: list = [scheme]
+    for k, v in where.items():
+        conds.append(f"({dims[k]}) = ?")
+        params.append(v)
+    base = f"FROM persons p JOIN classifications c ON c.person_id = p.person_id WHERE {' AND '.join(conds)}"
+    groups = ws.query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
+    order = value_order(ws, scheme, "category")
+    outside = {cat: n for grp, cat, n in sorted(groups, key=lambda g: order.get(g[1], 99)) if grp == OUTSIDE}
+    unresolved = sum(n for grp, _, n in groups if grp == UNRESOLVED)
+    excluded = sum(n for grp, _, n in groups if grp == EXCLUDED)
+    return base, params, outside, unresolved, excluded
+
+
+def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: dict[str, str] | None = None,
+          as_of: date | None = None, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
+          suppress: int | None = None, complementary: bool = False) -> Tally:
+    """Count distinct persons of the new social class by `by`, under `scheme`, after `where` filters.
+
+    `percent` adds each row's share: of the total ("total"), or within its group of the first dimensions
+    ("row"). `suppress` N shows cells under N as "<N" (totals stay true); `complementary` also hides the
+    fewest further cells so that none can be recovered from the published 小计 and 合计."""
+    by = list(by or ["category"])
+    where = dict(where or {})
+    check_request(scheme, by, percent)
+    ensure_current(ws)
+    dims = dimension_sql(as_of or date.today(), tuple(age_bands))
+    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims)
+    cols = ", ".join(f"{dims[d]} AS d{i}" for i, d in enumerate(by))
+    keys = ", ".join(f"d{i}" for i in range(len(by)))
+    sets = ", ".join("(" + ", ".join(f"d{i}" for i in range(k)) + ")" for k in range(len(by), -1, -1))
+    result = ws.query(
+        f"""SELECT {keys}, {' + '.join(f'grouping(d{i})' for i in range(len(by)))} AS level, count(*) AS n
+            FROM (SELECT {cols} {base} AND c.grp = '{NEW_CLASS}')
+            GROUP BY GROUPING SETS ({sets})""",
+        params,
+    )
+    leaves, subtotals = [], {}
+    for r in result:
+        values, level, n = r[: len(by)], r[len(by)], r[len(by) + 1]
+        if level == 0:
+            leaves.append((values, n))
+        else:
+            subtotals[tuple(values[: len(by) - level])] = n
+    keyfuncs = [sort_key(value_order(ws, scheme, d), d) for d in by]
+    leaves.sort(key=lambda x: tuple(f(v) for f, v in zip(keyfuncs, x[0], strict=True)))
+    rows = [{**{d: v for d, v in zip(by, values, strict=True)}, "count": n} for values, n in leaves]
+    total = subtotals.pop((), 0)
+    t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress)
+    if percent:
+        for r in rows:
+            group = tuple(r[d] for d in by[:-1])
+            den = total if percent == "total" or len(by) == 1 else subtotals.get(group, 0)
+            r["percent"] = round(100.0 * r["count"] / den, 1) if den else None
+    if suppress:
+        counts = [r["count"] for r in rows]
+        t.hidden = _suppress_long(t, counts, suppress, complementary)
+    return t
+
+
+def _suppress_long(t: Tally, counts: list[int], threshold: int, complementary: bool) -> set[int]:
+    hidden = primary(counts, threshold)
+    if not complementary:
+        return hidden
+    sums: list[list[int]] = [list(range(len(counts)))]  # the 合计
+    for level in range(1, len(t.by)):
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(t.rows):
+            groups.setdefault(tuple(r[d] for d in t.by[:level]), []).append(i)
+        sums.extend(groups.values())  # the 小计 rows
+    return extend(counts, sums, hidden)
+
+
+def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols: str = "category",
+             where: dict[str, str] | None = None, as_of: date | None = None,
+             age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
+             suppress: int | None = None, complementary: bool = False) -> Crosstab:
+    """The wide table: every known value of `rows` down (all streets of the register, even empty ones),
+    every value of `cols` across (all categories of the scheme), totals in both margins."""
+    if rows == cols:
+        raise UsageError("--rows and --cols must be different dimensions.")
+    check_request(scheme, [rows, cols], percent, wide=True)
+    where = dict(where or {})
+    t = tally(ws, scheme, [rows, cols], where, as_of, age_bands)
+    row_values = axis_values(ws, scheme, rows, {r[rows] for r in t.rows}, where)
+    col_values = axis_values(ws, scheme, cols, {r[cols] for r in t.rows}, where)
+    cells = {(r[rows], r[cols]): r["count"] for r in t.rows}
+    row_totals = {rv: t.subtotals.get((rv,), 0) for rv in row_values}
+    col_totals = {cv: sum(n for (_, c), n in cells.items() if c == cv) for cv in col_values}
+    ct = Crosstab(scheme, rows, cols, row_values, col_values, cells, row_totals, col_totals, t.total,
+                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress)
+    if suppress:
+        keys = [(r, c) for r in row_values for c in col_values]
+        counts = [cells.get(k, 0) for k in keys]
+        hidden = primary(counts, suppress)
+        if complementary:
+            sums = [[i for i, k in enumerate(keys) if k[0] == r] for r in row_values]
+            sums += [[i for i, k in enumerate(keys) if k[1] == c] for c in col_values]
+            sums.append(list(range(len(keys))))
+            hidden = extend(counts, sums, hidden)
+        ct.hidden = {keys[i] for i in hidden}
+    return ct
+
+
+def narrative(ws: Workspace, scheme: str = "current4", where: dict[str, str] | None = None) -> str:
+    """The summary paragraph district reports write: "全区共有新的社会阶层人士N名，其中…（占X%）……；另有非公有制
+    经济人士N名。代表人士N名。" with the scheme's labels, and the 待核实 count stated."""
+    where = dict(where or {})
+    t = tally(ws, scheme, ["category"], where, percent="total")
+    area = where.get("community") or where.get("street") or ("全区" if not where else "所选范围内")
+    parts = [f"{r['category']}{r['count']}人（占{r['percent']:.1f}%）" for r in t.rows if r["count"]]
+    text = f"{area}共有新的社会阶层人士{t.total}名"
+    text += ("，其中" + "，".join(parts) + "。") if parts else "。"
+    if t.outside_total:
+        text += "另有" + "、".join(f"{k}{v}名" for k, v in t.outside_total.items()) + "。"
+    reps = tally(ws, scheme, ["representative"], where)
+    n_reps = sum(r["count"] for r in reps.rows if r["representative"] == REPRESENTATIVE)
+    text += f"代表人士{n_reps}名。"
+    if t.unresolved:
+        text += f"另有{t.unresolved}名人员类别待核实，未计入上述总数。"
+    return text

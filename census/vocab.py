@@ -1,0 +1,72 @@
+"""The words of the census, defined once: source kinds, row kinds, classification groups, the labels of
+totals and unknowns, the tally dimensions, region-name suffixes, pair statuses, link rules, output formats.
+
+Every module that needs one of these imports it from here; the Chinese label a person reads sits beside the
+internal name it stands for, so no internal name needs to reach a page.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------------------------- sources
+# what kind of file a row came from; the order is the order tables list them in
+SOURCE_KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
+SOURCE_KIND_LABELS = {
+    "community_ledger": "社区台账", "unit_ledger": "单位台账", "household_register": "住户台帐",
+    "questionnaire": "问卷", "other": "其他来源",
+}
+REVIEW_SOURCE = "review"  # a clerk's correction, ranked above every file
+REVIEW_SOURCE_LABEL = "核查结论"
+
+# ---------------------------------------------------------------------------------------------- rows
+# what each row of a sheet is (sources.layout decides; every row gets exactly one)
+TITLE, CONTEXT, HEADER, BLANK, DATA = "title", "context", "header", "blank", "data"
+TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT = "total", "signature", "note", "header_repeat"
+SKIPPED_SHEET = "skipped_sheet"
+NONDATA_KINDS = (TITLE, CONTEXT, HEADER, TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT)
+RECORD, QUARANTINED = "record", "quarantined"  # records.status
+
+# ---------------------------------------------------------------------------------------------- classification
+NEW_CLASS, OUTSIDE, EXCLUDED, UNRESOLVED = "new_class", "outside", "excluded", "unresolved"
+GROUPS = (NEW_CLASS, OUTSIDE, EXCLUDED, UNRESOLVED)
+GROUP_LABELS = {NEW_CLASS: "新的社会阶层人士", OUTSIDE: "非公有制经济人士等", EXCLUDED: "不属于统计范围", UNRESOLVED: "待核实"}
+
+# ---------------------------------------------------------------------------------------------- tables
+UNKNOWN = "未知"
+SUBTOTAL = "小计"
+TOTAL = "合计"
+SECONDARY_MARK = "×"  # a cell hidden by complementary suppression (so that a small one cannot be recovered)
+DIMENSION_LABELS = {
+    "category": "类别", "street": "街道", "community": "社区", "sex": "性别", "age_band": "年龄段", "education": "学历",
+    "political_status": "政治面貌", "party": "党派", "representative": "代表人士", "unit_type": "单位性质", "source_kind": "来源",
+}
+DIMENSIONS = tuple(DIMENSION_LABELS)
+DEFAULT_AGE_BANDS = (30, 40, 50, 60)
+REPRESENTATIVE, NOT_REPRESENTATIVE = "代表人士", "非代表人士"
+CPC_MEMBER, NON_CPC = "中共党员", "党外"
+
+
+def age_band_labels(bands: tuple[int, ...] = DEFAULT_AGE_BANDS) -> list[str]:
+    """"<30", "30-39", …, "≥60": the labels of the age bands, in order."""
+    return [f"<{bands[0]}", *(f"{lo}-{hi - 1}" for lo, hi in zip(bands, bands[1:], strict=False)), f"≥{bands[-1]}"]
+
+
+# ---------------------------------------------------------------------------------------------- regions
+# how names of communities and streets end; a name is matched with and without its suffix (longest first)
+COMMUNITY_SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "社区村委会", "居委会", "村委会", "社区", "村")
+STREET_SUFFIXES = ("街道办事处", "镇人民政府", "乡人民政府", "街道办", "街道", "镇", "乡")
+URBAN_RURAL = {"1": "城镇", "2": "乡村"}  # the first digit of a 城乡分类代码
+
+# ---------------------------------------------------------------------------------------------- linking
+# pairs.status: linked; sent to a clerk; not linked because it would join two valid IDs or a cannot-link pair;
+# a clerk already decided it
+PAIR_STATUSES = ("accepted", "review", "refused", "decided")
+# links.rule: how a record came to its person
+LINK_RULES = ("id", "probabilistic", "review", "single", "given")
+PERSON_ID_WIDTH = 7
+
+# ---------------------------------------------------------------------------------------------- issues
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "conflict": "冲突", "quarantine": "隔离"}
+
+# ---------------------------------------------------------------------------------------------- outputs
+# every output format of the command line; each command offers the subset it can write
+FORMATS = ("table", "csv", "json", "md", "xlsx")

@@ -1,0 +1,76 @@
+"""The workspace schema: a workspace written by an older census is brought up to date when opened."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from census import Workspace
+from census.errors import WorkspaceError
+from census.workspace import ROW_GROUP_SIZE
+from census.workspace.schema import _V1, SCHEMA_VERSION
+
+
+def test_schema_1_workspace_is_migrated_keeping_its_records(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    for ddl in _V1:
+        con.execute(ddl)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('data_version', '3'), ('linked_version', '-1')")
+    con.execute("INSERT INTO records (record_id, source_id, sheet, row, status, source_kind, raw, name, id_valid) "
+                "VALUES (7, 1, 'S', 4, 'record', 'community_ledger', 'a' || chr(31) || 'b', '张伟', true)")
+    con.close()
+    with Workspace(path) as ws:
+        assert ws.get("schema_version") == str(SCHEMA_VERSION) == "2"
+        assert ws.query("SELECT record_id, name, raw_cells(raw, ['x', 'y']) FROM records") == [(7, "张伟", {"x": "a", "y": "b"})]
+        kinds = {k for (k,) in ws.query("SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'records'")}
+        assert "PRIMARY KEY" not in kinds and "NOT NULL" in kinds
+        assert ws.get("data_version") == "3"
+
+
+def test_a_ledger_sized_transaction_fills_row_groups_of_the_workspace_size(tmp_path):
+    # the row group size is what lets a file's rows skip the write-ahead log; and a path with a quote opens
+    with Workspace(tmp_path / "it's here.duckdb") as ws:
+        with ws.transaction():
+            ws.con.execute("INSERT INTO records (record_id, source_id, sheet, row, status, source_kind, id_valid) "
+                           "SELECT range, 1, 'S', range, 'record', 'community_ledger', false FROM range(20000)")
+        groups = ws.scalar("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('records')")
+    assert ROW_GROUP_SIZE < 20000 and groups == -(-20000 // ROW_GROUP_SIZE)
+    with Workspace(tmp_path / "it's here.duckdb", create=False) as ws:
+        assert ws.scalar("SELECT count(*) FROM records") == 20000
+
+
+def test_a_workspace_in_use_or_not_a_workspace_is_one_clear_sentence(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.duckdb"
+    with Workspace(path):
+        code = ("from census.workspace import Workspace\nfrom census.errors import WorkspaceError\n"
+                f"try:\n    Workspace({str(path)!r})\nexcept WorkspaceError as e:\n    print(e)\n")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == f"{path}: the workspace is in use by another census process; wait for it to finish."
+    junk = tmp_path / "junk.duckdb"
+    junk.write_text("not a workspace" * 100)
+    with pytest.raises(WorkspaceError, match=r"junk\.duckdb: cannot open the workspace \(.*not a valid DuckDB database file"):
+        Workspace(junk)
+
+
+def test_one_workspace_opened_twice_in_a_process_is_shared_and_freed_when_both_close(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "twice.duckdb"
+    a = Workspace(path)
+    b = Workspace(path)
+    a.set("note", "from a")
+    assert b.get("note") == "from a"
+    a.close()
+    b.set("note", "from b")  # b still open after a closed
+    b.close()
+    code = f"from census.workspace import Workspace\nprint(Workspace({str(path)!r}).get('note'))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "from b"  # written, and the file no longer held by this process
+    c = Workspace(path)
+    assert c.scalar("SELECT current_setting('temp_directory')") == f"{path}.tmp"
+    c.close()
