@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
+if str(ROOT) not in sys.path:  # the evaluation helpers live with the tests (tests/evaluate.py)
+    sys.path.insert(0, str(ROOT))
 
 
 def district(persons: int, seed: int = 7) -> Path:

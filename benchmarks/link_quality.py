@@ -23,8 +23,8 @@ from pathlib import Path
 from common import ROOT, district, peak_mb
 
 from census import Workspace, ingest, link, tally
-from census.evaluate import load_truth, pairwise, records_with_truth
-from census.match import FEATURES_SQL
+from census.persons.match import FEATURES_SQL
+from tests.evaluate import load_truth, pairwise, records_with_truth
 
 
 def plain_splink(ws: Workspace) -> tuple[dict, float]:

@@ -14,8 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from census import Workspace
-from census.tally import crosstab, narrative, tally
+from census import Workspace, crosstab, narrative, tally
+from census.categories.classify import mark_classified
+from census.persons.link import mark_linked
 
 
 def build(ws: Workspace, n: int) -> None:
@@ -43,7 +44,8 @@ def build(ws: Workspace, n: int) -> None:
             SELECT 'P' || lpad(i::VARCHAR, 7, '0'), '{scheme}', CASE i % {len(cats)} {cases} END,
                    CASE i % {len(cats)} {grp} END, 'bench', 'bench', NULL, false
             FROM range({n}) t(i)""")
-    ws.set("linked_version", ws.get("data_version", "0"))
+    mark_linked(ws)  # persons and classifications are current: the tallies do not link or classify again
+    mark_classified(ws)
 
 
 def main() -> None:

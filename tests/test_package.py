@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import types
+from pathlib import Path
 
 import census
 
@@ -21,3 +23,37 @@ def test_every_module_imports_and_none_is_shadowed():
         parent, _, last = name.rpartition(".")
         assert getattr(importlib.import_module(parent), last) is module, f"{parent}.{last} is not the module {name}"
     assert isinstance(census.ingest, types.FunctionType) and isinstance(census.tally, types.FunctionType)
+
+
+def _sources():
+    root = Path(census.__file__).parent
+    return [(p, p.read_text(encoding="utf-8")) for p in sorted(root.rglob("*.py"))]
+
+
+def test_no_module_imports_another_modules_private_names():
+    found = []
+    for path, text in _sources():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("census")):
+                found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
+    assert found == []
+
+
+def test_no_module_is_longer_than_500_lines():
+    assert [p.name for p, text in _sources() if text.count("\n") > 500] == []
+
+
+def test_imports_sit_at_the_top_of_modules():
+    """An import inside a function is only for an optional heavy dependency (each says what it saves)."""
+    allowed = {"splink", "splink.comparison_level_library", "splink.comparison_library", "splink.blocking_rule_library",
+               "pypinyin"}
+    found = []
+    for path, text in _sources():
+        for fn in ast.walk(ast.parse(text)):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Import):
+                        found += [f"{path.name}: {a.name}" for a in node.names if a.name not in allowed]
+                    elif isinstance(node, ast.ImportFrom) and (node.level or node.module not in allowed):
+                        found.append(f"{path.name}: from {node.module}")
+    assert found == []

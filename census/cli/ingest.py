@@ -13,8 +13,8 @@ from ..render.console import json_text
 from ..sources import IngestOptions, IngestResult
 from ..sources.ingest import ingest as run
 from ..vocab import SOURCE_KINDS
-from .root import app, err
 from .options import DbOpt, format_option, open_workspace, write
+from .root import app, err
 
 
 # =============================================================================================== ingest

@@ -17,8 +17,8 @@ from ..pipeline import ensure_current
 from ..pipeline import link as run_link
 from ..render import export_review
 from ..render.console import json_text
-from .root import app, err
 from .options import DbOpt, RevealOpt, format_option, open_workspace, say_ran, write
+from .root import app, err
 
 
 # =============================================================================================== link

@@ -22,8 +22,8 @@ from ..tables.tally import narrative as run_narrative
 from ..tables.tally import tally as run_tally
 from ..vocab import DIMENSIONS
 from ..workspace.queries import district_name
-from .root import app, err
 from .options import DbOpt, OutOpt, SchemeOpt, format_option, open_workspace, parse_date, say_ran, write
+from .root import app, err
 
 
 # =============================================================================================== tally

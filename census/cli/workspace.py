@@ -21,8 +21,8 @@ from ..serialize import to_json_records
 from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
-from .root import app, err
 from .options import DbOpt, OutOpt, RevealOpt, SchemeOpt, format_option, open_workspace, say_ran, write
+from .root import app, err
 
 
 # =============================================================================================== export

@@ -25,13 +25,13 @@ from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
 from ..workspace.queries import store_register
 from .discover import discover
-from .prepare import COUNTS, IngestOptions, Prepared, SheetSummary, file_sha256
+from .prepare import COUNTS, IngestOptions, Prepared, RowCounts, SheetSummary, file_sha256
 from .records import RECORD_COLUMNS
 from .workers import prepare_all
 
 
 @dataclass
-class FileResult:
+class FileResult(RowCounts):
     """What happened to one file. `status`: ingested, replaced, unchanged (already in the workspace), changed
     (a different version is in the workspace and `replace` was not given), failed."""
 
@@ -41,12 +41,6 @@ class FileResult:
     kind: str | None = None
     format: str | None = None
     encoding: str | None = None
-    rows_total: int = 0
-    data_rows: int = 0
-    records: int = 0
-    quarantined: int = 0
-    nondata: int = 0
-    blank: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
     sheets: list[SheetSummary] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)

@@ -41,23 +41,30 @@ class IngestOptions:
     schema_files: tuple[str, ...] = ()
 
 
-COUNTS = ("rows_total", "data_rows", "records", "quarantined", "nondata", "blank")  # per sheet, summed per file
+@dataclass(kw_only=True)
+class RowCounts:
+    """Where the rows of a sheet (or, summed, of a file) went: every row is data (a record or quarantined),
+    non-data (titles, headers, totals …) or blank."""
 
-
-@dataclass
-class SheetSummary:
-    sheet: str
-    status: str  # read, skipped
-    reason: str | None = None
-    header_rows: str | None = None
-    columns: list[dict] = field(default_factory=list)
-    context: dict[str, str] = field(default_factory=dict)
     rows_total: int = 0
     data_rows: int = 0
     records: int = 0
     quarantined: int = 0
     nondata: int = 0
     blank: int = 0
+
+
+COUNTS = tuple(RowCounts.__dataclass_fields__)
+
+
+@dataclass
+class SheetSummary(RowCounts):
+    sheet: str
+    status: str  # read, skipped
+    reason: str | None = None
+    header_rows: str | None = None
+    columns: list[dict] = field(default_factory=list)
+    context: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -22,9 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+import fastexcel
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyreadstat
+from isal import isal_zlib
+from python_calamine import CalamineWorkbook
 
 from ..errors import SourceError
 
@@ -101,8 +105,6 @@ def read_source(path: Path, encoding: str | None = None) -> SourceFile:
 
 # --------------------------------------------------------------------------------------------- workbooks
 def _read_workbook(path: Path, suffix: str) -> SourceFile:
-    import fastexcel
-
     with path.open("rb") as fh:
         head = fh.read(8)
     if suffix in (".xlsx", ".xlsm") and head == _OLE_MAGIC:
@@ -235,8 +237,6 @@ def _inflate(zf: zipfile.ZipFile, fh, part: str) -> bytes:
     raw = fh.read(info.compress_size)
     if info.compress_type == zipfile.ZIP_STORED:
         return raw
-    from isal import isal_zlib
-
     try:
         return isal_zlib.decompress(raw, -15)
     except isal_zlib.error:  # a stream ISA-L will not finish (no final block): `zipfile` decides, as before
@@ -251,8 +251,6 @@ class _XlsNumbers:
 
     def for_sheet(self, sheet: str, letters: list[str], n_rows: int) -> Callable[[int], np.ndarray]:
         def lossy(column: int) -> np.ndarray:
-            from python_calamine import CalamineWorkbook
-
             mask = np.zeros(n_rows, dtype=bool)
             ws = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(sheet)
             r0, c0 = ws.start or (0, 0)
@@ -348,8 +346,6 @@ def _sniff_delimiter(sample: str, suffix: str) -> str:
 
 # --------------------------------------------------------------------------------------------- SPSS
 def _read_sav(path: Path, encoding: str | None) -> SourceFile:
-    import pyreadstat
-
     try:
         df, meta = pyreadstat.read_sav(str(path), apply_value_formats=True, encoding=encoding, formats_as_ordered_category=False)
         enc = encoding or meta.file_encoding

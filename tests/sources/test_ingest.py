@@ -428,3 +428,16 @@ def test_tables_stay_in_memory_when_shared_memory_is_not_writable(tmp_path):
     files = [Path(p) for p in prep.spilled.values()]
     unspill(prep)
     assert prep.records.column("name").to_pylist() == ["甲", "乙"] and not any(f.exists() for f in files)
+
+
+def test_unit_keys_drop_the_province_and_city_of_the_register(ws, tmp_path):
+    """Unit names lose their district's own province and city ("北京市XX科技有限公司" is "XX科技" in a Beijing
+    district); the names come from the register and the national division list, not a Nanjing pattern."""
+    register = tmp_path / "haidian.yaml"
+    register.write_text('name: 海淀区\ncode: "110108"\nstreets:\n  - {name: 万寿路街道, code: "110108001", communities: '
+                        '[{name: 翠微路社区, code: "110108001001"}]}\n', encoding="utf-8")
+    rows = [["姓名", "联系电话", "工作单位"], ["张伟", "13800001111", "北京市星云科技有限公司"], ["李娜", "13800002222", "星云科技"],
+            ["王芳", "13800003333", "南京市星云科技有限公司"]]
+    ingest(ws, [write_xlsx(tmp_path / "翠微路社区台账.xlsx", {"S": rows})], regions=register)
+    keys = dict(ws.query("SELECT name, unit_key FROM records"))
+    assert keys["张伟"] == keys["李娜"] == "星云科技" and keys["王芳"] == "南京市星云科技"

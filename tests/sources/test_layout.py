@@ -103,3 +103,22 @@ def test_colon_characters_are_every_character_whose_halfwidth_form_holds_a_colon
 
     chars = (chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     assert {c for c in chars if ":" in unicodedata.normalize("NFKC", c)} == set(L._COLON.pattern[1:-1])
+
+
+def test_row_kinds_do_not_depend_on_the_size_of_the_table():
+    """Rows below the header are classified by one implementation: a row holding a name and, far to the right, a
+    "审核人：…" or "合计" cell is the same kind after 299 data rows as after 300 (it was data after 300)."""
+    import pandas as pd
+
+    matcher = load_schemas().fields
+
+    def last_kind(n: int, row: list) -> str:
+        rows = [["序号", "姓名", "性别", "身份证号", "联系电话", "工作单位", "职务", "备注"]]
+        rows += [[str(i + 1), f"张{i}", "男", None, "13800001111", "某公司", "经理", None] for i in range(n)] + [row]
+        cells = pd.DataFrame({j: pd.array([r[j] for r in rows], dtype="string") for j in range(8)})
+        return L.find_layout(cells, list("ABCDEFGH"), matcher).kinds[-1]
+
+    for row, kind in (([None, "李大", None, None, None, None, None, "审核人：李大"], V.SIGNATURE),
+                      ([None, "李大", None, None, None, None, None, "合计"], V.TOTAL_ROW),
+                      ([None, "李大", "男", None, "13800001111", None, None, "审核通过"], V.DATA)):
+        assert last_kind(299, row) == last_kind(300, row) == kind

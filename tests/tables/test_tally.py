@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from census import crosstab, narrative, tally
+from census import Workspace, crosstab, narrative, tally
 from census.errors import UsageError
 from census.render.rows import crosstab_grid
 from census.tables.suppress import hidden_mark, recoverable
@@ -119,3 +119,20 @@ def test_narrative_states_the_numbers(ws):
     assert f"另有非公有制经济人士{t.outside_total['非公有制经济人士']}名。" in text
     assert f"另有{t.unresolved}名人员类别待核实" in text
     assert narrative(ws, "legacy6", {"street": "雨花街道"}).startswith("雨花街道共有新的社会阶层人士")
+
+
+def test_tally_from_python_counts_current_persons(tmp_path):
+    """`tally(ws)` links and classifies first when the records changed (the command line did; Python counted the
+    persons of the last link, or none)."""
+    from census import ingest
+    from census.pipeline import is_current
+
+    from ..conftest import ledger_rows, write_xlsx
+
+    with Workspace(tmp_path / "w.duckdb") as w:
+        ingest(w, [write_xlsx(tmp_path / "雨花街道_康盛花园社区_台账.xlsx", {"台账": ledger_rows()})])
+        assert not is_current(w)
+        assert tally(w).total == 3 and is_current(w)
+        more = ledger_rows()[:4] + [[5, "钱七", "女", None, "13900005555", None, None, "网络主播", "新媒体从业人员"]]
+        ingest(w, [write_xlsx(tmp_path / "雨花街道_翠竹园社区_台账.xlsx", {"台账": more})])
+        assert tally(w).total == 4

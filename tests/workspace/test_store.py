@@ -74,3 +74,18 @@ def test_one_workspace_opened_twice_in_a_process_is_shared_and_freed_when_both_c
     c = Workspace(path)
     assert c.scalar("SELECT current_setting('temp_directory')") == f"{path}.tmp"
     c.close()
+
+
+def test_the_schema_documents_every_pair_status_linking_writes(demo_linked):
+    """pairs.status is documented with the statuses linking writes (accepted, review, refused, decided)."""
+    from pathlib import Path
+
+    import census.workspace.schema as schema
+    from census.vocab import PAIR_STATUSES
+
+    ddl = Path(schema.__file__).read_text(encoding="utf-8")
+    comment = ddl[ddl.index("status VARCHAR NOT NULL,        -- accepted"):].split("detail JSON")[0]
+    assert all(s in comment for s in PAIR_STATUSES) and "rejected" not in comment
+    with Workspace(demo_linked) as ws:
+        written = {s for (s,) in ws.query("SELECT DISTINCT status FROM pairs")}
+    assert written and written <= set(PAIR_STATUSES)
