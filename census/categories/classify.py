@@ -44,11 +44,11 @@ WITH ranked AS (
     WHERE r.status = 'record'
 )
 SELECT p.person_id,
-       arg_min(work_unit, rank) FILTER (WHERE work_unit IS NOT NULL) AS work_unit,
-       arg_min(unit_key, rank) FILTER (WHERE work_unit IS NOT NULL) AS unit_key,
-       arg_min(unit_type, rank) FILTER (WHERE unit_type IS NOT NULL) AS unit_type,
-       arg_min(position, rank) FILTER (WHERE position IS NOT NULL) AS position,
-       arg_min(occupation, rank) FILTER (WHERE occupation IS NOT NULL) AS occupation,
+       arg_min(work_unit, (rank, record_id)) FILTER (WHERE work_unit IS NOT NULL) AS work_unit,
+       arg_min(unit_key, (rank, record_id)) FILTER (WHERE work_unit IS NOT NULL) AS unit_key,
+       arg_min(unit_type, (rank, record_id)) FILTER (WHERE unit_type IS NOT NULL) AS unit_type,
+       arg_min(position, (rank, record_id)) FILTER (WHERE position IS NOT NULL) AS position,
+       arg_min(occupation, (rank, record_id)) FILTER (WHERE occupation IS NOT NULL) AS occupation,
        NOT bool_or(source_kind <> 'household_register' AND (work_unit IS NOT NULL OR position IS NOT NULL OR unit_type IS NOT NULL)) AS occupation_only,
        list(struct_pack(kind := source_kind, text := category_raw) ORDER BY rank, record_id) FILTER (WHERE category_raw IS NOT NULL) AS declared
 FROM ranked p GROUP BY p.person_id
@@ -63,7 +63,7 @@ def person_evidence(ws: Workspace, scheme: Scheme) -> pd.DataFrame:
         df = ws.con.execute(f"""
             WITH ev AS ({_EVIDENCE_SQL}),
             units AS (
-                SELECT r.unit_key, arg_min(r.unit_type, coalesce(a.rank, 99)) AS known_type
+                SELECT r.unit_key, arg_min(r.unit_type, (coalesce(a.rank, 99), r.record_id)) AS known_type
                 FROM records r LEFT JOIN authority a ON a.kind = r.source_kind
                 WHERE r.status = 'record' AND r.unit_key IS NOT NULL AND r.unit_type IS NOT NULL GROUP BY r.unit_key
             )

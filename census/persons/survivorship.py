@@ -30,24 +30,24 @@ WITH pr AS (
     JOIN field_rank fr ON fr.kind = r.source_kind
 ),
 names AS (
-    SELECT person_id, arg_min(name, (-n, best)) AS name, arg_min(name_pinyin, (-n, best)) AS name_pinyin FROM (
+    SELECT person_id, arg_min(name, (-n, best, name)) AS name, arg_min(name_pinyin, (-n, best, name)) AS name_pinyin FROM (
         SELECT person_id, name, any_value(name_pinyin) AS name_pinyin, count(*) AS n, min(field_rank) AS best
         FROM pr WHERE name IS NOT NULL GROUP BY ALL) GROUP BY person_id
 ),
 phones AS (
-    SELECT person_id, arg_min(phone, (-n, best)) AS phone, string_agg(phone, '/' ORDER BY -n, best, phone) AS phones FROM (
+    SELECT person_id, arg_min(phone, (-n, best, phone)) AS phone, string_agg(phone, '/' ORDER BY -n, best, phone) AS phones FROM (
         SELECT person_id, phone, count(*) AS n, min(field_rank) AS best
         FROM (SELECT person_id, field_rank, unnest(string_split(phones, '/')) AS phone FROM pr WHERE phones IS NOT NULL)
         GROUP BY ALL) GROUP BY person_id
 ),
 community AS (
     SELECT person_id,
-           arg_min(community, (best, NOT in_household, -n, community)) AS community,
-           arg_min(community_code, (best, NOT in_household, -n, community)) AS community_code,
-           arg_min(street, (best, NOT in_household, -n, community)) AS street,
-           arg_min(street_code, (best, NOT in_household, -n, community)) AS street_code,
+           arg_min(community, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS community,
+           arg_min(community_code, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS community_code,
+           arg_min(street, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS street,
+           arg_min(street_code, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS street_code,
            count(DISTINCT coalesce(community_code, regexp_replace(community, '{_SUFFIXES}$', ''))) AS n_communities,
-           string_agg(DISTINCT community, '、') AS communities
+           string_agg(DISTINCT community, '、' ORDER BY community) AS communities
     FROM (SELECT person_id, community, community_code, street, street_code, min(region_rank) AS best, count(*) AS n,
                  bool_or(source_kind = 'household_register') AS in_household
           FROM pr WHERE community IS NOT NULL GROUP BY ALL)
@@ -59,7 +59,7 @@ street AS (
 ),
 births AS (
     SELECT person_id, count(DISTINCT birth_date) FILTER (WHERE birth_precision = 'day') AS n_births,
-           string_agg(DISTINCT strftime(birth_date, '%Y-%m-%d'), '、') FILTER (WHERE birth_precision = 'day') AS births
+           string_agg(DISTINCT strftime(birth_date, '%Y-%m-%d'), '、' ORDER BY strftime(birth_date, '%Y-%m-%d')) FILTER (WHERE birth_precision = 'day') AS births
     FROM pr GROUP BY person_id
 ),
 base AS (
@@ -116,7 +116,7 @@ def build_persons(ws: Workspace, assignment: pd.DataFrame) -> int:
             SELECT person_id, 'birth_date', 'person.conflict_birth_date', births FROM person_build WHERE n_births > 1
             UNION ALL
             SELECT person_id, 'category', 'person.conflict_category', cats
-            FROM (SELECT a.person_id, string_agg(DISTINCT r.category_raw, '、') AS cats, count(DISTINCT r.category_raw) AS n
+            FROM (SELECT a.person_id, string_agg(DISTINCT r.category_raw, '、' ORDER BY r.category_raw) AS cats, count(DISTINCT r.category_raw) AS n
                   FROM assignment a JOIN records r USING (record_id) WHERE r.category_raw IS NOT NULL GROUP BY a.person_id)
             WHERE n > 1
         """).df()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openpyxl
 
-from census import IngestOptions, build_report, ingest, link, tally
+from census import IngestOptions, build_report, ingest, link
 from census.render.rows import Grid, suppression_note
 from census.vocab import SOURCE_KIND_LABELS
 
