@@ -28,8 +28,12 @@ from ..vocab import TOTAL_ROW as TOTAL
 SCAN_ROWS = 40  # the header is looked for in the first rows of a sheet
 MIN_SCORE = 3.0  # weights of matched fields; a name column alone (3) is enough only with another field
 
-_TOTAL = re.compile(r"^(合计|总计|小计|共计|总共|合計|總計|小計|累计)")
-_SIGNATURE = re.compile(r"(填表人|填报人|审核人|审核|制表人|制表|负责人|统计人|复核人|经办人|填表日期|制表日期|报送日期|单位负责人)\s*[:：]")
+_TOTAL_WORDS = "合计|总计|小计|共计|总共|合計|總計|小計|累计"
+_SIGNATURE_WORDS = "填表人|填报人|审核人|审核|制表人|制表|负责人|统计人|复核人|经办人|填表日期|制表日期|报送日期|单位负责人"
+_TOTAL = re.compile(f"^({_TOTAL_WORDS})")
+_SIGNATURE = re.compile(f"({_SIGNATURE_WORDS})\\s*[:：]")
+# a total or a signature in a cell of any column (RE2, for Arrow): what `_nondata_kind` recognises by its own cell
+_LABEL_RE2 = f"^[{PY_WHITESPACE_RE2}]*(?:{_TOTAL_WORDS})|(?:{_SIGNATURE_WORDS})[{PY_WHITESPACE_RE2}]*[:：]"
 _SIGNATURE_WORD = re.compile(r"填表人|填报人|审核人|制表人|统计人|复核人|经办人|签字|盖章")
 _NOTE = re.compile(r"^(注|说明|备注|附注|填表说明|注意)\s*\d*\s*[:：、.．]|^注\s*\d|^\*")
 _PAIR = re.compile(r"([^\s:：]{1,12})\s*[:：]\s*(.*?)(?=\s+[^\s:：]{1,12}\s*[:：]|$)")
@@ -224,8 +228,10 @@ _LEADS = ("合", "总", "總", "小计", "小計", "共计", "填", "审", "審"
 
 def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: FieldMatcher) -> np.ndarray:
     """Kinds of the rows below the header, with Arrow over whole columns: only rows without a name and ID, with a
-    cell that starts like a label ("合计", "小计", "填表人" …), repeating its column's header, or with a number or a
-    sentence where the name should be ("24人"), are looked at one by one. A "单位：… 性质：…" line between blocks
+    label — a leading column, or the name or ID column, starting like one ("合计", "小计", "填表人" …), or any
+    other column holding a total ("合计…") or a signature ("审核人：") — repeating a column's header, or with a
+    number or a sentence where the name should be ("24人"), are looked at one by one. (Other columns are not
+    looked at for a mere leading "总" or "审": they hold 总经理 and 审计师.) A "单位：… 性质：…" line between blocks
     of one sheet is context for the rows below it (`layout.row_context`)."""
     n = len(cells)
     kinds = np.full(n, DATA, dtype=object)
@@ -241,11 +247,12 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     suspect = (nonempty > 0) & ~(has_name | has_id)
     headers = {c.index: squeeze(c.header) for c in layout.columns if c.header}
     lead = f"^[{PY_WHITESPACE_RE2}]*(?:" + "|".join(map(re.escape, _LEADS)) + ")"
-    for j, c in enumerate(cells.columns):  # labels ("合计", "填表人" …) and repeated headers, in any column
+    leading = {*cells.columns[:3], *(c.index for c in (name_col, id_col) if c)}
+    for j, c in enumerate(cells.columns):  # labels and repeated headers
         if not present[:, j].any():
             continue
         text = arrow_strings(cells[c])
-        suspect |= arrow_mask(pc.match_substring_regex(text, lead))
+        suspect |= arrow_mask(pc.match_substring_regex(text, lead if c in leading else _LABEL_RE2))
         if c in headers and layout.header_rows != [-1]:
             suspect |= arrow_mask(pc.equal(pc.utf8_trim_whitespace(text), headers[c]))
     if name_col is not None:  # "24人" or a sentence where a name should be
