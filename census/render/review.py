@@ -12,6 +12,7 @@ the title is printed at the top of every page and the header repeated; a pair is
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from ..config import load_schemas
 from ..i18n import _
 from ..persons.decisions import ANSWER, CONFLICT_HEADER, CONFLICT_SHEET, CORRECTABLE, PAIR_SHEET, SIDE
 from ..persons.review import review_frames
+from ..tables.shares import percent
 from ..workspace import Workspace
 from .rows import Grid
 from .xlsx import Book
@@ -43,7 +45,7 @@ def export_review(ws: Workspace, output: Path, reveal: bool = False) -> tuple[in
             where = _("{file}｜{sheet}｜第{row}行").format(file=d[f"file_{side}"], sheet=_cell(d[f"sheet_{side}"]) or "—",
                                                        row=_cell(d[f"row_{side}"]))
             key = f"{d['record_a']}-{d['record_b']}" if side == "a" else ""
-            rows.append(([key, d["street"], round(100 * float(d["probability"]), 1) if side == "a" else None, mark, where,
+            rows.append(([key, d["street"], percent(Fraction(str(d["probability"])), 1) if side == "a" else None, mark, where,
                           *(_cell(d[f"{c}_{side}"]) for c, _label in fields), None, None], ""))
     answer = len(header) - 2
     sheet = book.sheet(PAIR_SHEET)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..i18n import _
 from ..issues import CODES
+from ..tables.shares import percent as share_of
 from ..tables.suppress import hidden_mark
 from ..tables.tally import Crosstab, Tally
 from ..vocab import DIMENSION_LABELS, SECONDARY_MARK, SUBTOTAL, TOTAL
@@ -51,8 +52,6 @@ def code_title(code: str) -> str:
     return _(CODES[code].title) if code in CODES else _("其他问题")
 
 
-def _share(n: int, den: int) -> float | None:
-    return round(100.0 * n / den, 1) if den else None
 
 
 def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = None) -> Grid:
@@ -79,7 +78,7 @@ def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = 
             prefix = prev[:level]
             if nxt is None or nxt[:level] != prefix:
                 n = t.subtotals.get(prefix, 0)
-                share = _share(n, t.total) if t.percent == "total" else None
+                share = share_of(n, t.total) if t.percent == "total" else None
                 out.append(([*prefix, SUBTOTAL, *[""] * (depth - level - 1), n, *([share] if with_share else [])], "subtotal"))
 
     if known is not None and depth == 1:

@@ -145,7 +145,7 @@ def test_report_writes_the_workbook_and_says_so(tmp_path, capsys, ledger):
     out_file = tmp_path / "报告.xlsx"
     code, out, err = run(capsys, "report", "-o", str(out_file), "--db", db, "--as-of", "2026-10-15", "--suppress", "3")
     assert code == 0 and out == "" and "linked again" in err
-    assert f"Wrote {out_file}: 8 sheets" in err
+    assert f"已写入{out_file}：8张工作表。" in err
     import openpyxl
 
     assert openpyxl.load_workbook(out_file).sheetnames[:3] == ["摘要", "按类别", "街道×类别"]

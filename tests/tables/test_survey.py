@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 
 import pyreadstat
 import pytest
@@ -57,7 +58,7 @@ def test_frequency_tables_equal_the_sav(ws, sav):
         for opt in t.options:
             cell = t.cells[opt, "合计"]
             assert cell["count"] == int(counts.get(opt, 0))
-            assert cell["percent"] == round(100.0 * cell["count"] / answered, 1)
+            assert cell["percent"] == float((Decimal(cell["count"] * 100) / Decimal(answered)).quantize(Decimal("0.1"), ROUND_HALF_UP))
         assert sum(t.cells[o, "合计"]["count"] for o in t.options) == answered
     edu = {row["value"]: row["count"] for row in r.to_dict()["questions"][1]["rows"]}
     assert edu == {"初中及以下": 5, "高中": 8, "中专/中技/职高": 1, "大学专科": 16, "大学本科": 29, "研究生": 5}
@@ -170,4 +171,4 @@ def test_json_is_plain_data(ws):
     header, body = question_rows(r.tables[1], r.calibrated)
     assert header[0] == "选项" and header[-1] == "合计" and body[-1][1] == "total"
     header, body = calibration_rows(r)
-    assert header == ["类别", "普查人数", "回答人数", "权数"] and body[-1][0][0] == "合计"
+    assert header == ["类别", "普查人数", "回答人数", "权数", "说明"] and body[-1][0][0] == "合计"
