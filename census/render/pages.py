@@ -43,7 +43,7 @@ def text_px(text: str, size: float = 11, bold: bool = False) -> float:
 
 def lines_in(text: str, width_px: float, size: float = 11, bold: bool = False) -> int:
     """How many lines `text` wraps to in a cell `width_px` wide (at least one)."""
-    usable = max(width_px - 8, size * PX_PER_PT)
+    usable = max(width_px - 12, size * PX_PER_PT)
     return max(1, sum(math.ceil(text_px(line, size, bold) / usable) or 1 for line in str(text).split("\n")))
 
 

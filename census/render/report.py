@@ -48,14 +48,16 @@ _NUMERALS = "一二三四五六七八九十"
 
 @dataclass
 class ReportResult:
-    """What `build_report` wrote: the file, its sheets in order, and the numbers of each sheet (by sheet name)."""
+    """What `build_report` wrote: the file, its sheets in order, the numbers of each sheet (by sheet name) and the
+    pages each sheet prints on (A4, as laid out)."""
 
     path: Path
     sheets: list[str]
     numbers: dict[str, dict] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"path": str(self.path), "sheets": list(self.sheets), "numbers": self.numbers}
+        return {"path": str(self.path), "sheets": list(self.sheets), "numbers": self.numbers, "pages": dict(self.pages)}
 
 
 @dataclass
@@ -104,6 +106,7 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
         book.discard()
         raise
     book.close()
+    result.pages = {s.name: s.pages for s in book.sheets}
     return result
 
 

@@ -83,6 +83,7 @@ class Book:
         }
         self.head = add({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7", **wrap})
         self.answer = add({"bg_color": "#FFF2CC", "border": 1, "align": "center", "valign": "vcenter"})  # a clerk fills it in
+        self.sheets: list[Sheet] = []
         self.cells: dict[tuple[str, str], Any] = {}
         for style, extra in (("", {}), ("subtotal", {"italic": True}), ("total", {"bold": True})):
             self.cells[style, "text"] = add({"border": 1, **wrap, **extra})
@@ -91,7 +92,9 @@ class Book:
             self.cells[style, "masked"] = add({"border": 1, "align": "right", "valign": "vcenter", **extra})
 
     def sheet(self, name: str) -> Sheet:
-        return Sheet(self, name)
+        s = Sheet(self, name)
+        self.sheets.append(s)
+        return s
 
     def discard(self) -> None:
         """Give up without writing anything (xlsxwriter writes the file only on close)."""
@@ -219,7 +222,7 @@ class Sheet:
                 if c < g.label_columns or any(isinstance(cells[c], str) and len(cells[c]) > 3 for cells, _ in g.rows):
                     data = min(data, self.label_max_px - pages.PAD_PX)
                 head = text_px(h, bold=True)
-                need = head if head <= 8 * 11 * pages.PX_PER_PT * 1.06 else head / 2 + 4
+                need = head * 1.1 if head <= 8 * 11 * pages.PX_PER_PT * 1.06 else head / 2 + 8
                 px[c] = max(px[c], data + pages.PAD_PX, need + pages.PAD_PX, 48)
         for c in self.hidden:
             px[c] = column_px(8)
