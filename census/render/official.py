@@ -248,7 +248,7 @@ def _widths(header: list[str], rows: list[tuple[list[str], str]], label_columns:
     sharing the rest equally."""
     total = TEXT_MM[0] - 2
     char_mm = size / 72 * 25.4
-    labels = [min(max(len(str(r[0][j])) for r in [(header, "")] + rows) * char_mm + 4, total * 0.45)
+    labels = [min(max(len(str(r[0][j])) for r in [(header, "")] + rows) * char_mm + 6, total * 0.45)
               for j in range(label_columns)]
     labels = [max(w, 4 * char_mm + 4) for w in labels]
     if label_columns and sum(labels) > total * 0.5:
