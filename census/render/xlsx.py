@@ -20,6 +20,7 @@ from xlsxwriter.exceptions import FileCreateError
 
 from ..errors import CensusError
 from ..i18n import _
+from ..vocab import SECONDARY_MARK
 from . import pages
 from .pages import Block, PageSetup, column_chars, column_px, lines_in, row_height, text_px
 from .rows import Grid
@@ -222,7 +223,7 @@ class Sheet:
                 if c < g.label_columns or any(isinstance(cells[c], str) and len(cells[c]) > 3 for cells, _ in g.rows):
                     data = min(data, self.label_max_px - pages.PAD_PX)
                 head = text_px(h, bold=True)
-                need = head * 1.1 if head <= 8 * 11 * pages.PX_PER_PT * 1.06 else head / 2 + 8
+                need = head * 1.1 if head <= text_px("字" * 8, bold=True) + 0.5 else head / 2 + 8
                 px[c] = max(px[c], data + pages.PAD_PX, need + pages.PAD_PX, 48)
         for c in self.hidden:
             px[c] = column_px(8)
@@ -361,7 +362,8 @@ class Sheet:
         elif isinstance(v, int | float):
             self.sh.write_number(r, c, v, fmt or fmts[style, "pct" if percent or isinstance(v, float) else "int"])
         else:
-            self.sh.write_string(r, c, str(v), fmt or fmts[style, "text" if label or len(str(v)) > 3 else "masked"])
+            mark = not label and (str(v).startswith("<") or str(v) == SECONDARY_MARK)  # a suppressed count, aligned as counts are
+            self.sh.write_string(r, c, str(v), fmt or fmts[style, "masked" if mark else "text"])
 
 
 def _blank(r: int) -> None:
