@@ -13,7 +13,7 @@ from .categories import ClassifyResult, classify_persons, explain
 from .errors import CensusError, SchemaError, SourceError, UsageError, WorkspaceError
 from .persons import LinkOptions, LinkResult, explain_person
 from .pipeline import PipelineResult, ensure_current, link
-from .render import ReportResult, build_report
+from .render import DocumentResult, ReportResult, build_document, build_report
 from .sources import IngestOptions, IngestResult
 from .sources.ingest import ingest
 from .tables import Crosstab, SurveyResult, Tally, crosstab, narrative
@@ -26,8 +26,8 @@ from .workspace import Workspace
 __version__ = "0.1.0"
 
 __all__ = [
-    "CensusError", "ClassifyResult", "Crosstab", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
+    "CensusError", "ClassifyResult", "Crosstab", "DocumentResult", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
     "PipelineResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError", "Workspace",
-    "WorkspaceError", "build_report", "classify_persons", "crosstab", "ensure_current", "explain", "explain_person",
+    "WorkspaceError", "build_document", "build_report", "classify_persons", "crosstab", "ensure_current", "explain", "explain_person",
     "export", "ingest", "link", "narrative", "status", "survey", "tally", "__version__",
 ]

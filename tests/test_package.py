@@ -31,11 +31,13 @@ def _sources():
 
 
 def test_no_module_imports_another_modules_private_names():
+    """`_` of census.i18n is gettext's public name for translating a text, not a private one."""
     found = []
     for path, text in _sources():
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("census")):
-                found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
+                gettext = (node.module or "").split(".")[-1] == "i18n"
+                found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_") and not (gettext and a.name == "_")]
     assert found == []
 
 

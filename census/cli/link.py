@@ -17,7 +17,18 @@ from ..pipeline import ensure_current
 from ..pipeline import link as run_link
 from ..render import export_review
 from ..render.console import json_text
-from .options import DbOpt, RevealOpt, format_option, open_workspace, say_ran, write
+from .options import (
+    CsvEncodingOpt,
+    DbOpt,
+    OutOpt,
+    RevealOpt,
+    csv_only,
+    format_option,
+    open_workspace,
+    say_ran,
+    write,
+    write_csv,
+)
 from .root import app, err
 
 
@@ -109,13 +120,17 @@ def review_apply(file: Annotated[Path, typer.Argument(help="A review workbook, f
         raise typer.Exit(1)
 
 
-@review_app.command("list", epilog="Example: census review list --format json")
+@review_app.command("list", epilog="Examples: census review list --format json · census review list -o 核查结论.csv")
 def review_list(db: DbOpt = None, all_: Annotated[bool, typer.Option("--all", help="Include undone decisions.")] = False,
-                fmt: format_option("csv", "json") = "csv") -> None:
+                fmt: format_option("csv", "json") = "csv", output: OutOpt = None, encoding: CsvEncodingOpt = None) -> None:
     """List the decisions taken in review."""
+    csv_only(fmt, encoding)
     with open_workspace(db, create=False) as ws:
         df = list_decisions(ws, all_)
-    write(decisions_json(df) if fmt == "json" else df.to_csv(index=False, lineterminator="\n"), None)
+    if fmt == "json":
+        write(decisions_json(df), output)
+    else:
+        write_csv(df.to_csv(index=False, lineterminator="\n"), output, encoding)
 
 
 @review_app.command("undo", epilog="Example: census review undo 3")

@@ -10,8 +10,9 @@ from rich.console import Console
 
 from ..config import load_layout
 from ..errors import UsageError
+from ..i18n import _
 from ..pipeline import ensure_current
-from ..render import build_report, write_table_workbook
+from ..render import DocumentResult, build_report, write_table_workbook
 from ..render.console import dicts_csv, grid_csv, grid_markdown, grid_table, json_text, rendered
 from ..render.rows import crosstab_grid, table_note, tally_grid
 from ..render.survey import survey_grids, survey_note
@@ -22,7 +23,19 @@ from ..tables.tally import narrative as run_narrative
 from ..tables.tally import tally as run_tally
 from ..vocab import DIMENSIONS
 from ..workspace.queries import district_name
-from .options import DbOpt, OutOpt, SchemeOpt, format_option, open_workspace, parse_date, say_ran, write
+from .options import (
+    CsvEncodingOpt,
+    DbOpt,
+    OutOpt,
+    SchemeOpt,
+    csv_only,
+    format_option,
+    open_workspace,
+    parse_date,
+    say_ran,
+    write,
+    write_csv,
+)
 from .root import app, err
 
 
@@ -43,8 +56,10 @@ def tally(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date ages are computed at (YYYY-MM-DD) [default: today].")] = None,
     fmt: format_option("table", "csv", "json", "md", "xlsx", help="table, csv, json, md or xlsx (xlsx needs -o).") = "table",
     output: OutOpt = None,
+    encoding: CsvEncodingOpt = None,
 ) -> None:
     """Count distinct persons of the new social class, by category, street, community, sex, age band …"""
+    csv_only(fmt, encoding)
     when = parse_date(as_of, "--as-of")
     wide = rows is not None or cols is not None
     if wide and (rows is None or cols is None or by):
@@ -82,31 +97,35 @@ def tally(
         else:
             write(rendered(table), output)
     elif fmt == "csv":
-        write(grid_csv(grid), output)
+        write_csv(grid_csv(grid), output, encoding)
     else:
         write(grid_markdown(grid, title) + "\n\n" + foot + "\n", output)
 
 
 # =============================================================================================== report
-@app.command(epilog="Examples: census report -o 新的社会阶层人士统计报告.xlsx · census report -o 公开版.xlsx --suppress 5 --as-of 2026-10-15 · "
-             "census report -o 简报.xlsx --layout my_layout.yaml --scheme legacy6")
+@app.command(epilog="Examples: census report -o 新的社会阶层人士统计报告.xlsx · census report -o 2026年新阶层人士统计报告.docx · "
+             "census report -o 公开版.xlsx --suppress 5 --as-of 2026-10-15 · census report -o 简报.xlsx --layout my_layout.yaml --scheme legacy6")
 def report(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The workbook to write (.xlsx).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help=_("要写入的文件：以 .xlsx 结尾写报告工作簿，以 .docx 结尾写文字报告（公文格式）。"))],
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the report: ages are computed at it, the title carries its year (YYYY-MM-DD) [default: today].")] = None,
     layout: Annotated[Path | None, typer.Option("--layout", help="Report layout (YAML, like schemas/reports/default.yaml): which sheets, in which order; check it with `census schema check`.")] = None,
     suppress: Annotated[int | None, typer.Option("--suppress", help="Published tables show cells under N as \"<N\", with complementary suppression (totals stay true).", min=2)] = None,
 ) -> None:
-    """Write the district's report workbook: summary, tables by category, street, community and structure,
-    representatives (代表人士), data quality and coverage (补查建议), with native Excel charts."""
+    """Write the district's report: the workbook (.xlsx: summary, tables by category, street, community and
+    structure, representatives (代表人士), data quality and coverage (补查建议), with native Excel charts, ready to
+    print) or the written report (.docx, laid out as an official document after GB/T 9704)."""
     when = parse_date(as_of, "--as-of")
     check_request(scheme, [])
     load_layout(layout)  # a bad layout fails before any linking
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
         result = build_report(ws, output, scheme, when, layout, suppress)
-    err.print(f"Wrote {result.path}: {len(result.sheets)} sheets")
+    if isinstance(result, DocumentResult):
+        err.print(_("已写入{path}：文字报告，{n}个部分。").format(path=result.path, n=len(result.sections)))
+    else:
+        err.print(_("已写入{path}：{n}张工作表。").format(path=result.path, n=len(result.sheets)))
 
 
 # =============================================================================================== survey
@@ -120,8 +139,10 @@ def survey(
     scheme: SchemeOpt = "current4",
     fmt: format_option("table", "csv", "json", "md") = "table",
     output: OutOpt = None,
+    encoding: CsvEncodingOpt = None,
 ) -> None:
     """Frequency tables of the questionnaire's answers (.sav value labels), with the share of those who answered."""
+    csv_only(fmt, encoding)
     with open_workspace(db, create=False) as ws:
         if by or calibrate:
             say_ran(ensure_current(ws))
@@ -130,7 +151,7 @@ def survey(
         write(json_text(r.to_dict()), output)
         return
     if fmt == "csv":
-        write(dicts_csv(r.long_rows(), ["variable"]), output)
+        write_csv(dicts_csv(r.long_rows(), ["variable"]), output, encoding)
         return
     blocks = survey_grids(r)
     foot = survey_note(r)

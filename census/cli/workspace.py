@@ -21,7 +21,19 @@ from ..serialize import to_json_records
 from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
-from .options import DbOpt, OutOpt, RevealOpt, SchemeOpt, format_option, open_workspace, say_ran, write
+from .options import (
+    CsvEncodingOpt,
+    DbOpt,
+    OutOpt,
+    RevealOpt,
+    SchemeOpt,
+    csv_only,
+    format_option,
+    open_workspace,
+    say_ran,
+    write,
+    write_csv,
+)
 from .root import app, err
 
 
@@ -35,16 +47,21 @@ def export(
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
     quarantined: Annotated[bool, typer.Option("--quarantined", help="With records: the quarantined rows and their reasons instead.")] = False,
+    encoding: CsvEncodingOpt = None,
 ) -> None:
     """Write records, persons, links (person_id, file, sheet, row) or issues as CSV or JSON.
 
     ID and phone numbers are masked (320114********123X, 138****5678) unless --reveal is given.
     """
+    csv_only(fmt, encoding)
     with open_workspace(db, create=False) as ws:
         if what != "issues" and not (what == "records" and quarantined):
             say_ran(ensure_current(ws))
         df = run_export(ws, what, scheme, reveal, quarantined)
-    write(to_json_records(df) if fmt == "json" else df.to_csv(index=False, lineterminator="\n"), output)
+    if fmt == "json":
+        write(to_json_records(df), output)
+    else:
+        write_csv(df.to_csv(index=False, lineterminator="\n"), output, encoding)
 
 
 # =============================================================================================== status

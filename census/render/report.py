@@ -22,7 +22,7 @@ from ..categories.schemes import compiled_schemes
 from ..config import load_layout, load_schemas
 from ..config.layouts import DEFAULT_BY, DEFAULT_TITLES, PUBLISHED, SheetDef
 from ..errors import UsageError
-from ..issues import CODES
+from ..i18n import _
 from ..pipeline import ensure_current
 from ..tables.dimensions import check_request, known_values
 from ..tables.report import community_table, coverage, key_figures, quality
@@ -30,22 +30,34 @@ from ..tables.tally import crosstab, narrative, tally
 from ..vocab import REPRESENTATIVE, SEVERITY_LABELS, SOURCE_KIND_LABELS, SUBTOTAL, TOTAL, UNKNOWN, URBAN_RURAL
 from ..workspace import Workspace
 from ..workspace.queries import district_name
-from .rows import Grid, crosstab_grid, dimension_label, footnote, suppression_note, table_note, tally_grid
-from .xlsx import Book, Placed, add_chart, one_table_sheet
+from .document import DocumentResult, build_document
+from .rows import (
+    Grid,
+    code_title,
+    crosstab_grid,
+    dimension_label,
+    footnote,
+    suppression_note,
+    table_note,
+    tally_grid,
+)
+from .xlsx import Book, one_table_sheet
 
 _NUMERALS = "一二三四五六七八九十"
 
 
 @dataclass
 class ReportResult:
-    """What `build_report` wrote: the file, its sheets in order, and the numbers of each sheet (by sheet name)."""
+    """What `build_report` wrote: the file, its sheets in order, the numbers of each sheet (by sheet name) and the
+    pages each sheet prints on (A4, as laid out)."""
 
     path: Path
     sheets: list[str]
     numbers: dict[str, dict] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"path": str(self.path), "sheets": list(self.sheets), "numbers": self.numbers}
+        return {"path": str(self.path), "sheets": list(self.sheets), "numbers": self.numbers, "pages": dict(self.pages)}
 
 
 @dataclass
@@ -62,20 +74,23 @@ class _Context:
 
 
 def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: date | None = None,
-                 layout: Path | None = None, suppress: int | None = None) -> ReportResult:
-    """Write the report workbook to `output` from `layout` (default: schemas/reports/default.yaml).
+                 layout: Path | None = None, suppress: int | None = None) -> ReportResult | DocumentResult:
+    """Write the report to `output`: a workbook (.xlsx) from `layout` (default: schemas/reports/default.yaml), or
+    the written report (.docx, `census.render.document.build_document`; the layout gives its title).
 
     `as_of` dates the report (ages, the year in the title; default today). `suppress` N hides published cells
     under N as "<N", with complementary suppression. Stale persons are linked and classified first."""
     check_request(scheme, [])
     if suppress is not None and suppress < 2:
-        raise UsageError(f"--suppress must be at least 2, not {suppress}.")
+        raise UsageError(_("--suppress 至少为2，不能是{n}。").format(n=suppress))
     output = Path(output)
-    if output.suffix.lower() != ".xlsx":
-        raise UsageError(f"{output}: the report is an Excel workbook; give a file name ending in .xlsx.")
+    if output.suffix.lower() not in (".xlsx", ".docx"):
+        raise UsageError(_("{path}：报告的文件名应以 .xlsx（Excel工作簿）或 .docx（Word文档）结尾。").format(path=output))
     if not output.parent.exists():
-        raise UsageError(f"{output}: the folder {output.parent} does not exist.")
+        raise UsageError(_("{path}：文件夹{folder}不存在。").format(path=output, folder=output.parent))
     spec = load_layout(layout)
+    if output.suffix.lower() == ".docx":
+        return build_document(ws, output, scheme, as_of, suppress, title=spec.title)
     ensure_current(ws)
     schemes = compiled_schemes(load_schemas())
     ctx = _Context(ws, scheme, as_of or date.today(), suppress, district_name(ws), schemes[scheme].file.title)
@@ -91,6 +106,7 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
         book.discard()
         raise
     book.close()
+    result.pages = {s.name: s.pages for s in book.sheets}
     return result
 
 
@@ -124,22 +140,21 @@ def _write_narrative(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> 
     schemes = compiled_schemes(load_schemas())
     other = next((n for n in schemes if n != ctx.scheme), None)
     s = book.sheet(sheet.name)
-    span = 8
-    s.widths = {0: 30, **{c: 12 for c in range(1, span)}}
-    s.title(title, span)
+    s.widths = {0: 30, **{c: 11 for c in range(1, 5)}}  # as wide as a portrait page
+    s.title(title)
     main = schemes[ctx.scheme].file
-    s.line(f"统计口径：{main.title}" + (f"，依据{main.basis}" if main.basis else "") + f"；统计时点：{ctx.as_of.isoformat()}。")
-    s.row += 1
+    basis = _("，依据{basis}").format(basis=main.basis) if main.basis else ""
+    s.line(_("统计口径：{scheme}{basis}；统计时点：{date}。").format(scheme=main.title, basis=basis, date=ctx.as_of.isoformat()), gap=2)
     texts = {ctx.scheme: narrative(ctx.ws, ctx.scheme)}
-    s.line(f"一、{main.title}", book.subtitle)
-    s.paragraph(texts[ctx.scheme], span)
+    s.line(_("一、{scheme}").format(scheme=main.title), "subtitle")
+    s.paragraph(texts[ctx.scheme])
     if other:
         texts[other] = narrative(ctx.ws, other)
-        s.line(f"二、{schemes[other].file.title}（供对照）", book.subtitle)
-        s.paragraph(texts[other], span)
+        s.line(_("二、{scheme}（供对照）").format(scheme=schemes[other].file.title), "subtitle")
+        s.paragraph(texts[other])
     figures = key_figures(ctx.ws, ctx.scheme, other, ctx.as_of)
-    s.table(Grid(["主要数据", "人数"], [([k, v], "") for k, v in figures.items()], subtitle="三、主要数据"))
-    s.finish((1, 0), (0, 0))
+    s.table(Grid([_("主要数据"), _("人数")], [([k, v], "") for k, v in figures.items()], subtitle=_("三、主要数据")))
+    s.finish()
     return {"kind": "narrative", "title": title, "narratives": texts, "figures": figures}
 
 
@@ -153,9 +168,7 @@ def _write_tally(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict
                   complementary=bool(ctx.suppress))
         grid = tally_grid(t)
     grid.foot = table_note(t.outside_total, t.unresolved, t.excluded, ctx.suppress, grid)
-    s, placed = one_table_sheet(book, sheet.name, title, grid)
-    if sheet.chart:
-        add_chart(book, s, placed, sheet.chart.type, sheet.chart.title or title, [1], s.row + 1)
+    one_table_sheet(book, sheet.name, title, grid, (sheet.chart.type, sheet.chart.title or title, [1]) if sheet.chart else None)
     return {"kind": "tally", **t.to_dict()}
 
 
@@ -167,9 +180,8 @@ def _write_crosstab(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
                   complementary=bool(ctx.suppress))
     grid = crosstab_grid(ct)
     grid.foot = table_note(ct.outside_total, ct.unresolved, ct.excluded, ct.suppress, grid)
-    s, placed = one_table_sheet(book, sheet.name, title, grid)
-    if sheet.chart:
-        add_chart(book, s, placed, sheet.chart.type, sheet.chart.title or title, list(range(1, len(ct.col_values) + 1)), s.row + 1)
+    chart = (sheet.chart.type, sheet.chart.title or title, list(range(1, len(ct.col_values) + 1))) if sheet.chart else None
+    one_table_sheet(book, sheet.name, title, grid, chart)
     return {"kind": "crosstab", **ct.to_dict()}
 
 
@@ -205,23 +217,23 @@ def _write_community_table(book: Book, ctx: _Context, sheet: SheetDef, title: st
 def _write_structure(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
     by = sheet.by or DEFAULT_BY["structure"]
     s = book.sheet(sheet.name)
-    s.title(title, 3)
-    s.line(f"统计时点：{ctx.as_of.isoformat()}；占比为占新的社会阶层人士总数的百分比。")
+    s.title(title)
+    s.line(_("统计时点：{date}；占比为占新的社会阶层人士总数的百分比。").format(date=ctx.as_of.isoformat()), gap=2)
     numbers: dict[str, Any] = {"kind": "structure"}
-    placed: dict[str, Placed] = {}
+    placed: dict[str, int] = {}
     last = None
     for k, dim in enumerate(by):
         t, grid = _one_dim(ctx, dim)
-        grid.subtitle = f"（{_NUMERALS[k % 10]}）按{dimension_label(dim)}"
+        grid.subtitle = _("（{n}）按{dimension}").format(n=_NUMERALS[k % 10], dimension=dimension_label(dim))
         placed[dim] = s.table(grid)
         numbers[dim] = t.to_dict()
         last = t
     if last is not None:
-        s.line(footnote(last.outside_total, last.unresolved, last.excluded))
+        s.line(footnote(last.outside_total, last.unresolved, last.excluded), gap=2)
     if sheet.chart:
         dim = sheet.chart.by
-        add_chart(book, s, placed[dim], sheet.chart.type, sheet.chart.title or f"按{dimension_label(dim)}", [1], s.row + 1)
-    s.finish((1, 0), (0, 0))
+        s.chart(placed[dim], sheet.chart.type, sheet.chart.title or _("按{dimension}").format(dimension=dimension_label(dim)), [1])
+    s.finish()
     return numbers
 
 
@@ -229,20 +241,20 @@ def _write_structure(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> 
 def _write_representatives(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
     by = sheet.by or DEFAULT_BY["representatives"]
     s = book.sheet(sheet.name)
-    s.title(title, 3)
+    s.title(title)
     tables = [(dim, *_one_dim(ctx, dim, {"representative": REPRESENTATIVE})) for dim in by]
     total = tables[0][1].total if tables else 0
-    s.line(f"新的社会阶层代表人士共{total}名。", book.subtitle, gap=2)
+    s.line(_("新的社会阶层代表人士共{n}名。").format(n=total), "subtitle", gap=2)
     numbers: dict[str, Any] = {"kind": "representatives", "total": total}
     for k, (dim, t, grid) in enumerate(tables):
-        grid.subtitle = f"（{_NUMERALS[k % 10]}）按{dimension_label(dim)}"
+        grid.subtitle = _("（{n}）按{dimension}").format(n=_NUMERALS[k % 10], dimension=dimension_label(dim))
         grid.header[1] = REPRESENTATIVE
         s.table(grid)
         numbers[dim] = t.to_dict()
     if tables:
         t = tables[0][1]
-        s.line("代表人士中" + footnote(t.outside_total, t.unresolved, t.excluded))
-    s.finish((1, 0), (0, 0))
+        s.line(_("代表人士中") + footnote(t.outside_total, t.unresolved, t.excluded))
+    s.finish()
     return numbers
 
 
@@ -250,21 +262,23 @@ def _write_representatives(book: Book, ctx: _Context, sheet: SheetDef, title: st
 def _write_quality(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
     q = quality(ctx.ws, ctx.scheme, ctx.as_of)
     s = book.sheet(sheet.name)
-    s.title(title, 6)
+    s.title(title)
     rows: list[tuple[list, str]] = [([p, SOURCE_KIND_LABELS.get(k, k), d, r, n, w], "") for p, k, d, r, n, w in q.sources]
-    rows.append(([TOTAL, f"{len(q.sources)}个文件", *(sum(x[i] for x in q.sources) for i in range(2, 6))], "total"))
-    s.table(Grid(["文件", "类型", "数据行", "记录", "隔离行", "警告"], rows, subtitle="（一）已导入的来源文件", label_columns=2))
-    rows = [([code, CODES[code].title if code in CODES else "", n], "") for code, n in q.quarantined]
-    rows.append(([TOTAL, "", sum(n for _, n in q.quarantined)], "total"))
-    s.table(Grid(["原因代码", "说明", "行数"], rows, subtitle="（二）隔离行（未作为记录）按原因", label_columns=2))
-    rows = [([code, CODES[code].title if code in CODES else "", SEVERITY_LABELS.get(sev, sev), n], "") for code, sev, n in q.issues]
-    rows.append(([TOTAL, "", "", sum(n for *_, n in q.issues)], "total"))
-    s.table(Grid(["问题代码", "说明", "级别", "条数"], rows, subtitle="（三）数据问题按代码", label_columns=3))
+    rows.append(([TOTAL, _("{n}个文件").format(n=len(q.sources)), *(sum(x[i] for x in q.sources) for i in range(2, 6))], "total"))
+    s.table(Grid([_("文件"), _("类型"), _("数据行"), _("记录"), _("隔离行"), _("警告")], rows,
+                 subtitle=_("（一）已导入的来源文件"), label_columns=2))
+    rows = [([code_title(code), n], "") for code, n in q.quarantined]
+    rows.append(([TOTAL, sum(n for _, n in q.quarantined)], "total"))
+    s.table(Grid([_("隔离原因"), _("行数")], rows, subtitle=_("（二）隔离行（未作为记录）按原因")))
+    rows = [([code_title(code), SEVERITY_LABELS.get(sev, sev), n], "") for code, sev, n in q.issues]
+    rows.append(([TOTAL, "", sum(n for *_, n in q.issues)], "total"))
+    s.table(Grid([_("数据问题"), _("级别"), _("条数")], rows, subtitle=_("（三）数据问题按类型"), label_columns=2))
     rows = [([k, v], "") for k, v in q.figures.items()]
-    rows.append((["关联结果是否最新", "是" if q.link_current else "否（请运行 census link）"], ""))
-    s.table(Grid(["项目", "数量"], rows, subtitle="（四）人员与待核查事项"))
-    s.line("待核查事项可用 census review export -o 核查清单.xlsx 导出，由街道、社区核实后用 census review apply 导回。")
-    s.finish((1, 0), (0, 0))
+    rows.append(([_("关联结果是否最新"), _("是") if q.link_current else _("否（请先完成人员关联再出报告）")], ""))
+    s.table(Grid([_("项目"), _("数量")], rows, subtitle=_("（四）人员与待核查事项")))
+    s.line(_("待核查事项（疑似同一人、信息冲突）可导出为核查清单，交街道、社区核实填写后导回；"
+             "核实结论在以后每次统计中继续有效。"), "hint")
+    s.finish()
     return {
         "kind": "quality",
         "sources": [{"file": p, "kind": k, "rows": d, "records": r, "quarantined": n, "warnings": w} for p, k, d, r, n, w in q.sources],

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import _
+from ..issues import CODES
+from ..tables.shares import percent as share_of
 from ..tables.suppress import hidden_mark
 from ..tables.tally import Crosstab, Tally
 from ..vocab import DIMENSION_LABELS, SECONDARY_MARK, SUBTOTAL, TOTAL
@@ -21,7 +24,10 @@ Row = tuple[list, str]  # (cells, style): style "" for a leaf, "subtotal" for a 
 
 @dataclass
 class Grid:
-    """One table as written: header, rows, how many leading columns are labels, which columns are shares."""
+    """One table as written: header, rows, how many leading columns are labels, which columns are shares.
+
+    For a list a clerk fills in: `input_columns` are the cells to fill (highlighted); `groups` splits the rows into
+    consecutive groups kept on one printed page (the two records of a pair), whose `merged` columns are one cell."""
 
     header: list[str]
     rows: list[Row]
@@ -29,6 +35,9 @@ class Grid:
     percent_columns: frozenset[int] = frozenset()
     foot: str | None = None
     subtitle: str | None = None
+    input_columns: frozenset[int] = frozenset()
+    groups: list[int] | None = None
+    merged: frozenset[int] = frozenset()
 
     def cells(self) -> list:
         return [c for cells, _ in self.rows for c in cells]
@@ -38,8 +47,11 @@ def dimension_label(dim: str) -> str:
     return DIMENSION_LABELS.get(dim, dim)
 
 
-def _share(n: int, den: int) -> float | None:
-    return round(100.0 * n / den, 1) if den else None
+def code_title(code: str) -> str:
+    """An issue or quarantine code as a person reads it: its Chinese title (身份证号校验位错误, not id.checksum)."""
+    return _(CODES[code].title) if code in CODES else _("其他问题")
+
+
 
 
 def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = None) -> Grid:
@@ -66,7 +78,7 @@ def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = 
             prefix = prev[:level]
             if nxt is None or nxt[:level] != prefix:
                 n = t.subtotals.get(prefix, 0)
-                share = _share(n, t.total) if t.percent == "total" else None
+                share = share_of(n, t.total) if t.percent == "total" else None
                 out.append(([*prefix, SUBTOTAL, *[""] * (depth - level - 1), n, *([share] if with_share else [])], "subtotal"))
 
     if known is not None and depth == 1:

@@ -12,7 +12,7 @@ from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..issues import CODES
 from ..pipeline import ensure_current, link_current
-from ..vocab import OUTSIDE, REPRESENTATIVE, UNKNOWN
+from ..vocab import LINK_RULES, OUTSIDE, REPRESENTATIVE, UNKNOWN
 from ..workspace import Workspace
 from ..workspace.queries import register_rows, streets
 from .dimensions import sort_key
@@ -133,6 +133,19 @@ def quality(ws: Workspace, scheme: str, as_of: date) -> Quality:
         "待核查事项合计": review_pairs + conflicts,
     }
     return Quality(sources, quarantined, issues, figures, t.unresolved, review_pairs, conflicts, link_current(ws))
+
+
+def link_figures(ws: Workspace) -> dict[str, int]:
+    """How records became persons, for the note on method: records, persons, records by how they were joined
+    (rule id, probabilistic, review, single, given: see `links.rule`), persons with more than one record."""
+    ensure_current(ws)
+    by_rule = dict(ws.query("SELECT rule, count(*) FROM links GROUP BY rule"))
+    return {
+        "records": int(ws.scalar("SELECT count(*) FROM links") or 0),
+        "persons": int(ws.scalar("SELECT count(*) FROM persons") or 0),
+        "merged_persons": int(ws.scalar("SELECT count(*) FROM persons WHERE records > 1") or 0),
+        **{f"rule_{rule}": int(by_rule.get(rule, 0)) for rule in LINK_RULES},
+    }
 
 
 # ============================================================================================ coverage

@@ -22,20 +22,24 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 
 from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..errors import CensusError, UsageError
+from ..i18n import _
 from ..pipeline import ensure_current
 from ..vocab import DEFAULT_AGE_BANDS, DIMENSIONS, NEW_CLASS, TOTAL
 from ..workspace import Workspace
 from .dimensions import check_request, dimension_sql, sort_key, value_order
+from .shares import percent, round_half_up
 from .tally import tally
 
 UNLINKED = "未关联"
 IDENTITY_FIELDS = frozenset({"seq", "name", "id_number", "phone", "address", "household_no", "birth_date", "age"})
 _ITEM = re.compile(r"^(?P<stem>.+?)_(?P<item>\d+)$")  # Q12_1 → Q12, 1
 _SEPARATORS = "：:"
+MIN_RESPONDENTS = 5  # a calibration weight resting on fewer respondents than this is flagged as unstable
 
 
 @dataclass
@@ -55,7 +59,9 @@ class Question:
 @dataclass
 class SurveyTable:
     """A frequency table: for each option and column (the `by` values, then 合计) a cell with `count` and
-    `percent` (of the column's respondents who answered), plus `estimate` and `weighted_percent` when calibrated."""
+    `percent` (of the column's respondents who answered), plus `estimate` and `weighted_percent` when calibrated.
+    `used`: of those who answered, the respondents the calibrated estimate rests on (those with a weight).
+    Shares are rounded half up from the exact counts (and exact weights), as Excel rounds."""
 
     question: Question
     columns: list[str]
@@ -64,6 +70,7 @@ class SurveyTable:
     answered: dict[str, int]
     missing: dict[str, int]
     weighted_answered: dict[str, float] = field(default_factory=dict)
+    used: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self, by: bool) -> dict:
         q = self.question
@@ -78,9 +85,12 @@ class SurveyTable:
         if q.kind == "multiple":
             d["members"] = list(q.members)
         if self.weighted_answered:
+            d["used"] = self.used[TOTAL]
             d["weighted_answered"] = self.weighted_answered[TOTAL]
         if by:
             d["answered_by"] = {c: self.answered[c] for c in self.columns if c != TOTAL}
+            if self.weighted_answered:
+                d["used_by"] = {c: self.used[c] for c in self.columns if c != TOTAL}
         return d
 
 
@@ -93,7 +103,7 @@ class SurveyResult:
     linked: int
     sources: list[str]
     tables: list[SurveyTable]
-    calibration: list[dict] = field(default_factory=list)  # per category: census, respondents, weight
+    calibration: list[dict] = field(default_factory=list)  # per category: census, respondents, weight, few_respondents
     left_out: dict[str, int] = field(default_factory=dict)  # respondents outside the calibrated estimate, by reason
     notes: list[str] = field(default_factory=list)
 
@@ -103,9 +113,21 @@ class SurveyResult:
              "questions": [t.to_dict(self.by is not None) for t in self.tables]}
         if self.calibrated:
             d["calibration"] = {"categories": list(self.calibration), "left_out": dict(self.left_out),
-                                "population": sum(c["census"] for c in self.calibration if c["respondents"])}
+                                "population": sum(c["census"] for c in self.calibration if c["respondents"]),
+                                "used": self.used, "min_respondents": MIN_RESPONDENTS,
+                                "few_respondents": self.few_respondents}
         d["notes"] = list(self.notes)
         return d
+
+    @property
+    def used(self) -> int:
+        """Respondents the calibrated estimates rest on (linked to a person of a weighted category)."""
+        return sum(c["respondents"] for c in self.calibration)
+
+    @property
+    def few_respondents(self) -> list[str]:
+        """The categories whose weight rests on fewer than MIN_RESPONDENTS respondents (flagged as unstable)."""
+        return [c["category"] for c in self.calibration if c.get("few_respondents")]
 
     def long_rows(self) -> list[dict]:
         """One row per question, option and column: the CSV form."""
@@ -117,6 +139,7 @@ class SurveyResult:
                     row = {"variable": t.question.variable, "label": t.question.label, "kind": t.question.kind,
                            "value": opt, "column": col, "count": c["count"], "percent": c["percent"], "answered": t.answered[col]}
                     if self.calibrated:
+                        row["used"] = t.used[col]
                         row["estimate"] = c.get("estimate")
                         row["weighted_percent"] = c.get("weighted_percent")
                     out.append(row)
@@ -142,7 +165,7 @@ def _binary(info: dict) -> str | None:
 def _split_label(label: str) -> tuple[str, str] | None:
     for sep in _SEPARATORS:
         if sep in label:
-            stem, _, option = label.rpartition(sep)
+            stem, _sep, option = label.rpartition(sep)
             return stem.strip(), option.strip()
     return None
 
@@ -154,7 +177,7 @@ def catalogue(ws: Workspace) -> tuple[list[Question], dict[str, Question], dict[
     questionnaire order. Variables of several questionnaire sources are merged by name."""
     infos: dict[str, dict] = {}
     keys: dict[tuple[int, str], dict[str, str]] = {}
-    for sid, _, sheet, columns in _sheets(ws):
+    for sid, _path, sheet, columns in _sheets(ws):
         for c in columns:
             name = c.get("variable") or c.get("header")
             if not name:
@@ -244,7 +267,7 @@ def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = N
     linked = sum(r["person_id"] is not None for r in resp)
     if by or calibrate:
         ensure_current(ws)
-    weights: dict[int, float] = {}
+    weights: dict[int, Fraction] = {}
     calibration: list[dict] = []
     left_out: dict[str, int] = {}
     calibrated = False
@@ -254,7 +277,12 @@ def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = N
             calibrated = True
             missing = [c["category"] for c in calibration if c["census"] and not c["respondents"]]
             if missing:
-                notes.append("以下类别无人回答问卷，加权估计不代表这些人员：" + "、".join(missing) + "。")
+                notes.append(_("以下类别无人回答问卷，加权估计不代表这些人员：{categories}。").format(categories="、".join(missing)))
+            few = [c for c in calibration if c["few_respondents"]]
+            if few:
+                notes.append(_("※ 以下类别的权数所依据的回答不足{n}人，估计不稳定：{categories}。").format(
+                    n=MIN_RESPONDENTS, categories="、".join(_("{category}（{n}人）").format(category=c["category"], n=c["respondents"])
+                                                          for c in few)))
         else:
             notes.append("没有问卷回答与普查人员关联（未运行 census link），只给出未加权的比例。")
     columns = _columns(ws, scheme, by, resp) if by else []
@@ -297,17 +325,18 @@ def _columns(ws: Workspace, scheme: str, by: str, resp: list[dict]) -> list[str]
     return [*ordered, *([UNLINKED] if any(r["by"] == UNLINKED for r in resp) else [])]
 
 
-def _calibrate(ws: Workspace, resp: list[dict], scheme: str) -> tuple[dict[int, float], list[dict], dict[str, int]]:
-    """Post-stratification to the census: weight = census count of the category / respondents in it."""
+def _calibrate(ws: Workspace, resp: list[dict], scheme: str) -> tuple[dict[int, Fraction], list[dict], dict[str, int]]:
+    """Post-stratification to the census: weight = census count of the category / respondents in it (exact), flagged
+    when it rests on fewer than MIN_RESPONDENTS respondents."""
     census = {r["category"]: r["count"] for r in tally(ws, scheme, ["category"]).rows}
     s = compiled_schemes(load_schemas())[scheme]
     order = [c for c in s.order if s.group[c] == NEW_CLASS]
     n = Counter(r["category"] for r in resp if r["person_id"] is not None and r["group"] == NEW_CLASS)
-    weight = {c: census.get(c, 0) / n[c] for c in order if n[c]}
+    weight = {c: Fraction(census.get(c, 0), n[c]) for c in order if n[c]}
     weights = {r["record_id"]: weight[r["category"]] for r in resp
                if r["person_id"] is not None and r["group"] == NEW_CLASS and r["category"] in weight}
-    calibration = [{"category": c, "census": census.get(c, 0), "respondents": n[c], "weight": round(weight.get(c, 0.0), 6)}
-                   for c in order]
+    calibration = [{"category": c, "census": census.get(c, 0), "respondents": n[c], "weight": round(float(weight.get(c, 0)), 6),
+                    "few_respondents": 0 < n[c] < MIN_RESPONDENTS} for c in order]
     left_out = {
         UNLINKED: sum(r["person_id"] is None for r in resp),
         "非新的社会阶层人士": sum(r["person_id"] is not None and r["group"] != NEW_CLASS for r in resp),
@@ -315,7 +344,7 @@ def _calibrate(ws: Workspace, resp: list[dict], scheme: str) -> tuple[dict[int, 
     return weights, calibration, left_out
 
 
-def _table(q: Question, resp: list[dict], columns: list[str], weights: dict[int, float] | None) -> SurveyTable:
+def _table(q: Question, resp: list[dict], columns: list[str], weights: dict[int, Fraction] | None) -> SurveyTable:
     """Counts (and weighted estimates) of one question over every column."""
     options = list(q.options)
     if q.kind == "single":  # answers outside the value labels (or every answer of an unlabelled question)
@@ -327,6 +356,7 @@ def _table(q: Question, resp: list[dict], columns: list[str], weights: dict[int,
     answered: dict[str, int] = {}
     missing: dict[str, int] = {}
     weighted_answered: dict[str, float] = {}
+    used: dict[str, int] = {}
     for col in cols:
         group = [r for r in resp if col == TOTAL or r["by"] == col]
         if q.kind == "single":
@@ -342,25 +372,26 @@ def _table(q: Question, resp: list[dict], columns: list[str], weights: dict[int,
         answered[col], missing[col] = n_answered, len(group) - n_answered
         if weights is not None:
             w = [weights.get(r["record_id"]) for r in group]
-            w_answered = sum(x for x, d in zip(w, did, strict=True) if d and x is not None)
-            weighted_answered[col] = round(w_answered, 1)
+            w_answered = sum((x for x, d in zip(w, did, strict=True) if d and x is not None), Fraction(0))
+            weighted_answered[col] = round_half_up(w_answered, 1)
+            used[col] = sum(1 for x, d in zip(w, did, strict=True) if d and x is not None)
         for opt in options:
             hit = [bool(p) and opt in p for p in picks]
             count = sum(hit)
-            cell = {"count": count, "percent": round(100.0 * count / n_answered, 1) if n_answered else None}
+            cell = {"count": count, "percent": percent(count, n_answered)}
             if weights is not None:
-                est = sum(x for x, h in zip(w, hit, strict=True) if h and x is not None)
-                cell["estimate"] = round(est, 1)
-                cell["weighted_percent"] = round(100.0 * est / w_answered, 1) if w_answered else None
+                est = sum((x for x, h in zip(w, hit, strict=True) if h and x is not None), Fraction(0))
+                cell["estimate"] = round_half_up(est, 1)
+                cell["weighted_percent"] = percent(est, w_answered)
             cells[opt, col] = cell
-    return SurveyTable(q, cols, options, cells, answered, missing, weighted_answered)
+    return SurveyTable(q, cols, options, cells, answered, missing, weighted_answered, used)
 
 
 def respondent_weights(ws: Workspace, scheme: str = "current4") -> dict[int, float]:
     """The calibration weight of each questionnaire record (record_id → weight); respondents left out have none."""
-    _, _, keys = catalogue(ws)
+    *_default, keys = catalogue(ws)
     resp = _respondents(ws, keys, scheme, None)
-    return _calibrate(ws, resp, scheme)[0]
+    return {k: float(w) for k, w in _calibrate(ws, resp, scheme)[0].items()}
 
 
-__all__ = ["Question", "SurveyResult", "SurveyTable", "UNLINKED", "catalogue", "respondent_weights", "select", "survey"]
+__all__ = ["MIN_RESPONDENTS", "Question", "SurveyResult", "SurveyTable", "UNLINKED", "catalogue", "respondent_weights", "select", "survey"]

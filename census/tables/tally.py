@@ -17,6 +17,7 @@ from ..pipeline import ensure_current
 from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
 from ..workspace import Workspace
 from .dimensions import axis_values, check_request, dimension_sql, sort_key, value_order
+from .shares import percent as share_of
 from .suppress import complementary as extend
 from .suppress import hidden_mark, primary
 
@@ -88,7 +89,7 @@ class Crosstab:
 
     def share(self, r: str, c: str) -> float | None:
         den = {"row": self.row_totals.get(r, 0), "col": self.col_totals.get(c, 0), "total": self.total}.get(self.percent or "")
-        return round(100.0 * self.value(r, c) / den, 1) if den else None
+        return share_of(self.value(r, c), den)
 
     def to_dict(self) -> dict:
         rows = []
@@ -159,7 +160,7 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
         for r in rows:
             group = tuple(r[d] for d in by[:-1])
             den = total if percent == "total" or len(by) == 1 else subtotals.get(group, 0)
-            r["percent"] = round(100.0 * r["count"] / den, 1) if den else None
+            r["percent"] = share_of(r["count"], den)
     if suppress:
         counts = [r["count"] for r in rows]
         t.hidden = _suppress_long(t, counts, suppress, complementary)

@@ -145,7 +145,7 @@ def test_report_writes_the_workbook_and_says_so(tmp_path, capsys, ledger):
     out_file = tmp_path / "报告.xlsx"
     code, out, err = run(capsys, "report", "-o", str(out_file), "--db", db, "--as-of", "2026-10-15", "--suppress", "3")
     assert code == 0 and out == "" and "linked again" in err
-    assert f"Wrote {out_file}: 8 sheets" in err
+    assert f"已写入{out_file}：8张工作表。" in err
     import openpyxl
 
     assert openpyxl.load_workbook(out_file).sheetnames[:3] == ["摘要", "按类别", "街道×类别"]
@@ -195,3 +195,17 @@ def test_readme_lists_every_issue_code_and_command():
     assert listed == {(c.code, c.severity) for c in CODES.values()}
     for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes"):
         assert f"`census {name}" in readme, name
+
+
+def test_report_docx_by_its_suffix(tmp_path, capsys, ledger):
+    import docx
+
+    db = str(tmp_path / "a.duckdb")
+    assert run(capsys, "ingest", str(ledger), "--db", db)[0] == 0
+    out_file = tmp_path / "2026年新阶层人士统计报告.docx"
+    code, out, err = run(capsys, "report", "-o", str(out_file), "--db", db, "--as-of", "2026-10-15")
+    assert code == 0 and out == "" and f"已写入{out_file}：文字报告，6个部分。" in err
+    document = docx.Document(str(out_file))
+    assert document.paragraphs[0].style.name == "Title" and "新的社会阶层人士统计报告" in document.paragraphs[0].text
+    with Workspace(db) as ws:
+        assert f"全区共有新的社会阶层人士{tally(ws).total}名" in "".join(p.text for p in document.paragraphs)

@@ -100,9 +100,12 @@ def test_review_decisions_survive_relinks_and_can_be_undone(ws, tmp_path):
     book = openpyxl.load_workbook(out)
     sheet = book["疑似同一人"]
     header = [c.value for c in sheet[1]]
-    answer = header.index("是否同一人") + 1
-    row = next(r for r in range(2, sheet.max_row + 1) if "王伟" in [c.value for c in sheet[r]])
-    assert "*" in str(sheet.cell(row, header.index("甲·身份证号") + 1).value or "*")
+    answer, ids, side = (header.index(h) + 1 for h in ("是否同一人", "身份证号", "记录"))
+    # a pair is two rows, 甲 above 乙; its number and answer cell span both
+    row = next(r for r in range(2, sheet.max_row + 1) if "王伟" in [c.value for c in sheet[r]] and sheet.cell(r, 1).value)
+    assert (sheet.cell(row, side).value, sheet.cell(row + 1, side).value) == ("甲", "乙")
+    assert f"{sheet.cell(row, answer).coordinate}:{sheet.cell(row + 1, answer).coordinate}" in {str(m) for m in sheet.merged_cells.ranges}
+    assert all("*" in str(sheet.cell(r, ids).value or "*") for r in (row, row + 1))
     sheet.cell(row, answer).value = "是"
     book.save(out)
     result = apply_review(ws, out)

@@ -14,6 +14,7 @@ import pytest
 from census import Workspace, crosstab, ingest, link, narrative, tally
 from census.config import load_file, load_layout, validate_layout
 from census.errors import SchemaError, UsageError
+from census.issues import CODES
 from census.render import build_report, write_table_workbook
 from census.render.rows import Grid, footnote
 from census.tables.suppress import recoverable
@@ -49,13 +50,16 @@ def suppressed(ws, tmp_path_factory):
 
 def tables(sheet) -> list[tuple[list, list[tuple[list, str]]]]:
     """The tables of a sheet, found by their filled header rows: (header, [(cells, style)]) where style is
-    "total" for the bold 合计 row, "subtotal" for italic 小计 rows, "" otherwise; the table ends at 合计."""
+    "total" for the bold 合计 row, "subtotal" for italic 小计 rows, "" otherwise; the table ends at 合计. A header
+    row repeated inside a table (after a page break) continues it."""
     out = []
     current = None
     for row in sheet.iter_rows():
         first = row[0]
         if first.fill is not None and first.fill.fgColor is not None and first.fill.fgColor.rgb == HEADER_FILL:
             header = [c.value for c in row if c.value is not None]
+            if current is not None and header == current[0]:
+                continue
             current = (header, [])
             out.append(current)
             continue
@@ -192,15 +196,32 @@ def test_quality_sheet(report, ws):
     total = sources[1][-1][0]
     assert total[2:] == [sum(f[i] for f in files) for i in range(2, 6)]
     assert total[3] == TRUTH["rows"] and total[4] == ws.scalar("SELECT count(*) FROM records WHERE status = 'quarantined'")
-    assert {c[0]: c[2] for c, s in quarantined[1] if s == ""} == dict(
-        ws.query("SELECT reason, count(*) FROM records WHERE status = 'quarantined' GROUP BY ALL"))
-    codes = {c[0]: (c[1], c[3]) for c, s in issues[1] if s == ""}
-    assert codes["id.checksum"] == ("身份证号校验位错误", ws.scalar("SELECT count(*) FROM issues WHERE code = 'id.checksum'"))
+    # quarantine reasons and issues by their Chinese titles, never by code
+    assert quarantined[0] == ["隔离原因", "行数"] and issues[0] == ["数据问题", "级别", "条数"]
+    assert {c[0]: c[1] for c, s in quarantined[1] if s == ""} == {
+        CODES[code].title: n for code, n in ws.query("SELECT reason, count(*) FROM records WHERE status = 'quarantined' GROUP BY ALL")}
+    titles = {c[0]: (c[1], c[2]) for c, s in issues[1] if s == ""}
+    assert titles["身份证号校验位错误"] == ("错误", ws.scalar("SELECT count(*) FROM issues WHERE code = 'id.checksum'"))
+    assert sum(n for _, n in titles.values()) == issues[1][-1][0][2] == result.numbers["数据质量"]["issues"]["id.checksum"] + sum(
+        n for code, n in result.numbers["数据质量"]["issues"].items() if code != "id.checksum")
     facts = {c[0]: c[1] for c, _ in people[1]}
     assert facts["无有效身份证号的人员"] == ws.scalar("SELECT count(*) FROM persons WHERE NOT has_valid_id")
     assert facts["类别待核实的人员"] == tally(ws).unresolved
     assert facts["关联结果是否最新"] == "是"
     assert result.numbers["数据质量"]["conflicts"] == facts["待核查：信息冲突（项）"]
+
+
+def test_no_english_codes_or_command_lines_on_any_sheet(report, suppressed):
+    """Every text on every sheet is Chinese: no issue code (id.checksum), no internal name (current4,
+    community_ledger), no command line (census review …)."""
+    codes = re.compile(r"\b(?:[a-z_]+\.[a-z_0-9]+|current4|legacy6|[a-z]+_[a-z_]+)\b|census ")
+    for _, wb in (report, suppressed):
+        for sheet in wb:
+            for row in sheet.iter_rows(values_only=True):
+                for v in row:
+                    if isinstance(v, str):
+                        text = re.sub(r"[\w/（）()\-]*\.(?:xlsx|xls|csv|sav)", "", v)  # file names are as the office named them
+                        assert not codes.search(text), (sheet.title, v)
 
 
 def test_coverage_equals_tally_and_flags_communities(report, ws):
@@ -243,8 +264,7 @@ def test_formatting(report):
     assert sh["A1"].font.b and sh["A1"].font.sz == 14 and "A1:F1" in {str(r) for r in sh.merged_cells.ranges}
     assert sh["A2"].font.b and sh["A2"].border.left.style == "thin" and sh["A2"].value == "街道"
     assert sh.freeze_panes == "B3"
-    assert sh.page_setup.orientation == "landscape" and sh.page_setup.paperSize == 9
-    assert sh.sheet_properties.pageSetUpPr.fitToPage and sh.page_setup.fitToHeight == 0
+    assert sh.page_setup.paperSize == 9  # A4; orientation, scale and breaks: tests/render/test_print.py
     assert sh.print_title_rows == "$1:$2"
     assert sh.column_dimensions["A"].width >= 10
     community = wb["社区"]
@@ -353,11 +373,11 @@ def test_custom_layout_nested_tally_with_chart(ws, tmp_path):
 def test_bad_arguments(ws, tmp_path):
     with pytest.raises(UsageError, match="--scheme"):
         build_report(ws, tmp_path / "r.xlsx", scheme="nine")
-    with pytest.raises(UsageError, match=r"\.xlsx"):
+    with pytest.raises(UsageError, match=r"\.xlsx.*\.docx"):
         build_report(ws, tmp_path / "r.csv")
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(UsageError, match="不存在"):
         build_report(ws, tmp_path / "missing" / "r.xlsx")
-    with pytest.raises(UsageError, match="at least 2"):
+    with pytest.raises(UsageError, match="至少为2"):
         build_report(ws, tmp_path / "r.xlsx", suppress=1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
 
 import pyreadstat
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from census import Workspace, tally
 from census.errors import UsageError
 from census.render.survey import calibration_rows, question_rows, survey_note
-from census.tables.survey import UNLINKED, respondent_weights, survey
+from census.tables.survey import MIN_RESPONDENTS, UNLINKED, respondent_weights, survey
 
 from ..conftest import EXAMPLES, demo_copy
 
@@ -57,7 +58,7 @@ def test_frequency_tables_equal_the_sav(ws, sav):
         for opt in t.options:
             cell = t.cells[opt, "合计"]
             assert cell["count"] == int(counts.get(opt, 0))
-            assert cell["percent"] == round(100.0 * cell["count"] / answered, 1)
+            assert cell["percent"] == float((Decimal(cell["count"] * 100) / Decimal(answered)).quantize(Decimal("0.1"), ROUND_HALF_UP))
         assert sum(t.cells[o, "合计"]["count"] for o in t.options) == answered
     edu = {row["value"]: row["count"] for row in r.to_dict()["questions"][1]["rows"]}
     assert edu == {"初中及以下": 5, "高中": 8, "中专/中技/职高": 1, "大学专科": 16, "大学本科": 29, "研究生": 5}
@@ -170,4 +171,33 @@ def test_json_is_plain_data(ws):
     header, body = question_rows(r.tables[1], r.calibrated)
     assert header[0] == "选项" and header[-1] == "合计" and body[-1][1] == "total"
     header, body = calibration_rows(r)
-    assert header == ["类别", "普查人数", "回答人数", "权数"] and body[-1][0][0] == "合计"
+    assert header == ["类别", "普查人数", "回答人数", "权数", "说明"] and body[-1][0][0] == "合计"
+
+
+def test_calibration_flags_categories_with_few_respondents(ws, categories):
+    """A weight that rests on fewer than five respondents is flagged in the table, the note and the JSON; the
+    respondents the estimates rest on are shown beside those who answered."""
+    r = survey(ws, ["学历"], calibrate=True)
+    n = Counter(categories.values())
+    flagged = [c["category"] for c in r.calibration if c["few_respondents"]]
+    assert flagged == [c["category"] for c in r.calibration if 0 < c["respondents"] < MIN_RESPONDENTS] == ["自由职业人员"]
+    d = r.to_dict()
+    assert d["calibration"]["few_respondents"] == flagged and d["calibration"]["min_respondents"] == 5
+    assert [c["few_respondents"] for c in d["calibration"]["categories"]] == [c["category"] in flagged for c in r.calibration]
+    header, body = calibration_rows(r)
+    marks = {cells[0]: cells[-1] for cells, style in body if not style}
+    assert marks["自由职业人员"].startswith("※") and not marks["民营企业和外商投资企业管理技术人员"]
+    assert "※" in survey_note(r) and "自由职业人员（3人）" in survey_note(r)
+    # used: those who answered and carry a weight (linked to a person of a new-class category)
+    t = r.tables[0]
+    weights = respondent_weights(ws)
+    answers = dict(ws.query("""SELECT r.record_id, raw_cells(r.raw, sh.raw_keys)['Q4_学历（4.您的最高学历）'] FROM records r
+                               JOIN sheets sh USING (source_id, sheet) WHERE r.source_kind = 'questionnaire'"""))
+    used = sum(1 for rid, a in answers.items() if a and rid in weights)
+    assert t.used["合计"] == used == d["questions"][0]["used"] < t.answered["合计"] == d["questions"][0]["answered"]
+    assert d["calibration"]["used"] == len(weights) == sum(n[c["category"]] for c in r.calibration)
+    header, body = question_rows(t, True)
+    assert body[-2][0][:2] == ["回答人数", str(t.answered["合计"])] and body[-1][0][:2] == ["其中计入加权估计", str(used)]
+    assert {row["used"] for row in r.long_rows() if row["column"] == "合计"} == {used}
+    by = survey(ws, ["学历"], by="category", calibrate=True).to_dict()["questions"][0]
+    assert by["used_by"] == {c: (n[c] if c in {x["category"] for x in r.calibration} else 0) for c in by["answered_by"]}
