@@ -3,6 +3,7 @@ calibrated), the calibration weights, and the note under them."""
 
 from __future__ import annotations
 
+from ..i18n import _
 from ..tables.survey import SurveyResult, SurveyTable
 from ..vocab import TOTAL
 from .rows import Grid
@@ -15,7 +16,7 @@ def question_rows(table: SurveyTable, calibrated: bool) -> tuple[list[str], list
         return "" if v is None else f"{v:.1f}%"
 
     if table.columns == [TOTAL]:
-        header = ["选项", "人数", "占比"] + (["估计人数", "加权占比"] if calibrated else [])
+        header = [_("选项"), _("人数"), _("占比")] + ([_("估计人数"), _("加权占比")] if calibrated else [])
         rows = []
         for opt in table.options:
             c = table.cells[opt, TOTAL]
@@ -23,11 +24,11 @@ def question_rows(table: SurveyTable, calibrated: bool) -> tuple[list[str], list
             if calibrated:
                 cells += [f"{c['estimate']:.0f}", pct(c["weighted_percent"])]
             rows.append((cells, ""))
-        foot = ["回答人数", str(table.answered[TOTAL]), ""]
+        foot = [_("回答人数"), str(table.answered[TOTAL]), ""]
         if calibrated:
             foot += [f"{table.weighted_answered[TOTAL]:.0f}", ""]
         return header, [*rows, (foot, "total")]
-    header = ["选项", *table.columns]
+    header = [_("选项"), *table.columns]
     rows = []
     for opt in table.options:
         cells = [opt]
@@ -35,41 +36,44 @@ def question_rows(table: SurveyTable, calibrated: bool) -> tuple[list[str], list
             c = table.cells[opt, col]
             text = f"{c['count']}（{pct(c['percent'])}）" if c["percent"] is not None else str(c["count"])
             if calibrated and c.get("weighted_percent") is not None:
-                text += f" 加权{pct(c['weighted_percent'])}"
+                text += " " + _("加权{percent}").format(percent=pct(c["weighted_percent"]))
             cells.append(text)
         rows.append((cells, ""))
-    return header, [*rows, (["回答人数", *(str(table.answered[c]) for c in table.columns)], "total")]
+    return header, [*rows, ([_("回答人数"), *(str(table.answered[c]) for c in table.columns)], "total")]
 
 
 def calibration_rows(result: SurveyResult) -> tuple[list[str], list[tuple[list[str], str]]]:
     """The weights as a table: 类别 · 普查人数 · 回答人数 · 权数, and the 合计 of the calibrated categories."""
-    header = ["类别", "普查人数", "回答人数", "权数"]
+    header = [_("类别"), _("普查人数"), _("回答人数"), _("权数")]
     rows = [([c["category"], str(c["census"]), str(c["respondents"]), f"{c['weight']:.4f}" if c["respondents"] else ""], "")
             for c in result.calibration]
     covered = [c for c in result.calibration if c["respondents"]]
-    rows.append((["合计", str(sum(c["census"] for c in covered)), str(sum(c["respondents"] for c in covered)), ""], "total"))
+    rows.append(([_(TOTAL), str(sum(c["census"] for c in covered)), str(sum(c["respondents"] for c in covered)), ""], "total"))
     return header, rows
 
 def survey_note(result: SurveyResult) -> str:
     """The line under the tables: who answered, who was left out of the estimate, and the notes."""
-    parts = [f"回答问卷{result.respondents}人，其中{result.linked}人已与普查人员关联"]
+    parts = [_("回答问卷{respondents}人，其中{linked}人已与普查人员关联").format(respondents=result.respondents, linked=result.linked)]
     if result.calibrated:
         population = sum(c["census"] for c in result.calibration if c["respondents"])
-        weights = "，".join(f"{c['category']}{c['respondents']}人（权数{c['weight']:.2f}）" for c in result.calibration if c["respondents"])
-        parts.append(f"加权估计按普查人数事后分层（覆盖{population}人）：{weights}")
-        out = [f"{k}{v}人" for k, v in result.left_out.items() if v]
+        weights = _("，").join(_("{category}{count}人（权数{weight:.2f}）").format(category=c["category"], count=c["respondents"], weight=c["weight"])
+                              for c in result.calibration if c["respondents"])
+        parts.append(_("加权估计按普查人数事后分层（覆盖{population}人）：{weights}").format(population=population, weights=weights))
+        out = [_("{group}{count}人").format(group=k, count=v) for k, v in result.left_out.items() if v]
         if out:
-            parts.append("未计入加权估计：" + "，".join(out))
-    return "；".join(parts) + "。" + "".join(result.notes)
+            parts.append(_("未计入加权估计：{groups}").format(groups=_("，").join(out)))
+    return _("；").join(parts) + _("。") + "".join(result.notes)
 
 
 def question_title(t: SurveyTable) -> str:
-    return f"{t.question.label}（{t.question.variable}{'，多选' if t.question.kind == 'multiple' else ''}）"
+    if t.question.kind == "multiple":
+        return _("{label}（{variable}，多选）").format(label=t.question.label, variable=t.question.variable)
+    return f"{t.question.label}（{t.question.variable}）"
 
 
 def survey_grids(result: SurveyResult) -> list[tuple[str, Grid]]:
     """Each question's table (and the weights when calibrated) with its title."""
     blocks = [(question_title(t), Grid(*question_rows(t, result.calibrated))) for t in result.tables]
     if result.calibrated:
-        blocks.append(("加权（事后分层）", Grid(*calibration_rows(result))))
+        blocks.append((_("加权（事后分层）"), Grid(*calibration_rows(result))))
     return blocks

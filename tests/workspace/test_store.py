@@ -49,10 +49,10 @@ def test_a_workspace_in_use_or_not_a_workspace_is_one_clear_sentence(tmp_path):
         code = ("from census.workspace import Workspace\nfrom census.errors import WorkspaceError\n"
                 f"try:\n    Workspace({str(path)!r})\nexcept WorkspaceError as e:\n    print(e)\n")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == f"{path}: the workspace is in use by another census process; wait for it to finish."
+    assert done.stdout.strip() == f"{path}：另一个 census 进程正在使用这个工作区；请等它结束。"
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a workspace" * 100)
-    with pytest.raises(WorkspaceError, match=r"junk\.duckdb: cannot open the workspace \(.*not a valid DuckDB database file"):
+    with pytest.raises(WorkspaceError, match=r"junk\.duckdb：无法打开工作区（.*not a valid DuckDB database file"):
         Workspace(junk)
 
 
