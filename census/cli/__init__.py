@@ -30,11 +30,20 @@ def _say(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; known failures print one line, `--debug` anywhere shows the traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("CENSUS_DEBUG") == "1"
+    before = os.environ.get("CENSUS_DEBUG")
+    debug = "--debug" in args or before == "1"
     args = [a for a in args if a != "--debug"]
     set_language(language_from_environment())
     if debug:
         os.environ["CENSUS_DEBUG"] = "1"  # the library re-raises unexpected errors instead of reporting them per file
+    try:
+        return _run(args, debug)
+    finally:
+        if before is None:
+            os.environ.pop("CENSUS_DEBUG", None)
+
+
+def _run(args: list[str], debug: bool) -> int:
     try:
         code = app(args=args, prog_name="census", standalone_mode=False)
         return code if isinstance(code, int) else 0

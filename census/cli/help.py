@@ -250,7 +250,7 @@ def usage_message(e: click_errors.UsageError) -> str:
             return _("选项 {option} 后面要跟一个值。").format(option=e.option_name)
         if "does not take a value" in e.message:
             return _("选项 {option} 不带值。").format(option=e.option_name)
-    extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", e.message)
+    extra = re.fullmatch(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", e.message)
     if extra:
         return _("多余的参数：{args}。").format(args=extra.group(1))
     if e.message == "Missing command.":

@@ -15,6 +15,7 @@ from typing import Any
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from ..i18n import _
 from .rows import Grid
@@ -49,10 +50,11 @@ def _heading_width(text: str) -> int:
     return max((cell_len(w) for w in words), default=1)
 
 
-def grid_tables(grid: Grid, title: str | None = None, caption: str | None = None, width: int = 80) -> list[RichTable]:
+def grid_tables(grid: Grid, title: str | None = None, caption: str | None = None, width: int = 80) -> list:
     """The grid as Rich tables that fit in `width` columns: one when it fits, else parts of as many value columns
-    as fit (a share stays with its count), each with the label columns; the title over the first part, the
-    caption under the last. Column widths are set here so that no number is ever cut or wrapped."""
+    as fit (a share stays with its count), each with the label columns; the title as a line over the first part,
+    the caption as a line under the last (each as wide as the terminal, not the table). Column widths are set here
+    so that no number is ever cut or wrapped."""
     texts = [[cell_text(c) for c in cells] for cells, _style in grid.rows]
     n = len(grid.header)
     labels = grid.label_columns
@@ -82,7 +84,7 @@ def grid_tables(grid: Grid, title: str | None = None, caption: str | None = None
         page += g
     pages.append(page)
     tables = []
-    for k, value_cols in enumerate(pages):
+    for value_cols in pages:
         cols = list(range(labels)) + value_cols
         widths = list(least)
         spare = room(cols, widths)
@@ -91,13 +93,13 @@ def grid_tables(grid: Grid, title: str | None = None, caption: str | None = None
             if share > 0:
                 widths[i] += share
                 spare -= share
-        t = RichTable(title=title if k == 0 else None, caption=caption if k == len(pages) - 1 else None, caption_justify="left")
+        t = RichTable()
         for i in cols:
             t.add_column(grid.header[i], justify="left" if i < labels else "right", overflow="fold", width=widths[i])
         for (_cells, style), row in zip(grid.rows, texts, strict=True):
             t.add_row(*(row[i] for i in cols), style=STYLES.get(style, ""))
         tables.append(t)
-    return tables
+    return [*([Text(title)] if title else []), *tables, *([Text(caption)] if caption else [])]
 
 
 def grid_table(grid: Grid, title: str | None = None, caption: str | None = None) -> RichTable:
