@@ -64,7 +64,8 @@ def grid_tables(grid: Grid, title: str | None = None, caption: str | None = None
 
     least = [max(widest(i), _heading_width(grid.header[i]), min(-(-cell_len(grid.header[i]) // HEADING_LINES), HEADING_WIDTH))
              if i >= labels else max(min(widest(i), LABEL_WIDTH), _heading_width(grid.header[i]), 2) for i in range(n)]
-    wanted = [max(least[i], min(cell_len(grid.header[i]), HEADING_WIDTH if i >= labels else LABEL_WIDTH)) for i in range(n)]
+    wanted = [max(least[i], min(cell_len(grid.header[i]), HEADING_WIDTH)) if i >= labels else max(least[i], widest(i))
+              for i in range(n)]  # a label column as wide as its longest label, when there is room
     groups: list[list[int]] = []  # value columns that stay together: a count and the share after it
     for i in range(labels, n):
         if groups and i in grid.percent_columns and (i - 1) not in grid.percent_columns and groups[-1][-1] == i - 1:

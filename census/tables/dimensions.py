@@ -91,6 +91,8 @@ def sort_key(order: dict[str, int], dim: str):
         if dim == "age_band":
             m = re.match(r"[<≥]?(\d+)", v)
             return (0, (int(m.group(1)) if m else 999) + (0.5 if v.startswith("≥") else -0.5 if v.startswith("<") else 0), v)
+        if dim == "source_kind" and "、" in v:  # the kinds a person was found in, after the single kinds, by kind
+            return (0, len(order) + 1, tuple(order.get(k, len(order)) for k in v.split("、")))
         return (0, order[v], v) if v in order else (1, 0, v)
     return key
 
