@@ -211,3 +211,17 @@ def test_the_demo_quick_start_reads_in_chinese(demo_linked, capsys, monkeypatch)
     assert out.splitlines()[0] == "雨花台区新的社会阶层人士分布统计表（现行四类）"
     assert out.rstrip().splitlines()[-1] == "另有非公有制经济人士208名；待核实51名；不属于统计范围2190名。"
     assert EXAMPLES.exists()
+
+
+def test_schemes_and_source_kinds_are_taken_by_their_chinese_names(tmp_path, capsys, ledger):
+    db = str(tmp_path / "a.duckdb")
+    code, _, err = run(capsys, "ingest", str(ledger), "--db", db, "--kind", "单位台账")
+    assert code == 0 and "单位台账" in err
+    assert json.loads(run(capsys, "status", "--db", db, "--format", "json")[1])["by_kind"] == {"unit_ledger": {"files": 1, "records": 4}}
+    for name in ("legacy6", "2001年六类", "六类"):
+        code, out, _ = run(capsys, "tally", "--db", db, "--scheme", name, "--format", "json")
+        assert code == 0 and json.loads(out)["scheme"] == "legacy6"
+    code, _, err = run(capsys, "tally", "--db", db, "--scheme", "三类")
+    assert code == 2 and err.startswith("错误：--scheme 三类：没有这个分类方案；可用的有 current4（现行四类）、legacy6（2001年六类）。")
+    code, _, err = run(capsys, "ingest", str(ledger), "--db", db, "--kind", "台账")
+    assert code == 2 and err.startswith("错误：--kind 台账：只能是 community_ledger、unit_ledger")
