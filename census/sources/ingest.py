@@ -21,7 +21,7 @@ import pyarrow as pa
 from ..config import load_register_file, load_schemas
 from ..errors import CensusError, UsageError
 from ..i18n import _, listing
-from ..vocab import SOURCE_KINDS
+from ..vocab import SOURCE_KIND_LABELS, SOURCE_KINDS
 from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
 from ..workspace.queries import store_register
@@ -131,7 +131,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
     reported and the others still go in. `regions` loads (and stores) the district's register first."""
     options = options or IngestOptions()
     if options.kind and options.kind not in SOURCE_KINDS:
-        raise UsageError(_("--kind {kind}：只能是 {kinds} 之一。").format(kind=options.kind, kinds=listing(SOURCE_KINDS)))
+        raise UsageError(_("--kind {kind}：只能是 {kinds} 之一。").format(kind=options.kind, kinds=listing(_("{name}（{label}）").format(name=k, label=_(SOURCE_KIND_LABELS[k])) for k in SOURCE_KINDS)))
     load_schemas(options.schema_files)  # validate --schema files before reading any data
     if regions is not None:
         store_register(ws, load_register_file(regions))

@@ -224,4 +224,4 @@ def test_schemes_and_source_kinds_are_taken_by_their_chinese_names(tmp_path, cap
     code, _, err = run(capsys, "tally", "--db", db, "--scheme", "三类")
     assert code == 2 and err.startswith("错误：--scheme 三类：没有这个分类方案；可用的有 current4（现行四类）、legacy6（2001年六类）。")
     code, _, err = run(capsys, "ingest", str(ledger), "--db", db, "--kind", "台账")
-    assert code == 2 and err.startswith("错误：--kind 台账：只能是 community_ledger、unit_ledger")
+    assert code == 2 and err.startswith("错误：--kind 台账：只能是 community_ledger（社区台账）、unit_ledger（单位台账）")
