@@ -89,7 +89,7 @@ def status(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> N
         _("记录    {records}条（另有隔离{quarantined}行，非数据行{nondata}行）").format(records=s.records, quarantined=s.quarantined, nondata=s.nondata_rows),
         _("人员    {persons}人").format(persons=s.persons),
         _("关联    {state}").format(state=_("已是最新") if s.link_current else _("需要更新：运行 census link（tally、export、report 会自动运行）")),
-        _("数据问题  {issues}").format(issues=_counts(s.issues, SEVERITY_LABELS) or _("无")),
+        _("问题    {issues}").format(issues=_counts(s.issues, SEVERITY_LABELS) or _("无")),
     ]
     write("\n".join(lines), None)
 
