@@ -48,7 +48,7 @@ def _run(args: list[str], debug: bool) -> int:
         code = app(args=args, prog_name="census", standalone_mode=False)
         return code if isinstance(code, int) else 0
     except click_errors.UsageError as e:
-        if type(e).__name__ == "NoArgsIsHelpError":  # `census` or `census review` alone: the help, as Typer does
+        if isinstance(e, click_errors.NoArgsIsHelpError):  # `census` or `census review` alone: the help, as Typer does
             sys.stdout.write(e.format_message())
             return 2
         if debug:
