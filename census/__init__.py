@@ -16,7 +16,7 @@ from .pipeline import PipelineResult, ensure_current, link
 from .render import DocumentResult, ReportResult, build_document, build_report
 from .sources import IngestOptions, IngestResult
 from .sources.ingest import ingest
-from .tables import Crosstab, SurveyResult, Tally, crosstab, narrative
+from .tables import Crosstab, Narrative, SurveyResult, Tally, crosstab, narrative, narrative_result
 from .tables.export import export
 from .tables.status import status
 from .tables.survey import survey
@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CensusError", "ClassifyResult", "Crosstab", "DocumentResult", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
-    "PipelineResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError", "Workspace",
+    "Narrative", "PipelineResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError", "Workspace",
     "WorkspaceError", "build_document", "build_report", "classify_persons", "crosstab", "ensure_current", "explain", "explain_person",
-    "export", "ingest", "link", "narrative", "status", "survey", "tally", "__version__",
+    "export", "ingest", "link", "narrative", "narrative_result", "status", "survey", "tally", "__version__",
 ]

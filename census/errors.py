@@ -1,11 +1,14 @@
 """The one error boundary: every failure a user can cause is a `CensusError` with one clear sentence.
 
-The CLI prints `Error: <message>` to stderr and exits with `exit_code`; `--debug` shows the traceback.
+The CLI prints `错误：<message>` to stderr and exits with `exit_code`; `--debug` shows the traceback. Messages are
+written in Chinese and translated with `_()` where they are raised.
 Problems found *in the data* (a bad ID number, a row without a name) are not exceptions: they are
 `census.quality.Issue` rows stored in the workspace.
 """
 
 from __future__ import annotations
+
+from .i18n import _
 
 
 class CensusError(Exception):
@@ -33,7 +36,7 @@ class SourceError(CensusError):
 
     def __init__(self, path: str, message: str):
         self.path = path
-        super().__init__(f"{path}: {message}")
+        super().__init__(_("{path}：{message}").format(path=path, message=message))
 
 
 class WorkspaceError(CensusError):

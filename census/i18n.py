@@ -42,8 +42,14 @@ def language() -> str:
 
 
 def _(message: str) -> str:
-    """The text in the current language (the Chinese text itself, or its English translation)."""
-    return _catalog.gettext(message)
+    """The text in the current language (the Chinese text itself, or its English translation); "" stays "" (gettext
+    would give the catalog's header)."""
+    return _catalog.gettext(message) if message else message
+
+
+def listing(items) -> str:
+    """Items as a list in a sentence: "甲、乙、丙" (in English "a, b, c")."""
+    return _("、").join(str(i) for i in items)
 
 
 def N_(message: str) -> str:

@@ -5,6 +5,10 @@ for row-level issues found at ingest and person-level issues found when persons 
 the README's table is generated from it (`census codes`), so the two cannot drift apart. `issue_rows` fills a
 frame of found issues with their severity and message from the table.
 
+Titles and message templates are Chinese, marked with `N_()` for the catalog. The message stored with an issue
+is the Chinese template filled in (the workspace's record, the same in every language); what is shown on the
+screen (`census codes`, the ingest summary) goes through `_()`.
+
 Severities: `error` — the value is unusable (an ID that fails its checksum is never a link key);
 `warning` — the value is used but doubtful; `quarantine` — the whole row is not a record;
 `conflict` — records of one person disagree and a clerk should decide (核查).
@@ -19,6 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .i18n import N_
+
 
 @dataclass(frozen=True)
 class Code:
@@ -26,56 +32,55 @@ class Code:
     severity: str
     title: str
     message: str  # may use {value}
-    message_zh: str = ""  # the Chinese message, where one is stored (person-level issues); may use {value}
 
 
 _TABLE = [
     # ID numbers (GB 11643-1999)
-    Code("id.checksum", "error", "身份证号校验位错误", "the ID number {value} fails its check digit (a mistyped or swapped digit); it is not used to link records"),
-    Code("id.length", "error", "身份证号位数错误", "the ID number {value} has neither 18 nor 15 digits"),
-    Code("id.format", "error", "身份证号含非法字符", "the ID number {value} contains characters other than digits and a final X"),
-    Code("id.precision_lost", "error", "身份证号被Excel截断", "the ID number {value} was typed into a numeric cell, so Excel kept only 15 significant digits; re-enter it as text"),
-    Code("id.birthdate_invalid", "error", "身份证号出生日期无效", "the ID number {value} holds an impossible birth date"),
-    Code("id.region_unknown", "warning", "身份证号地址码未知", "the ID number {value} starts with an address code that is not in the current division list (it may be an old code)"),
-    Code("id.converted15", "warning", "15位身份证号已升位", "the 15-digit ID number {value} was converted to 18 digits"),
-    Code("id.birthdate_mismatch", "warning", "出生日期与身份证号不符", "the birth date {value} disagrees with the one in the ID number"),
-    Code("id.sex_mismatch", "warning", "性别与身份证号不符", "the sex {value} disagrees with the one in the ID number"),
+    Code("id.checksum", "error", N_("身份证号校验位错误"), N_("身份证号{value}校验位不对（有数字输错或前后颠倒），不用于关联记录")),
+    Code("id.length", "error", N_("身份证号位数错误"), N_("身份证号{value}既不是18位也不是15位")),
+    Code("id.format", "error", N_("身份证号含非法字符"), N_("身份证号{value}含有数字和末位X以外的字符")),
+    Code("id.precision_lost", "error", N_("身份证号被Excel截断"), N_("身份证号{value}录在数值格式的单元格里，Excel只保留了15位有效数字；请以文本格式重新录入")),
+    Code("id.birthdate_invalid", "error", N_("身份证号出生日期无效"), N_("身份证号{value}中的出生日期不存在")),
+    Code("id.region_unknown", "warning", N_("身份证号地址码未知"), N_("身份证号{value}的地址码不在现行区划代码中（可能是旧代码）")),
+    Code("id.converted15", "warning", N_("15位身份证号已升位"), N_("15位身份证号{value}已升为18位")),
+    Code("id.birthdate_mismatch", "warning", N_("出生日期与身份证号不符"), N_("出生日期{value}与身份证号中的出生日期不一致")),
+    Code("id.sex_mismatch", "warning", N_("性别与身份证号不符"), N_("性别“{value}”与身份证号显示的性别不一致")),
     # phones
-    Code("phone.format", "warning", "电话号码无法识别", "{value} is neither an 11-digit mobile number nor a landline"),
-    Code("phone.precision_lost", "warning", "电话号码被Excel截断", "the phone number {value} lost digits in a numeric cell"),
+    Code("phone.format", "warning", N_("电话号码无法识别"), N_("{value}既不是11位手机号，也不是固定电话")),
+    Code("phone.precision_lost", "warning", N_("电话号码被Excel截断"), N_("电话号码{value}录在数值格式的单元格里，丢失了数字")),
     # other fields
-    Code("name.suspicious", "warning", "姓名可疑", "the name {value} contains digits or symbols"),
-    Code("date.format", "warning", "日期无法识别", "{value} is not a date in any known form"),
-    Code("sex.unknown", "warning", "性别无法识别", "{value} is not a known way of writing a sex"),
-    Code("education.unknown", "warning", "学历无法识别", "{value} is not a GB/T 4658 education level or a known variant"),
-    Code("political_status.unknown", "warning", "政治面貌无法识别", "{value} is not a GB/T 4762 political status or a known variant"),
-    Code("representative.unknown", "warning", "代表人士标记无法识别", "{value} is neither yes nor no"),
-    Code("category.unknown", "warning", "人员类别无法识别", "{value} is not a category of any scheme"),
+    Code("name.suspicious", "warning", N_("姓名可疑"), N_("姓名“{value}”含有数字或符号")),
+    Code("date.format", "warning", N_("日期无法识别"), N_("“{value}”不是可识别的日期写法")),
+    Code("sex.unknown", "warning", N_("性别无法识别"), N_("“{value}”不是可识别的性别写法")),
+    Code("education.unknown", "warning", N_("学历无法识别"), N_("“{value}”不是 GB/T 4658 的学历，也不是其常见写法")),
+    Code("political_status.unknown", "warning", N_("政治面貌无法识别"), N_("“{value}”不是 GB/T 4762 的政治面貌，也不是其常见写法")),
+    Code("representative.unknown", "warning", N_("代表人士标记无法识别"), N_("“{value}”既不是“是”也不是“否”")),
+    Code("category.unknown", "warning", N_("人员类别无法识别"), N_("“{value}”不是任何分类方案中的人员类别")),
     # regions
-    Code("region.unknown_street", "warning", "街道不在区划名册中", "the street {value} is not in the region register"),
-    Code("region.unknown_community", "warning", "社区不在区划名册中", "the community {value} is not in the region register"),
-    Code("region.street_mismatch", "warning", "社区与街道不符", "the community {value} belongs to another street in the register"),
-    Code("region.unplaced", "warning", "无法确定所属社区", "the row names no street or community, and neither do its file, sheet or options"),
+    Code("region.unknown_street", "warning", N_("街道不在区划名册中"), N_("街道“{value}”不在区划名册中")),
+    Code("region.unknown_community", "warning", N_("社区不在区划名册中"), N_("社区“{value}”不在区划名册中")),
+    Code("region.street_mismatch", "warning", N_("社区与街道不符"), N_("社区“{value}”在区划名册中属于另一个街道")),
+    Code("region.unplaced", "warning", N_("无法确定所属社区"), N_("该行没有写街道和社区，文件名、工作表名和命令选项也没有指明")),
     # rows
-    Code("row.no_identity", "quarantine", "无姓名且无身份证号", "the row has neither a name nor an ID number"),
-    Code("row.all_numeric", "quarantine", "整行均为数字", "every cell of the row is a number (a column-number row or a misplaced block)"),
-    Code("row.name_only", "quarantine", "仅有姓名", "the row has a name and nothing else to tell who it is"),
+    Code("row.no_identity", "quarantine", N_("无姓名且无身份证号"), N_("该行既没有姓名也没有身份证号")),
+    Code("row.all_numeric", "quarantine", N_("整行均为数字"), N_("该行每个单元格都是数字（可能是列序号行或错位的数据块）")),
+    Code("row.name_only", "quarantine", N_("仅有姓名"), N_("该行只有姓名，没有其他能确认身份的信息")),
     # persons (linking and classification)
-    Code("person.conflict_category", "conflict", "人员类别冲突", "the records declare different categories: {value}",
-         "人员类别申报不一致：{value}"),
-    Code("person.conflict_community", "conflict", "所属社区冲突", "the records place the person in different communities: {value}",
-         "所属社区冲突：{value}"),
-    Code("person.conflict_birth_date", "conflict", "出生日期冲突", "the records give different birth dates: {value}",
-         "出生日期冲突：{value}"),
-    Code("person.category_evidence", "conflict", "申报类别与证据不符", "the declared category contradicts the evidence: {value}",
-         "{value}"),
+    Code("person.conflict_category", "conflict", N_("人员类别冲突"), N_("人员类别申报不一致：{value}")),
+    Code("person.conflict_community", "conflict", N_("所属社区冲突"), N_("所属社区冲突：{value}")),
+    Code("person.conflict_birth_date", "conflict", N_("出生日期冲突"), N_("出生日期冲突：{value}")),
+    Code("person.category_evidence", "conflict", N_("申报类别与证据不符"), N_("申报类别与证据不符（{value}）")),
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}
 
 
+EMPTY = "（空）"  # the value of an issue whose cell is empty, in its message
+
+
 def message(code: str, value: object = "") -> str:
-    return CODES[code].message.format(value=value if value not in (None, "") else "(empty)")
+    """The message stored with an issue: the code's (Chinese) template filled with the value."""
+    return CODES[code].message.format(value=value if value not in (None, "") else EMPTY)
 
 
 def messages(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -90,7 +95,7 @@ def messages(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
             if template.count("{value}") != 1 or "{" in pre + post or "}" in pre + post:
                 raise TypeError("not a template with exactly one plain {value}")
             text = pc.fill_null(pa.array(values[rows], type=pa.string()), "")
-            text = pc.if_else(pc.equal(text, ""), "(empty)", text)
+            text = pc.if_else(pc.equal(text, ""), EMPTY, text)
             out[rows] = pc.binary_join_element_wise(pre, text, post, "").to_numpy(zero_copy_only=False)
         except (TypeError, pa.ArrowException):  # not text, or not a plain template: as `message` does
             out[rows] = [message(code, v) for v in values[rows]]
@@ -113,5 +118,5 @@ def person_issue_rows(found: pd.DataFrame) -> pd.DataFrame:
         out[c] = found[c].to_numpy(dtype=object)
     shown = found["detail"] if "detail" in found else found["value"]
     out["severity"] = [CODES[c].severity for c in out["code"]]
-    out["message"] = [CODES[c].message_zh.format(value=v) for c, v in zip(out["code"], shown, strict=True)]
+    out["message"] = [CODES[c].message.format(value=v) for c, v in zip(out["code"], shown, strict=True)]
     return out

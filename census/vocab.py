@@ -2,20 +2,24 @@
 totals and unknowns, the tally dimensions, region-name suffixes, pair statuses, link rules, output formats.
 
 Every module that needs one of these imports it from here; the Chinese label a person reads sits beside the
-internal name it stands for, so no internal name needs to reach a page.
+internal name it stands for, so no internal name needs to reach a page. Labels are marked with `N_()` for the
+catalog and shown with `_()`; values stored in the workspace or matched against data (未知, 小计, 合计, the labels
+of a tally's rows) stay as written.
 """
 
 from __future__ import annotations
+
+from .i18n import N_
 
 # ---------------------------------------------------------------------------------------------- sources
 # what kind of file a row came from; the order is the order tables list them in
 SOURCE_KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
 SOURCE_KIND_LABELS = {
-    "community_ledger": "社区台账", "unit_ledger": "单位台账", "household_register": "住户台帐",
-    "questionnaire": "问卷", "other": "其他来源",
+    "community_ledger": N_("社区台账"), "unit_ledger": N_("单位台账"), "household_register": N_("住户台帐"),
+    "questionnaire": N_("问卷"), "other": N_("其他来源"),
 }
 REVIEW_SOURCE = "review"  # a clerk's correction, ranked above every file
-REVIEW_SOURCE_LABEL = "核查结论"
+REVIEW_SOURCE_LABEL = N_("核查结论")
 
 # ---------------------------------------------------------------------------------------------- rows
 # what each row of a sheet is (sources.layout decides; every row gets exactly one)
@@ -28,16 +32,18 @@ RECORD, QUARANTINED = "record", "quarantined"  # records.status
 # ---------------------------------------------------------------------------------------------- classification
 NEW_CLASS, OUTSIDE, EXCLUDED, UNRESOLVED = "new_class", "outside", "excluded", "unresolved"
 GROUPS = (NEW_CLASS, OUTSIDE, EXCLUDED, UNRESOLVED)
-GROUP_LABELS = {NEW_CLASS: "新的社会阶层人士", OUTSIDE: "非公有制经济人士等", EXCLUDED: "不属于统计范围", UNRESOLVED: "待核实"}
+GROUP_LABELS = {NEW_CLASS: N_("新的社会阶层人士"), OUTSIDE: N_("非公有制经济人士等"), EXCLUDED: N_("不属于统计范围"),
+                UNRESOLVED: N_("待核实")}
 
 # ---------------------------------------------------------------------------------------------- tables
 UNKNOWN = "未知"
-SUBTOTAL = "小计"
-TOTAL = "合计"
+SUBTOTAL = N_("小计")  # (the row labels of tables: shown with _(), stored nowhere)
+TOTAL = N_("合计")
 SECONDARY_MARK = "×"  # a cell hidden by complementary suppression (so that a small one cannot be recovered)
 DIMENSION_LABELS = {
-    "category": "类别", "street": "街道", "community": "社区", "sex": "性别", "age_band": "年龄段", "education": "学历",
-    "political_status": "政治面貌", "party": "党派", "representative": "代表人士", "unit_type": "单位性质", "source_kind": "来源",
+    "category": N_("类别"), "street": N_("街道"), "community": N_("社区"), "sex": N_("性别"), "age_band": N_("年龄段"),
+    "education": N_("学历"), "political_status": N_("政治面貌"), "party": N_("党派"), "representative": N_("代表人士"),
+    "unit_type": N_("单位性质"), "source_kind": N_("来源"),
 }
 DIMENSIONS = tuple(DIMENSION_LABELS)
 DEFAULT_AGE_BANDS = (30, 40, 50, 60)
@@ -60,12 +66,16 @@ URBAN_RURAL = {"1": "城镇", "2": "乡村"}  # the first digit of a 城乡分�
 # pairs.status: linked; sent to a clerk; not linked because it would join two valid IDs or a cannot-link pair;
 # a clerk already decided it
 PAIR_STATUSES = ("accepted", "review", "refused", "decided")
+PAIR_STATUS_LABELS = {"accepted": N_("已关联为同一人"), "review": N_("待核查"),
+                      "refused": N_("不关联（会把两个有效身份证号或核查否定的两条记录并为一人）"), "decided": N_("已由核查决定")}
 # links.rule: how a record came to its person
 LINK_RULES = ("id", "probabilistic", "review", "single", "given")
+LINK_RULE_LABELS = {"id": N_("身份证号相同"), "probabilistic": N_("概率匹配"), "review": N_("核查确认"), "single": N_("仅一条记录"),
+                    "given": N_("指定")}
 PERSON_ID_WIDTH = 7
 
 # ---------------------------------------------------------------------------------------------- issues
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "conflict": "冲突", "quarantine": "隔离"}
+SEVERITY_LABELS = {"error": N_("错误"), "warning": N_("警告"), "conflict": N_("冲突"), "quarantine": N_("隔离")}
 
 # ---------------------------------------------------------------------------------------------- outputs
 # every output format of the command line; each command offers the subset it can write

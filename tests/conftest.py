@@ -5,16 +5,29 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from census.sources.values import check_char
-from census.workspace import Workspace
+os.environ["CENSUS_LANG"] = "zh"  # the tests read the Chinese texts, whatever the machine's LANG (set before census loads)
+
+from census.i18n import set_language  # noqa: E402
+from census.sources.values import check_char  # noqa: E402
+from census.workspace import Workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(autouse=True)
+def chinese(monkeypatch):
+    """Every test starts in Chinese; one that switches to English (CENSUS_LANG=en) is switched back after it."""
+    monkeypatch.setenv("CENSUS_LANG", "zh")
+    set_language("zh")
+    yield
+    set_language("zh")
 
 
 def make_id(birth: str = "19850312", seq: str = "123", prefix: str = "320114") -> str:

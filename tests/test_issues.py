@@ -20,3 +20,14 @@ def test_messages_equal_message_one_by_one(issues):
 def test_every_code_has_a_message_naming_its_value():
     for code in CODES.values():
         assert code.message.format(value="X")
+
+
+def test_messages_are_stored_in_chinese_whatever_the_language():
+    from census.i18n import set_language
+
+    set_language("en")
+    try:
+        assert message("id.checksum", "123") == "身份证号123校验位不对（有数字输错或前后颠倒），不用于关联记录"
+        assert message("sex.unknown", None) == "“（空）”不是可识别的性别写法"
+    finally:
+        set_language("zh")

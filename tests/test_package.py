@@ -31,7 +31,7 @@ def _sources():
 
 
 def test_no_module_imports_another_modules_private_names():
-    """`_` of census.i18n is gettext's public name for translating a text, not a private one."""
+    """(`_`, gettext's name for "translate", is the one public name that starts with an underscore.)"""
     found = []
     for path, text in _sources():
         for node in ast.walk(ast.parse(text)):

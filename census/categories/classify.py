@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..config import Schemas, load_schemas
 from ..errors import UsageError
+from ..i18n import _, listing
 from ..issues import person_issue_rows
 from ..persons.decisions import category_corrections
 from ..persons.link import PERSONS_KEY
@@ -106,7 +107,7 @@ def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyR
     out = pd.DataFrame(rows, columns=["person_id", "scheme", "category", "grp", "rule", "reason", "declared", "conflict"])
     flagged = out[out["conflict"]]
     found = pd.DataFrame({"person_id": flagged["person_id"], "field": "category", "code": "person.category_evidence",
-                          "value": flagged["declared"], "detail": flagged["scheme"] + "：" + flagged["reason"]})
+                          "value": flagged["declared"], "detail": flagged["scheme"].map(lambda s: schemes[s].file.label) + "：" + flagged["reason"]})
     with ws.transaction():
         ws.con.execute("DELETE FROM classifications")
         ws.con.register("_classified", out)
@@ -147,12 +148,12 @@ def explain(ws: Workspace, person_id: str, scheme_name: str, schemas: Schemas | 
     schemas = schemas or load_schemas()
     schemes = compiled_schemes(schemas)
     if scheme_name not in schemes:
-        raise UsageError(f"--scheme must be one of {', '.join(schemes)}, not {scheme_name!r}.")
+        raise UsageError(_("--scheme {scheme}：只能是 {schemes} 之一。").format(scheme=scheme_name, schemes=listing(schemes)))
     scheme = schemes[scheme_name]
     ev = person_evidence(ws, scheme)
     row = ev[ev["person_id"] == person_id]
     if row.empty:
-        raise UsageError(f"there is no person {person_id!r}; `census export persons` lists them.")
+        raise UsageError(_("没有编号为 {person} 的人员；census export persons 可列出全部人员。").format(person=person_id))
     r = row.iloc[0]
     declared = list(_declared(r["declared"]))
     if person_id in (reviewed := category_corrections(ws)):

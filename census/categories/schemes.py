@@ -40,6 +40,13 @@ class Scheme:
         self.terms = terms
         self.rank = {REVIEW_SOURCE: -1, **{k: i for i, k in enumerate(sf.authority)}}  # a clerk's correction outranks all
 
+    def rule_label(self, rule_id: str) -> str:
+        """A rule as a person reads it in a decision path: "第3条规则" (by its place in the scheme file)."""
+        for i, rule in enumerate(self.file.rules, start=1):
+            if rule.id == rule_id:
+                return f"第{i}条规则"
+        return "无规则适用"
+
     def own(self, text: str, contained: bool = True) -> str | None:
         """The category a declared text names in this scheme (`config.schemes.Terms.category`)."""
         return self.terms.category(text, contained)
@@ -120,7 +127,7 @@ def decide(scheme: Scheme, others: dict[str, Scheme], facets: Facets, declared: 
         if chosen is None:
             chosen = (cat, f"{src}{why}", kind, text)
     inferred, rule_id, strong, why = scheme.infer(facets)
-    steps.append(f"依据证据（{'；'.join(facets.phrases()) or '无'}）按规则 {rule_id} → {inferred}")
+    steps.append(f"依据证据（{'；'.join(facets.phrases()) or '无'}）按{scheme.rule_label(rule_id)} → {inferred}")
     if chosen is None:
         if scheme.group[inferred] == "unresolved" and unresolved_reason:
             why = unresolved_reason

@@ -11,40 +11,58 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from ..errors import UsageError
+from ..i18n import N_, _, listing
 from ..persons import LinkOptions, explain_person
 from ..persons.decisions import apply_review, decisions_json, list_decisions, undo_decision
 from ..pipeline import ensure_current
 from ..pipeline import link as run_link
 from ..render import export_review
 from ..render.console import json_text
+from ..vocab import LINK_RULE_LABELS, PAIR_STATUS_LABELS, SOURCE_KIND_LABELS
+from .help import CensusTyper
 from .options import (
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
     RevealOpt,
+    check_output,
     csv_only,
     format_option,
     open_workspace,
     say_ran,
+    say_wrote,
     write,
     write_csv,
 )
 from .root import app, err
 
+# the comparisons of a scored pair (persons.match.COMPARISONS), as `--explain` names them
+COMPARISON_LABELS = {"name": N_("姓名"), "phones": N_("电话"), "birth_date": N_("出生日期"), "sex": N_("性别"),
+                     "work_unit": N_("工作单位"), "community": N_("社区"), "id_number": N_("身份证号")}
+# the rows of `--explain`'s side-by-side table: (field, label)
+EXPLAIN_FIELDS = (("file", N_("文件")), ("sheet", N_("工作表")), ("row", N_("行")), ("source_kind", N_("来源")), ("name", N_("姓名")),
+                  ("sex", N_("性别")), ("id_number", N_("身份证号")), ("birth_date", N_("出生日期")), ("phone", N_("电话")),
+                  ("work_unit", N_("工作单位")), ("position", N_("职务")), ("community", N_("社区")), ("rule", N_("关联方式")))
+
 
 # =============================================================================================== link
-@app.command(epilog="Examples: census link · census link --explain P0000012")
+@app.command(
+    help=N_("把同一个人的记录找出来并为一人：先按有效身份证号，其余记录用 Splink 按姓名、电话、出生日期等打分；然后分类。"),
+    epilog=N_("census link\n"
+              "census link --explain P0000012          # 看一个人的各条记录和关联理由\n"
+              "census link --accept 0.9 --review 0.4"))
 def link(
     db: DbOpt = None,
-    explain: Annotated[str | None, typer.Option("--explain", help="Show one person's records side by side and why each was linked.")] = None,
-    accept: Annotated[float, typer.Option("--accept", help="Link pairs at or above this match probability.")] = 0.95,
-    review: Annotated[float, typer.Option("--review", help="Send pairs from this probability up to --accept to review (核查).")] = 0.5,
+    explain: Annotated[str | None, typer.Option("--explain", metavar=N_("人员编号"),
+                                                help=N_("并排显示这个人的各条记录，以及每条为什么关联到他。"))] = None,
+    accept: Annotated[float, typer.Option("--accept", metavar=N_("概率"), help=N_("匹配概率不低于这个值的两条记录并为一人。"))] = 0.95,
+    review: Annotated[float, typer.Option("--review", metavar=N_("概率"),
+                                          help=N_("匹配概率从这个值到 --accept 之间的记录对送核查。"))] = 0.5,
     reveal: RevealOpt = False,
     fmt: format_option("table", "json") = "table",
 ) -> None:
-    """Find each real person once: same valid ID number first, then Splink for the rest; then classify."""
     if not 0 < review <= accept <= 1:
-        raise UsageError(f"need 0 < --review ({review}) <= --accept ({accept}) <= 1.")
+        raise UsageError(_("须满足 0 < --review（{review}）≤ --accept（{accept}）≤ 1。").format(review=review, accept=accept))
     with open_workspace(db, create=False) as ws:
         if explain:
             say_ran(ensure_current(ws, LinkOptions(accept, review)))
@@ -55,75 +73,84 @@ def link(
         if fmt == "json":
             write(json_text(d), None)
             return
-        _print_explain(d)
+        print_explain(d)
         return
     if fmt == "json":
         write(json_text(asdict(r)), None)
         return
-    rules = ", ".join(f"{k} {v}" for k, v in sorted(r.links_by_rule.items()))
-    write(f"{r.records} records → {r.persons} persons (records by rule: {rules}); {r.review_pairs} pairs sent to review; "
-           f"{r.kept_ids} person ids kept, {r.new_persons} new; {r.seconds:.1f} s.", None)
+    rules = listing(_("{label}{count}").format(label=_(LINK_RULE_LABELS.get(k, k)), count=v) for k, v in sorted(r.links_by_rule.items(), key=lambda kv: -kv[1]))
+    write(_("{records}条记录 → {persons}人（各记录的关联方式：{rules}）；{review}对记录送核查；沿用人员编号{kept}个，新编号{new}个；"
+            "用时{seconds:.1f}秒。").format(records=r.records, persons=r.persons, rules=rules, review=r.review_pairs, kept=r.kept_ids,
+                                          new=r.new_persons, seconds=r.seconds), None)
 
 
-def _print_explain(d: dict) -> None:
+def _cell(record: dict, key: str) -> str:
+    v = record[key]
+    if key == "rule":
+        label = _(LINK_RULE_LABELS.get(v, v)) if v else ""
+        return _("{rule}（p={p:.3f}）").format(rule=label, p=record["probability"]) if v == "probabilistic" else label
+    if key == "source_kind" and v in SOURCE_KIND_LABELS:
+        return _(SOURCE_KIND_LABELS[v])
+    return "" if v is None else str(v)
+
+
+def print_explain(d: dict) -> None:
     """Records side by side: one column per record, one row per field; then the scored pairs."""
     p = d["person"]
     con = Console(highlight=False, soft_wrap=True)
-    con.print(f"{p['person_id']} {p['name'] or ''} · {p['sex'] or ''} · {p['id_number'] or '无有效身份证号'} · "
-              f"{p['street'] or ''}{p['community'] or ''} · {p['records']} records")
-    fields = [("file", "文件"), ("sheet", "工作表"), ("row", "行"), ("source_kind", "来源"), ("name", "姓名"), ("sex", "性别"),
-              ("id_number", "身份证号"), ("birth_date", "出生日期"), ("phone", "电话"), ("work_unit", "工作单位"),
-              ("position", "职务"), ("community", "社区"), ("rule", "关联方式")]
+    con.print(" · ".join([f"{p['person_id']} {p['name'] or ''}", p["sex"] or "", p["id_number"] or _("无有效身份证号"),
+                          f"{p['street'] or ''}{p['community'] or ''}", _("{n}条记录").format(n=p["records"])]), markup=False)
     t = RichTable("", *[f"#{r['record_id']}" for r in d["records"]])
-    for key, label in fields:
-        cells = []
-        for r in d["records"]:
-            v = r[key]
-            if key == "rule" and v == "probabilistic":
-                v = f"probabilistic p={r['probability']:.3f}"
-            cells.append("" if v is None else str(v))
-        t.add_row(label, *cells)
+    for key, label in EXPLAIN_FIELDS:
+        t.add_row(_(label), *[_cell(r, key) for r in d["records"]])
     con.print(t)
     for pr in d["pairs"]:
-        detail = ", ".join(f"{k} {v:+.1f}" for k, v in pr["detail"].items())
-        con.print(f"pair #{pr['record_a']}–#{pr['record_b']}: {pr['status']}, p={pr['probability']:.4f}, "
-                  f"match weight {pr['match_weight']:.1f} = prior + {detail}")
+        detail = _("，").join(f"{_(COMPARISON_LABELS.get(k, k))} {v:+.1f}" for k, v in pr["detail"].items())
+        con.print(_("记录对 #{a}–#{b}：{status}，概率 {p:.4f}，匹配权重 {weight:.1f} = 先验 + {detail}").format(
+            a=pr["record_a"], b=pr["record_b"], status=_(PAIR_STATUS_LABELS.get(pr["status"], pr["status"])), p=pr["probability"],
+            weight=pr["match_weight"], detail=detail), markup=False)
 
 
 # =============================================================================================== review
-review_app = typer.Typer(help="Review (核查): uncertain pairs and conflicting persons, for clerks to decide.", no_args_is_help=True)
+review_app = CensusTyper(help=N_("核查：疑似同一人的记录对和信息冲突的人员，交由工作人员判断。"), no_args_is_help=True)
 app.add_typer(review_app, name="review")
 
 
-@review_app.command("export", epilog="Example: census review export -o 核查清单.xlsx")
+@review_app.command(
+    "export",
+    help=N_("把需要人工判断的记录对和冲突写成核查工作簿，按街道、社区排列，留一列供填写。"),
+    epilog=N_("census review export -o 核查清单.xlsx"))
 def review_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="The workbook to write (.xlsx).")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar=N_("文件"), help=N_("要写出的工作簿（.xlsx）。"))],
     db: DbOpt = None,
     reveal: RevealOpt = False,
 ) -> None:
-    """Write the pairs and conflicts that need a clerk, by street and community, with a column to fill."""
+    check_output(output)
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
         n_pairs, n_conflicts = export_review(ws, output, reveal)
-    err.print(f"Wrote {output}: {n_pairs} uncertain pairs, {n_conflicts} conflicts.")
+    say_wrote(output, _("疑似同一人{pairs}对，信息冲突{conflicts}项。").format(pairs=n_pairs, conflicts=n_conflicts))
 
 
-@review_app.command("apply", epilog="Example: census review apply 核查清单.xlsx")
-def review_apply(file: Annotated[Path, typer.Argument(help="A review workbook, filled in.")], db: DbOpt = None) -> None:
-    """Read a filled review workbook back: answers become decisions that survive every later re-link."""
+@review_app.command(
+    "apply",
+    help=N_("读回填好的核查工作簿：每个回答都记为一项决定，以后每次重新关联都会遵守。"),
+    epilog=N_("census review apply 核查清单.xlsx"))
+def review_apply(file: Annotated[Path, typer.Argument(metavar=N_("文件"), help=N_("填好的核查工作簿"))], db: DbOpt = None) -> None:
     with open_workspace(db, create=False) as ws:
         r = apply_review(ws, file)
     for p in r.problems:
         err.print(p, markup=False)
-    write(f"{r.must_link} same person, {r.cannot_link} not the same, {r.corrections} corrections; {r.unanswered} rows left unanswered.", None)
+    write(_("同一人{same}对，不是同一人{different}对，更正{corrections}项；还有{unanswered}行未填。").format(
+        same=r.must_link, different=r.cannot_link, corrections=r.corrections, unanswered=r.unanswered), None)
     if r.problems:
         raise typer.Exit(1)
 
 
-@review_app.command("list", epilog="Examples: census review list --format json · census review list -o 核查结论.csv")
-def review_list(db: DbOpt = None, all_: Annotated[bool, typer.Option("--all", help="Include undone decisions.")] = False,
+@review_app.command("list", help=N_("列出核查中作出的决定。"),
+                    epilog=N_("census review list --format json · census review list -o 核查结论.csv"))
+def review_list(db: DbOpt = None, all_: Annotated[bool, typer.Option("--all", help=N_("包括已撤销的决定。"))] = False,
                 fmt: format_option("csv", "json") = "csv", output: OutOpt = None, encoding: CsvEncodingOpt = None) -> None:
-    """List the decisions taken in review."""
     csv_only(fmt, encoding)
     with open_workspace(db, create=False) as ws:
         df = list_decisions(ws, all_)
@@ -133,9 +160,9 @@ def review_list(db: DbOpt = None, all_: Annotated[bool, typer.Option("--all", he
         write_csv(df.to_csv(index=False, lineterminator="\n"), output, encoding)
 
 
-@review_app.command("undo", epilog="Example: census review undo 3")
-def review_undo(decision: Annotated[int, typer.Argument(help="The decision_id from `census review list`.")], db: DbOpt = None) -> None:
-    """Undo one review decision (the next link no longer applies it)."""
+@review_app.command("undo", help=N_("撤销一项核查决定（下次关联不再遵守它）。"), epilog=N_("census review undo 3"))
+def review_undo(decision: Annotated[int, typer.Argument(metavar=N_("决定编号"), help=N_("census review list 列出的决定编号"))],
+                db: DbOpt = None) -> None:
     with open_workspace(db, create=False) as ws:
         undo_decision(ws, decision)
-    err.print(f"Decision {decision} undone; the next link will not apply it.")
+    err.print(_("已撤销决定 {decision}；下次关联不再遵守它。").format(decision=decision), markup=False)

@@ -1,5 +1,5 @@
-"""What the commands share: their options (as `Annotated` types), opening the workspace, writing output, and the
-line that says stale stages were run first."""
+"""What the commands share: their options (as `Annotated` types, help written in Chinese and marked for the
+catalog), opening the workspace, writing output, and the line that says stale stages were run first."""
 
 from __future__ import annotations
 
@@ -11,30 +11,59 @@ from typing import Annotated, Literal
 import typer
 
 from ..errors import UsageError
-from ..i18n import _
+from ..i18n import N_, _
 from ..pipeline import PipelineResult
+from ..tables.dimensions import scheme_name
 from ..vocab import FORMATS
 from ..workspace import Workspace
 from .root import err
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Workspace file [default: $CENSUS_DB or ./census.duckdb].", show_default=False)]
-OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
-SchemeOpt = Annotated[str, typer.Option("--scheme", help="Classification scheme: current4 (现行四类) or legacy6 (2001年六类).")]
-RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show ID and phone numbers in full (they are masked otherwise).")]
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
 CsvEncodingOpt = Annotated[Literal[CSV_ENCODINGS] | None, typer.Option(
-    "--encoding", help=_("写入文件（-o）的CSV的编码：utf-8-sig（默认，带BOM，中文Windows上的Excel可直接打开）、utf-8（不带BOM）"
-                         "或 gb18030（较早的系统）；输出到屏幕时总是UTF-8。"), show_default=False)]
+    "--encoding", metavar=N_("编码"), show_default=False,
+    help=N_("写入文件（-o）的CSV的编码：utf-8-sig（默认，带BOM，中文Windows上的Excel可直接打开）、utf-8（不带BOM）"
+            "或 gb18030（较早的系统）；输出到屏幕时总是UTF-8。"))]
+
+def _db_or_root(ctx: typer.Context, value: Path | None) -> Path | None:
+    """--db after the command, else --db before it (`census --db 雨花.duckdb tally`)."""
+    if value is not None:
+        return value
+    root = ctx.find_root().obj
+    return root.get("db") if isinstance(root, dict) else None
+
+
+def _scheme(value: str) -> str:
+    return scheme_name(value)
+
+
+DbOpt = Annotated[Path | None, typer.Option(
+    "--db", metavar=N_("文件"), show_default=False, callback=_db_or_root,
+    help=N_("工作区文件（默认：环境变量 $CENSUS_DB，没有时用当前文件夹的 census.duckdb）。"))]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar=N_("文件"), help=N_("写入这个文件，而不是打印到屏幕（标准输出）。"))]
+SchemeOpt = Annotated[str, typer.Option(
+    "--scheme", metavar=N_("方案"), callback=_scheme,
+    help=N_("分类方案：current4（现行四类）或 legacy6（2001年六类），也可直接写“现行四类”“2001年六类”。"))]
+RevealOpt = Annotated[bool, typer.Option("--reveal", help=N_("显示完整的身份证号和电话号码（默认打码）。"))]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar=N_("日期"), show_default=False,
+                                             help=N_("按这一天计算年龄（年-月-日，如 2026-10-15；默认：今天）。"))]
 
 
 def format_option(*allowed: str, help: str | None = None):
     """A `--format` option offering `allowed` (a subset of vocab.FORMATS, in that order)."""
     choices = tuple(f for f in FORMATS if f in allowed)
-    return Annotated[Literal[choices], typer.Option("--format", help=help or " or ".join(choices) + ".")]
+    return Annotated[Literal[choices], typer.Option("--format", metavar="|".join(choices), help=help or N_("输出格式。"))]
 
 
 def open_workspace(db: Path | None, create: bool = True) -> Workspace:
     return Workspace(db, create=create)
+
+
+def check_output(output: Path | None) -> None:
+    """A file to write must go into a folder that exists (a usage error, before any work is done)."""
+    if output is not None and not output.parent.exists():
+        raise UsageError(_("{path}：文件夹 {folder} 不存在。").format(path=output, folder=output.parent))
+    if output is not None and output.is_dir():
+        raise UsageError(_("{path}：这是一个文件夹；请给出要写入的文件名。").format(path=output))
 
 
 def write(text: str, output: Path | None) -> None:
@@ -42,8 +71,13 @@ def write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
+        check_output(output)
         output.write_text(text, encoding="utf-8")
-        err.print(f"Wrote {output}")
+        say_wrote(output)
+
+
+def say_wrote(output: Path, detail: str = "") -> None:
+    err.print(_("已写入 {path}").format(path=output) + (_("：{detail}").format(detail=detail) if detail else _("。")), markup=False)
 
 
 def write_csv(text: str, output: Path | None, encoding: str | None) -> None:
@@ -54,9 +88,10 @@ def write_csv(text: str, output: Path | None, encoding: str | None) -> None:
             raise UsageError(_("--encoding 只用于写入文件的CSV：请同时用 -o 指定文件（输出到屏幕时总是UTF-8）。"))
         write(text, None)
         return
+    check_output(output)
     with open(output, "w", encoding=encoding or CSV_ENCODINGS[0], newline="") as f:
         f.write(text)
-    err.print(f"Wrote {output}")
+    say_wrote(output)
 
 
 def csv_only(fmt: str, encoding: str | None) -> None:
@@ -68,10 +103,10 @@ def csv_only(fmt: str, encoding: str | None) -> None:
 def say_ran(result: PipelineResult) -> None:
     """One line on stderr when stale stages were run before a command."""
     if result.linked is not None:
-        err.print(f"[dim]The records changed since the last link: linked again ({result.linked.records} records → "
-                  f"{result.linked.persons} persons).[/dim]")
+        err.print(_("记录自上次关联后有变动，已重新关联（{records}条记录 → {persons}人）。").format(
+            records=result.linked.records, persons=result.linked.persons), style="dim", markup=False)
     elif result.classified is not None:
-        err.print(f"[dim]Classified again ({result.classified.persons} persons).[/dim]")
+        err.print(_("已重新分类（{persons}人）。").format(persons=result.classified.persons), style="dim", markup=False)
 
 
 def parse_date(text: str | None, option: str) -> date | None:
@@ -80,4 +115,4 @@ def parse_date(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option} {text!r}: write the date as YYYY-MM-DD.") from None
+        raise UsageError(_("{option} {value}：日期请写成 年-月-日，如 2026-10-15。").format(option=option, value=text)) from None

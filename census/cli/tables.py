@@ -8,72 +8,116 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from ..config import load_layout
+from ..categories.schemes import compiled_schemes
+from ..config import load_layout, load_schemas
 from ..errors import UsageError
-from ..i18n import _
+from ..i18n import N_, _
 from ..pipeline import ensure_current
 from ..render import DocumentResult, build_report, write_table_workbook
-from ..render.console import dicts_csv, grid_csv, grid_markdown, grid_table, json_text, rendered
+from ..render.console import FILE_WIDTH, dicts_csv, grid_csv, grid_markdown, grid_tables, json_text, rendered
 from ..render.rows import crosstab_grid, table_note, tally_grid
 from ..render.survey import survey_grids, survey_note
-from ..tables.dimensions import check_request, parse_where
+from ..tables.dimensions import check_request
+from ..tables.filters import filter_title, parse_where
 from ..tables.survey import survey as run_survey
-from ..tables.tally import crosstab
-from ..tables.tally import narrative as run_narrative
+from ..tables.tally import crosstab, narrative_result
 from ..tables.tally import tally as run_tally
-from ..vocab import DIMENSIONS
 from ..workspace.queries import district_name
 from .options import (
+    AsOfOpt,
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
     SchemeOpt,
+    check_output,
     csv_only,
     format_option,
     open_workspace,
     parse_date,
     say_ran,
+    say_wrote,
     write,
     write_csv,
 )
-from .root import app, err
+from .root import app
+
+DimensionOpt = N_("维度")
+
+
+def scheme_label(scheme: str) -> str:
+    """现行四类, 2001年六类: a scheme as its title names it."""
+    return compiled_schemes(load_schemas())[scheme].file.label
+
+
+def print_tables(tables: list, foot: str | None, output: Path | None) -> None:
+    """Rich tables (and a note under them) to the terminal, or as text to a file."""
+    if output is None:
+        con = Console(highlight=False)
+        for t in tables:
+            con.print(t)
+        if foot:
+            con.print(foot, markup=False)
+    else:
+        write(rendered(*tables, *([foot] if foot else [])), output)
+
+
+def _width(output: Path | None) -> int:
+    return Console().width if output is None else FILE_WIDTH
 
 
 # =============================================================================================== tally
-@app.command(epilog="Examples: census tally --by street --by category · census tally --rows street --cols category --format xlsx -o 分布.xlsx · "
-             "census tally --narrative --where street=雨花街道")
+@app.command(
+    help=N_("统计新的社会阶层人士（每人只计一次），可按类别、街道、社区、性别、年龄段、学历、政治面貌等分组。"),
+    epilog=N_("census tally --by street --by category             # 长表，带小计和合计\n"
+              "census tally --rows street --cols category --percent row --format xlsx -o 分布表.xlsx\n"
+              "census tally --where street=雨花街道 --where street=板桥街道 --by community\n"
+              "census tally --narrative --where community=康盛花园   # 一段综述文字\n"
+              "census tally --scheme 2001年六类 --where category=个体户"))
 def tally(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
-    by: Annotated[list[str] | None, typer.Option("--by", help=f"Dimension to count by (repeat for nested tables): {', '.join(DIMENSIONS)}.")] = None,
-    rows: Annotated[str | None, typer.Option("--rows", help="Wide table: the dimension down the side (with --cols).")] = None,
-    cols: Annotated[str | None, typer.Option("--cols", help="Wide table: the dimension across (with --rows).")] = None,
-    where: Annotated[list[str] | None, typer.Option("--where", help="Filter, DIMENSION=VALUE (repeatable), e.g. street=雨花街道.")] = None,
-    percent: Annotated[Literal["row", "col", "total"] | None, typer.Option("--percent", help="Add shares: row, col (wide tables) or total.")] = None,
-    suppress: Annotated[int | None, typer.Option("--suppress", help="Show cells under N as \"<N\" (totals stay true).", min=2)] = None,
-    complementary: Annotated[bool, typer.Option("--suppress-complementary", help="Also hide the fewest cells needed so no hidden cell can be recovered from the totals.")] = False,
-    narrative: Annotated[bool, typer.Option("--narrative", help="Print the summary paragraph district reports write.")] = False,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date ages are computed at (YYYY-MM-DD) [default: today].")] = None,
-    fmt: format_option("table", "csv", "json", "md", "xlsx", help="table, csv, json, md or xlsx (xlsx needs -o).") = "table",
+    by: Annotated[list[str] | None, typer.Option(
+        "--by", metavar=DimensionOpt,
+        help=N_("按这个维度分组（可重复，得到嵌套的长表）：category 类别、street 街道、community 社区、sex 性别、age_band 年龄段、"
+                "education 学历、political_status 政治面貌、party 党派、representative 代表人士、unit_type 单位性质、source_kind 来源；"
+                "默认 category。"))] = None,
+    rows: Annotated[str | None, typer.Option("--rows", metavar=DimensionOpt, help=N_("宽表：纵向列出的维度（与 --cols 一起用）。"))] = None,
+    cols: Annotated[str | None, typer.Option("--cols", metavar=DimensionOpt, help=N_("宽表：横向列出的维度（与 --rows 一起用）。"))] = None,
+    where: Annotated[list[str] | None, typer.Option(
+        "--where", metavar=N_("维度=值"),
+        help=N_("只统计这些人，如 street=雨花街道。值可写名称、别名或代码（street=320114001、community=康盛花园），"
+                "类别可写简称或同义词（category=自由职业）；同一维度写多次表示“其中任一”；认不出的值会报错并列出最接近的值。"))] = None,
+    percent: Annotated[Literal["row", "col", "total"] | None, typer.Option(
+        "--percent", metavar="row|col|total", help=N_("加上占比：row 行内占比、col 列内占比（仅宽表）、total 占合计的比。"))] = None,
+    suppress: Annotated[int | None, typer.Option("--suppress", metavar="N", min=2,
+                                                 help=N_("不足 N 人的格子显示为“<N”（合计仍按实际人数）。"))] = None,
+    complementary: Annotated[bool, typer.Option(
+        "--suppress-complementary", help=N_("另外隐去最少的几个格子，使隐去的数不能由合计推算出来。"))] = False,
+    narrative: Annotated[bool, typer.Option("--narrative", help=N_("打印区里报告常写的一段综述文字（--format json 时给出文字和其中的数字）。"))] = False,
+    as_of: AsOfOpt = None,
+    fmt: format_option("table", "csv", "json", "md", "xlsx", help=N_("输出格式：table、csv、json、md 或 xlsx（xlsx 需要 -o）。")) = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
 ) -> None:
-    """Count distinct persons of the new social class, by category, street, community, sex, age band …"""
     csv_only(fmt, encoding)
     when = parse_date(as_of, "--as-of")
     wide = rows is not None or cols is not None
     if wide and (rows is None or cols is None or by):
-        raise UsageError("a wide table needs both --rows and --cols, and no --by.")
+        raise UsageError(_("宽表需要同时给出 --rows 和 --cols，且不能再用 --by。"))
     if complementary and not suppress:
-        raise UsageError("--suppress-complementary needs --suppress N.")
+        raise UsageError(_("--suppress-complementary 需要和 --suppress N 一起用。"))
     if fmt == "xlsx" and output is None:
-        raise UsageError("--format xlsx writes a workbook: give it a file with -o FILE.xlsx.")
+        raise UsageError(_("--format xlsx 写的是工作簿：请用 -o 文件名.xlsx 给出文件。"))
+    if narrative and (wide or by or percent or suppress or fmt not in ("table", "json")):
+        raise UsageError(_("--narrative 只与 --where、--scheme 和 --format table|json 一起用。"))
     check_request(scheme, [rows, cols] if wide else (by or ["category"]), percent, wide)
+    check_output(output)
     filters = parse_where(where)
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
         if narrative:
-            write(run_narrative(ws, scheme, filters), output)
+            n = narrative_result(ws, scheme, filters)
+            write(json_text(n.to_dict()) if fmt == "json" else n.text, output)
             return
         if wide:
             t = crosstab(ws, scheme, rows, cols, filters, when, percent=percent, suppress=suppress, complementary=complementary)
@@ -82,20 +126,16 @@ def tally(
             t = run_tally(ws, scheme, by or ["category"], filters, when, percent=percent, suppress=suppress, complementary=complementary)
             grid = tally_grid(t)
         district = district_name(ws)
-    title = f"{filters.get('street') or district}新的社会阶层人士分布统计表（{scheme}）"
+    title = _("{area}新的社会阶层人士分布统计表（{scheme}）").format(area=filter_title(t.where, district), scheme=scheme_label(t.scheme))
     foot = table_note(t.outside_total, t.unresolved, t.excluded, suppress, grid)
     if fmt == "json":
         write(json_text(t.to_dict()), output)
     elif fmt == "xlsx":
         grid.foot = foot
         write_table_workbook(output, title, grid)
-        err.print(f"Wrote {output}")
+        say_wrote(output)
     elif fmt == "table":
-        table = grid_table(grid, title, foot)
-        if output is None:
-            Console(highlight=False, soft_wrap=True).print(table)
-        else:
-            write(rendered(table), output)
+        print_tables(grid_tables(grid, title, foot, _width(output)), None, output)
     elif fmt == "csv":
         write_csv(grid_csv(grid), output, encoding)
     else:
@@ -103,19 +143,26 @@ def tally(
 
 
 # =============================================================================================== report
-@app.command(epilog="Examples: census report -o 新的社会阶层人士统计报告.xlsx · census report -o 2026年新阶层人士统计报告.docx · "
-             "census report -o 公开版.xlsx --suppress 5 --as-of 2026-10-15 · census report -o 简报.xlsx --layout my_layout.yaml --scheme legacy6")
+@app.command(
+    help=N_("写出全区的统计报告：以 .xlsx 结尾写报告工作簿（摘要、按类别、街道×类别、社区、结构、代表人士、数据质量和覆盖情况"
+            "（补查建议），带 Excel 图表，可直接打印）；以 .docx 结尾写文字报告（按党政机关公文格式排版）。"),
+    epilog=N_("census report -o 新的社会阶层人士统计报告.xlsx\n"
+              "census report -o 2026年新阶层人士统计报告.docx\n"
+              "census report -o 公开版.xlsx --suppress 5 --as-of 2026-10-15\n"
+              "census report -o 简报.xlsx --layout 我的版式.yaml --scheme legacy6"))
 def report(
-    output: Annotated[Path, typer.Option("--output", "-o", help=_("要写入的文件：以 .xlsx 结尾写报告工作簿，以 .docx 结尾写文字报告（公文格式）。"))],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar=N_("文件"),
+                                         help=N_("要写入的文件：以 .xlsx 结尾写报告工作簿，以 .docx 结尾写文字报告（公文格式）。"))],
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the report: ages are computed at it, the title carries its year (YYYY-MM-DD) [default: today].")] = None,
-    layout: Annotated[Path | None, typer.Option("--layout", help="Report layout (YAML, like schemas/reports/default.yaml): which sheets, in which order; check it with `census schema check`.")] = None,
-    suppress: Annotated[int | None, typer.Option("--suppress", help="Published tables show cells under N as \"<N\", with complementary suppression (totals stay true).", min=2)] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar=N_("日期"), show_default=False,
+                                              help=N_("报告日期：按这一天计算年龄，标题用这一年（年-月-日；默认：今天）。"))] = None,
+    layout: Annotated[Path | None, typer.Option("--layout", metavar=N_("文件"),
+                                                help=N_("报告版式（YAML，参照 schemas/reports/default.yaml）：有哪些工作表、按什么顺序；"
+                                                        "可用 census schema check 检查。"))] = None,
+    suppress: Annotated[int | None, typer.Option("--suppress", metavar="N", min=2,
+                                                 help=N_("公开的表中不足 N 人的格子显示为“<N”，并作补充隐藏（合计仍按实际人数）。"))] = None,
 ) -> None:
-    """Write the district's report: the workbook (.xlsx: summary, tables by category, street, community and
-    structure, representatives (代表人士), data quality and coverage (补查建议), with native Excel charts, ready to
-    print) or the written report (.docx, laid out as an official document after GB/T 9704)."""
     when = parse_date(as_of, "--as-of")
     check_request(scheme, [])
     load_layout(layout)  # a bad layout fails before any linking
@@ -123,25 +170,32 @@ def report(
         say_ran(ensure_current(ws))
         result = build_report(ws, output, scheme, when, layout, suppress)
     if isinstance(result, DocumentResult):
-        err.print(_("已写入{path}：文字报告，{n}个部分。").format(path=result.path, n=len(result.sections)))
+        say_wrote(result.path, _("文字报告，{n}个部分。").format(n=len(result.sections)))
     else:
-        err.print(_("已写入{path}：{n}张工作表。").format(path=result.path, n=len(result.sheets)))
+        say_wrote(result.path, _("{sheets}个工作表。").format(sheets=len(result.sheets)))
 
 
 # =============================================================================================== survey
-@app.command(epilog="Examples: census survey · census survey --question 学历 --question Q12 --by category · "
-             "census survey --calibrate --format json")
+@app.command(
+    help=N_("问卷各题的频数表（按 .sav 的值标签），给出回答者中的占比。"),
+    epilog=N_("census survey\n"
+              "census survey --question 学历 --question Q12 --by category\n"
+              "census survey --calibrate --format json"))
 def survey(
     db: DbOpt = None,
-    question: Annotated[list[str] | None, typer.Option("--question", "-q", help="A question by variable name (Q4_学历) or by words of its label (满意度); repeatable [default: every labelled question and multiple-choice group].")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Split each table by the respondent's linked person: category (or another tally dimension such as street); unlinked respondents are 未关联.")] = None,
-    calibrate: Annotated[bool, typer.Option("--calibrate", help="Weight respondents to the census count of their category (post-stratification) and add weighted estimates.")] = False,
+    question: Annotated[list[str] | None, typer.Option(
+        "--question", "-q", metavar=N_("题目"),
+        help=N_("按变量名（Q4_学历）或题目中的文字（满意度）选题，可重复（默认：所有带值标签的题和多选题组）。"))] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", metavar=DimensionOpt,
+        help=N_("按回答者关联到的人员分列：category（或 street 等其他统计维度）；未关联的回答者归入“未关联”。"))] = None,
+    calibrate: Annotated[bool, typer.Option("--calibrate", help=N_("按普查中各类别的人数给回答者加权（事后分层），并给出加权估计。"))] = False,
     scheme: SchemeOpt = "current4",
     fmt: format_option("table", "csv", "json", "md") = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
 ) -> None:
-    """Frequency tables of the questionnaire's answers (.sav value labels), with the share of those who answered."""
+    check_output(output)
     csv_only(fmt, encoding)
     with open_workspace(db, create=False) as ws:
         if by or calibrate:
@@ -158,11 +212,5 @@ def survey(
     if fmt == "md":
         write("\n\n".join(grid_markdown(grid, title) for title, grid in blocks) + "\n\n" + foot + "\n", output)
         return
-    tables = [grid_table(grid, title) for title, grid in blocks]
-    if output is None:
-        con = Console(highlight=False, soft_wrap=True)
-        for rt in tables:
-            con.print(rt)
-        con.print(foot)
-    else:
-        write(rendered(*tables, foot), output)
+    print_tables([t for title, grid in blocks for t in grid_tables(grid, title, None, _width(output))], foot, output)
+

@@ -14,6 +14,7 @@ from ..categories import classification_summary
 from ..categories import explain as run_explain
 from ..config import load_file
 from ..config.regions import init_register
+from ..i18n import N_, _, listing
 from ..issues import CODES
 from ..pipeline import ensure_current
 from ..render.console import json_text
@@ -21,12 +22,15 @@ from ..serialize import to_json_records
 from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
+from ..vocab import GROUP_LABELS, GROUPS, SEVERITY_LABELS, SOURCE_KIND_LABELS
+from .help import CensusTyper
 from .options import (
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
     RevealOpt,
     SchemeOpt,
+    check_output,
     csv_only,
     format_option,
     open_workspace,
@@ -35,24 +39,31 @@ from .options import (
     write_csv,
 )
 from .root import app, err
+from .tables import scheme_label
+
+SCHEMA_KINDS = {"fields": N_("字段同义词"), "codes": N_("代码表"), "evidence": N_("分类证据"), "scheme": N_("分类方案"),
+                "regions": N_("区划名册"), "layout": N_("报告版式")}
 
 
 # =============================================================================================== export
-@app.command(epilog="Examples: census export links -o links.csv · census export records --quarantined · census export issues --format json")
+@app.command(
+    help=N_("导出记录、人员、关联（人员编号、文件、工作表、行）或数据问题，格式为 CSV 或 JSON。\n\n"
+            "身份证号和电话号码默认打码（320114********123X、138****5678），加 --reveal 才显示完整号码。"),
+    epilog=N_("census export links -o 关联.csv\n"
+              "census export records --quarantined          # 没有成为记录的行及原因\n"
+              "census export issues --format json"))
 def export(
-    what: Annotated[Literal[WHATS], typer.Argument(help="records, persons, links or issues.")],
+    what: Annotated[Literal[WHATS], typer.Argument(metavar="records|persons|links|issues",
+                                                   help=N_("导出什么：records 记录、persons 人员、links 关联、issues 数据问题"))],
     db: DbOpt = None,
     fmt: format_option("csv", "json") = "csv",
     output: OutOpt = None,
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
-    quarantined: Annotated[bool, typer.Option("--quarantined", help="With records: the quarantined rows and their reasons instead.")] = False,
+    quarantined: Annotated[bool, typer.Option("--quarantined", help=N_("与 records 一起用：导出被隔离的行及其原因。"))] = False,
     encoding: CsvEncodingOpt = None,
 ) -> None:
-    """Write records, persons, links (person_id, file, sheet, row) or issues as CSV or JSON.
-
-    ID and phone numbers are masked (320114********123X, 138****5678) unless --reveal is given.
-    """
+    check_output(output)
     csv_only(fmt, encoding)
     with open_workspace(db, create=False) as ws:
         if what != "issues" and not (what == "records" and quarantined):
@@ -65,34 +76,42 @@ def export(
 
 
 # =============================================================================================== status
-@app.command(epilog="Example: census status --format json")
+def _counts(items: dict[str, int], labels: dict[str, str]) -> str:
+    """"社区台账29、单位台账3": counts by their labels, in the labels' order."""
+    order = {k: i for i, k in enumerate(labels)}
+    ordered = sorted(items.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    return listing(_("{label}{count}").format(label=_(labels[k]) if k in labels else k, count=v) for k, v in ordered)
+
+
+@app.command(help=N_("工作区里有什么：文件、记录、隔离的行、人员，以及关联是否是最新的。"), epilog=N_("census status\ncensus status --format json"))
 def status(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> None:
-    """Files, records, quarantined rows, persons, and whether linking is up to date."""
     with open_workspace(db, create=False) as ws:
         s = run_status(ws)
     if fmt == "json":
         write(json_text(s.to_dict()), None)
         return
+    kinds = _counts({k: v["files"] for k, v in s.by_kind.items()}, SOURCE_KIND_LABELS)
     lines = [
-        f"workspace   {s.db} (schema {s.schema_version})" + (f", district {s.district}" if s.district else ""),
-        f"files       {s.files}" + "".join(f", {k} {v['files']}" for k, v in s.by_kind.items()),
-        f"records     {s.records} ({s.quarantined} rows quarantined, {s.nondata_rows} non-data lines)",
-        f"persons     {s.persons}",
-        f"linking     {'up to date' if s.link_current else 'out of date: run census link (tally and export do it for you)'}",
-        "issues      " + (", ".join(f"{k} {v}" for k, v in s.issues.items()) or "none"),
+        _("工作区  {path}（结构版本 {version}）").format(path=s.db, version=s.schema_version) + (_("，{district}").format(district=s.district) if s.district else ""),
+        _("文件    {files}个").format(files=s.files) + (_("：{kinds}").format(kinds=kinds) if kinds else ""),
+        _("记录    {records}条（另有隔离{quarantined}行，非数据行{nondata}行）").format(records=s.records, quarantined=s.quarantined, nondata=s.nondata_rows),
+        _("人员    {persons}人").format(persons=s.persons),
+        _("关联    {state}").format(state=_("已是最新") if s.link_current else _("需要更新：运行 census link（tally、export、report 会自动运行）")),
+        _("问题    {issues}").format(issues=_counts(s.issues, SEVERITY_LABELS) or _("无")),
     ]
     write("\n".join(lines), None)
 
 
 # =============================================================================================== classify
-@app.command(epilog="Example: census classify --scheme legacy6 --explain P0000012")
+@app.command(
+    help=N_("按每个分类方案给每个人分类，或说明一个人为什么归入某一类。"),
+    epilog=N_("census classify\ncensus classify --scheme legacy6 --explain P0000012"))
 def classify(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
-    explain: Annotated[str | None, typer.Option("--explain", help="Print the decision path of one person.")] = None,
+    explain: Annotated[str | None, typer.Option("--explain", metavar=N_("人员编号"), help=N_("打印这个人的分类过程。"))] = None,
     fmt: format_option("table", "json") = "table",
 ) -> None:
-    """Classify every person under every scheme, or explain one person's category."""
     with open_workspace(db, create=False) as ws:
         ran = ensure_current(ws)
         say_ran(ran)
@@ -101,49 +120,69 @@ def classify(
             if fmt == "json":
                 write(json_text(d), None)
                 return
-            lines = [f"{d['person_id']} · {scheme} → {d['category']}（{d['rule']}）", f"理由：{d['reason']}", "过程："]
-            lines += [f"  {i + 1}. {s}" for i, s in enumerate(d["steps"])]
-            write("\n".join(lines), None)
+            write("\n".join(explain_lines(d)), None)
             return
         r = ran.classified or classification_summary(ws)
     if fmt == "json":
         write(json_text(asdict(r)), None)
         return
     for s, groups in r.by_scheme.items():
-        write(f"{s}: " + ", ".join(f"{g} {n}" for g, n in sorted(groups.items())) + f"; {r.conflicts.get(s, 0)} flagged for review", None)
+        counts = _("，").join(_("{group}{count}人").format(group=_(GROUP_LABELS[g]), count=groups[g]) for g in GROUPS if g in groups)
+        write(_("{scheme}：{counts}；其中{flagged}人的申报类别与证据不符，待核查。").format(
+            scheme=scheme_label(s), counts=counts, flagged=r.conflicts.get(s, 0)), None)
+
+
+def explain_lines(d: dict) -> list[str]:
+    """A person's classification as lines: the result, the reason, the steps."""
+    rule = d["rule"]
+    if rule.startswith("declared:"):
+        kind = rule.split(":", 1)[1]
+        how = _("依据{source}的申报").format(source=_(SOURCE_KIND_LABELS[kind]) if kind in SOURCE_KIND_LABELS else _("核查结论"))
+    elif rule == "no_evidence":
+        how = _("证据不足")
+    else:
+        how = _("依据推断规则")
+    lines = [_("{person} · {scheme} → {category}（{how}）").format(person=d["person_id"], scheme=scheme_label(d["scheme"]),
+                                                              category=d["category"], how=how),
+             _("理由：{reason}").format(reason=d["reason"]), _("过程：")]
+    return lines + [f"  {i + 1}. {s}" for i, s in enumerate(d["steps"])]
 
 
 # =============================================================================================== schema, regions, codes
-schema_app = typer.Typer(help="Check schema files (field synonyms, code tables, schemes, region registers).", no_args_is_help=True)
+schema_app = CensusTyper(help=N_("检查 schema 文件（字段同义词、代码表、分类方案、区划名册、报告版式）。"), no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
 
-@schema_app.command("check", epilog="Example: census schema check my_scheme.yaml")
-def schema_check(files: Annotated[list[Path], typer.Argument(help="YAML files to validate.", show_default=False)]) -> None:
-    """Validate schema files; errors name the file and the key path."""
+@schema_app.command("check", help=N_("检查 schema 文件；有错时指出文件和出错的键路径。"), epilog=N_("census schema check 我的方案.yaml"))
+def schema_check(files: Annotated[list[Path], typer.Argument(metavar=N_("文件"), show_default=False, help=N_("要检查的 YAML 文件"))]) -> None:
     for f in files:
-        kind, _ = load_file(f)
-        err.print(f"{f}: a valid {kind} file.")
+        kind, _model = load_file(f)
+        err.print(_("{path}：是有效的{kind}文件。").format(path=f, kind=_(SCHEMA_KINDS.get(kind, kind))), markup=False)
 
 
-regions_app = typer.Typer(help="The district's region register.", no_args_is_help=True)
+regions_app = CensusTyper(help=N_("全区的区划名册。"), no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
 
 
-@regions_app.command("init", epilog="Example: census regions init 320114 -o regions.yaml")
-def regions_init(district: Annotated[str, typer.Argument(help="6-digit county code or county name.")], output: OutOpt = None) -> None:
-    """Start a register from the national street list (real street codes); add the communities yourself."""
+@regions_app.command("init", help=N_("从全国街道名单生成区划名册的初稿（真实的街道代码）；社区由各区自己补上。"),
+                     epilog=N_("census regions init 320114 -o regions.yaml\ncensus regions init 雨花台区 -o regions.yaml"))
+def regions_init(district: Annotated[str, typer.Argument(metavar=N_("区县"), help=N_("6位区县代码或区县名称"))], output: OutOpt = None) -> None:
+    check_output(output)
     write(init_register(district), output)
 
 
-@app.command(epilog="Example: census codes --format json")
+@app.command(help=N_("数据问题代码表：代码、严重程度、名称、含义。"), epilog=N_("census codes\ncensus codes --format json"))
 def codes(fmt: format_option("table", "json") = "table") -> None:
-    """The table of issue codes: code, severity, title, meaning."""
-    rows = [{"code": c.code, "severity": c.severity, "title": c.title, "message": c.message} for c in CODES.values()]
+    rows = [{"code": c.code, "severity": c.severity, "title": _(c.title), "message": _(c.message).format(value="…")}
+            for c in CODES.values()]
     if fmt == "json":
         write(json_text(rows), None)
         return
-    t = RichTable("code", "severity", "title", "meaning")
+    t = RichTable()
+    t.add_column(_("代码"), no_wrap=True)
+    t.add_column(_("严重程度"), no_wrap=True)
+    t.add_column(_("名称"), overflow="fold")
+    t.add_column(_("含义"), overflow="fold", ratio=2)
     for r in rows:
-        t.add_row(r["code"], r["severity"], r["title"], r["message"])
+        t.add_row(r["code"], _(SEVERITY_LABELS[r["severity"]]), r["title"], r["message"])
     Console(highlight=False).print(t)

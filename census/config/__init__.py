@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SchemaError
+from ..i18n import _
 from .codes import CodeLookup, CodesFile, compile_codes
 from .evidence import FACETS, EvidenceFile, EvidenceRule
 from .fields import CONTEXT_KEYS, FIELD_NAMES, FieldMatcher, FieldsFile, compile_fields
@@ -98,11 +99,8 @@ def load_file(path: Path | str, kind: str | None = None) -> tuple[str, Any]:
     data = read_yaml(path)
     kind = kind or guess_kind(data)
     if kind not in KINDS:
-        raise SchemaError(
-            f"{path}: cannot tell what kind of schema file this is; it needs a top-level key such as "
-            "fields (field synonyms), tables (code tables), categories (a scheme), streets (a region register) "
-            "or unit_name (evidence)."
-        )
+        raise SchemaError(_("{path}：看不出这是哪种 schema 文件；最外层需要有 fields（字段同义词）、tables（代码表）、"
+                            "categories（分类方案）、streets（区划名册）、unit_name（证据）或 sheets（报告版式）等键。").format(path=path))
     return kind, validate(KINDS[kind], data, str(path))
 
 

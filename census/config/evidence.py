@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..i18n import _
 from .yaml import Model, Text
 
 SECTORS = ("private_tech", "private", "foreign", "intermediary", "social_org", "new_media", "individual", "public", "none")
@@ -30,14 +31,14 @@ class EvidenceRule(Model):
     @model_validator(mode="after")
     def _check(self) -> EvidenceRule:
         if not (self.keywords or self.patterns):
-            raise ValueError("give `keywords` or `patterns`")
+            raise ValueError(_("请给出 keywords 或 patterns"))
         if not (self.sector or self.role or self.status):
-            raise ValueError("say what a match means: `sector`, `role` or `status`")
+            raise ValueError(_("请说明匹配上意味着什么：sector、role 或 status"))
         for p in self.patterns:
             try:
                 re.compile(p)
             except re.error as e:
-                raise ValueError(f"pattern {p!r} is not a valid regular expression ({e})") from None
+                raise ValueError(_("“{pattern}”不是有效的正则表达式（{reason}）").format(pattern=p, reason=e)) from None
         return self
 
 

@@ -9,6 +9,7 @@ from functools import cached_property
 
 from pydantic import Field, model_validator
 
+from ..i18n import _, listing
 from ..text import fold, has_cjk, header_key
 from .yaml import Model, Text, keyed
 
@@ -35,10 +36,10 @@ class FieldsFile(Model):
     def _known(self) -> FieldsFile:
         for name in self.fields:
             if name not in FIELD_NAMES:
-                raise keyed(("fields", name), f"unknown field; the fields are {', '.join(FIELD_NAMES)}")
+                raise keyed(("fields", name), _("不认识这个字段；字段有 {fields}").format(fields=listing(FIELD_NAMES)))
         for name in self.context:
             if name not in CONTEXT_KEYS:
-                raise keyed(("context", name), f"unknown context key; use one of {', '.join(CONTEXT_KEYS)}")
+                raise keyed(("context", name), _("不认识这个上下文键；只能是 {keys} 之一").format(keys=listing(CONTEXT_KEYS)))
         return self
 
 
@@ -83,7 +84,7 @@ class FieldMatcher:
 
     @cached_property
     def _any_contained(self) -> re.Pattern:
-        return re.compile("|".join(re.escape(syn) for syn, _ in self.contained) or r"(?!)")
+        return re.compile("|".join(re.escape(syn) for syn, _field in self.contained) or r"(?!)")
 
     def context_field(self, key: str) -> str | None:
         """The field a "key：value" line above a header names ("单位" → work_unit), or None."""

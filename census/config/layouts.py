@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from ..i18n import _, listing
 from ..vocab import DIMENSIONS
 from .yaml import Model, Text, keyed, read_yaml, schemas_dir, validate
 
@@ -43,30 +44,30 @@ class SheetDef(Model):
     @model_validator(mode="after")
     def _check(self) -> SheetDef:
         if not self.name.strip() or len(self.name) > 31 or set(self.name) & _BAD_SHEET_CHARS:
-            raise keyed(("name",), "a sheet name needs 1 to 31 characters and none of [ ] : * ? / \\")
+            raise keyed(("name",), _("工作表名须为1至31个字符，且不能含有 [ ] : * ? / \\"))
         if self.title is not None:
             _check_template(self.title, ("title",))
         if self.by is not None:
             if self.kind not in DEFAULT_BY:
-                raise keyed(("by",), f"a {self.kind} sheet takes no `by`")
+                raise keyed(("by",), _("{kind} 工作表不能有 by").format(kind=self.kind))
             if not self.by:
-                raise keyed(("by",), "give at least one dimension")
+                raise keyed(("by",), _("至少要给出一个维度"))
             for i, d in enumerate(self.by):
                 if d not in DIMENSIONS:
-                    raise keyed(("by", i), f"{d!r} is not a dimension; use one of {', '.join(DIMENSIONS)}")
+                    raise keyed(("by", i), _("“{value}”不是维度；只能是 {dimensions} 之一").format(value=d, dimensions=listing(DIMENSIONS)))
             if len(set(self.by)) != len(self.by):
-                raise keyed(("by",), "each dimension may be given once")
+                raise keyed(("by",), _("每个维度只能出现一次"))
         if self.kind == "crosstab":
             for key in ("rows", "cols"):
                 value = getattr(self, key)
                 if value is None:
-                    raise keyed((key,), "a crosstab needs `rows` and `cols`")
+                    raise keyed((key,), _("交叉表需要 rows 和 cols"))
                 if value not in DIMENSIONS:
-                    raise keyed((key,), f"{value!r} is not a dimension; use one of {', '.join(DIMENSIONS)}")
+                    raise keyed((key,), _("“{value}”不是维度；只能是 {dimensions} 之一").format(value=value, dimensions=listing(DIMENSIONS)))
             if self.rows == self.cols:
-                raise keyed(("cols",), "`rows` and `cols` must be different dimensions")
+                raise keyed(("cols",), _("rows 和 cols 必须是不同的维度"))
         elif self.rows is not None or self.cols is not None:
-            raise keyed(("rows" if self.rows is not None else "cols",), "only a crosstab sheet takes `rows` and `cols`")
+            raise keyed(("rows" if self.rows is not None else "cols",), _("只有 crosstab 工作表才有 rows 和 cols"))
         if self.chart is not None:
             self._check_chart()
         return self
@@ -76,19 +77,19 @@ class SheetDef(Model):
         allowed = {"crosstab": ("stacked_column", "column", "bar"), "structure": ("column", "bar", "pie"),
                    "tally": ("column", "bar", "pie")}.get(self.kind)
         if allowed is None:
-            raise keyed(("chart",), f"a {self.kind} sheet has no chart; charts go on tally, crosstab and structure sheets")
+            raise keyed(("chart",), _("{kind} 工作表不能有图表；图表只能放在 tally、crosstab 和 structure 工作表上").format(kind=self.kind))
         if chart.type not in allowed:
-            raise keyed(("chart", "type"), f"a {self.kind} sheet takes a chart of type {', '.join(allowed)}")
+            raise keyed(("chart", "type"), _("{kind} 工作表的图表类型只能是 {types}").format(kind=self.kind, types=listing(allowed)))
         if self.kind == "tally" and len(self.by or DEFAULT_BY["tally"]) != 1:
-            raise keyed(("chart",), "a chart needs a tally by one dimension")
+            raise keyed(("chart",), _("图表只能画按一个维度统计的表"))
         if self.kind == "crosstab" and self.rows == "community":
-            raise keyed(("chart",), "the community table is too long for a chart; chart the street table")
+            raise keyed(("chart",), _("社区表太长，不宜作图；请给街道表作图"))
         if self.kind == "structure":
             dims = self.by or DEFAULT_BY["structure"]
             if chart.by is None or chart.by not in dims:
-                raise keyed(("chart", "by"), f"say which table to draw: one of {', '.join(dims)}")
+                raise keyed(("chart", "by"), _("请说明画哪张表：{dimensions} 之一").format(dimensions=listing(dims)))
         elif chart.by is not None:
-            raise keyed(("chart", "by"), "only a structure sheet's chart takes `by`")
+            raise keyed(("chart", "by"), _("只有 structure 工作表的图表才有 by"))
         if chart.title is not None:
             _check_template(chart.title, ("chart", "title"))
 
@@ -105,19 +106,20 @@ class LayoutFile(Model):
         for i, s in enumerate(self.sheets):
             key = s.name.casefold()
             if key in seen:
-                raise keyed(("sheets", i, "name"), f"{s.name!r} is already the name of sheet {seen[key]}")
+                raise keyed(("sheets", i, "name"), _("“{name}”已是第{index}个工作表的名称").format(name=s.name, index=seen[key]))
             seen[key] = i
         return self
 
 
 def _check_template(text: str, path: tuple) -> None:
     try:
-        names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        names = [f for _text, f, _spec, _conv in string.Formatter().parse(text) if f is not None]
     except ValueError as e:
-        raise keyed(path, f"{text!r} is not a valid title ({e}); write braces only around {{district}}, {{year}} or {{scheme}}") from None
+        raise keyed(path, _("“{text}”不是有效的标题（{reason}）；花括号只能括住 {{district}}、{{year}} 或 {{scheme}}").format(
+            text=text, reason=e)) from None
     for name in names:
         if name not in PLACEHOLDERS:
-            raise keyed(path, f"unknown placeholder {{{name}}}; use {{district}}, {{year}} or {{scheme}}")
+            raise keyed(path, _("不认识占位符 {{{name}}}；只能用 {{district}}、{{year}} 或 {{scheme}}").format(name=name))
 
 
 def validate_layout(data: Any, source: str) -> LayoutFile:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from ..errors import UsageError
+from ..i18n import _
 from ..text import fold, halfwidth, simplified, squeeze
 from ..vocab import COMMUNITY_SUFFIXES, STREET_SUFFIXES
 from .yaml import Digits, Model, Text, keyed, parse_yaml, read_yaml, schemas_dir, validate
@@ -46,22 +47,22 @@ class RegionsFile(Model):
     @model_validator(mode="after")
     def _codes(self) -> RegionsFile:
         if not re.fullmatch(r"[0-9]{6}", self.code):
-            raise keyed(("code",), "the district code must be 6 digits (GB/T 2260), written as a string")
+            raise keyed(("code",), _("区县代码必须是6位数字（GB/T 2260），并写成带引号的文本"))
         seen: dict[str, tuple] = {}
         for i, s in enumerate(self.streets):
             if not re.fullmatch(r"[0-9]{9}", s.code):
-                raise keyed(("streets", i, "code"), "a street code must be 9 digits, written as a string")
+                raise keyed(("streets", i, "code"), _("街道代码必须是9位数字，并写成带引号的文本"))
             if not s.code.startswith(self.code):
-                raise keyed(("streets", i, "code"), f"{s.code} does not start with the district code {self.code}")
+                raise keyed(("streets", i, "code"), _("{code} 不以区县代码 {district} 开头").format(code=s.code, district=self.code))
             for j, c in enumerate(s.communities):
                 if not re.fullmatch(r"[0-9]{12}", c.code):
-                    raise keyed(("streets", i, "communities", j, "code"), "a community code must be 12 digits, written as a string")
+                    raise keyed(("streets", i, "communities", j, "code"), _("社区代码必须是12位数字，并写成带引号的文本"))
                 if not c.code.startswith(s.code):
-                    raise keyed(("streets", i, "communities", j, "code"), f"{c.code} does not start with its street's code {s.code}")
+                    raise keyed(("streets", i, "communities", j, "code"), _("{code} 不以所属街道的代码 {street} 开头").format(code=c.code, street=s.code))
                 if c.type is not None and not re.fullmatch(r"[0-9]{3}", c.type):
-                    raise keyed(("streets", i, "communities", j, "type"), "the urban-rural type must be a 3-digit code such as 111 or 220")
+                    raise keyed(("streets", i, "communities", j, "type"), _("城乡分类代码必须是3位数字，如111或220"))
                 if c.code in seen:
-                    raise keyed(("streets", i, "communities", j, "code"), f"{c.code} is used twice")
+                    raise keyed(("streets", i, "communities", j, "code"), _("{code} 用了两次").format(code=c.code))
                 seen[c.code] = (i, j)
         return self
 
@@ -219,10 +220,10 @@ def init_register(district: str) -> str:
         areas = list(csv.DictReader(fh))
     matches = [a for a in areas if a["code"] == district or a["name"] == district]
     if not matches:
-        raise UsageError(f"{district!r} is neither a 6-digit county code nor a county name in the division list.")
+        raise UsageError(_("“{district}”既不是6位区县代码，也不是区划表中的区县名称。").format(district=district))
     if len(matches) > 1:
         names = ", ".join(f"{a['code']} {a['name']}" for a in matches[:5])
-        raise UsageError(f"{district!r} names several counties ({names}); give the 6-digit code instead.")
+        raise UsageError(_("“{district}”对应多个区县（{names}）；请改用6位代码。").format(district=district, names=names))
     area = matches[0]
     with (base / "streets.csv").open(encoding="utf-8") as fh:
         streets = [s for s in csv.DictReader(fh) if s["areaCode"] == area["code"]]
@@ -231,8 +232,8 @@ def init_register(district: str) -> str:
         "code": area["code"],
         "streets": [{"name": s["name"], "code": s["code"], "communities": []} for s in streets],
     }
-    header = ("# Region register for census: fill in each street's communities and villages\n"
-              "# ({name, code (12 digits), type (111 urban … 220 village), aliases}).\n")
+    header = _("# census 区划名册：请为每个街道填上所辖社区和村\n"
+               "# （{name, code（12位代码）, type（城乡分类代码：111 城区 … 220 村庄）, aliases（别名）}）。\n")
     return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 

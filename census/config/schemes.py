@@ -3,10 +3,12 @@ inference rules and source authority; and `Terms`, the compiled lookup from a de
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from pydantic import Field, field_validator, model_validator
 
+from ..i18n import _, listing
 from ..text import fold
 from ..vocab import GROUPS, SOURCE_KINDS
 from .evidence import FACETS
@@ -26,7 +28,7 @@ class Category(Model):
     @classmethod
     def _group(cls, v: str) -> str:
         if v not in GROUPS:
-            raise ValueError(f"{v!r} is not a group; use one of {', '.join(GROUPS)}")
+            raise ValueError(_("“{value}”不是分组；只能是 {groups} 之一").format(value=v, groups=listing(GROUPS)))
         return v
 
 
@@ -40,7 +42,8 @@ class Condition(Model):
         for facet, allowed in FACETS.items():
             for v in getattr(self, facet) or []:
                 if v not in allowed and v != "unknown":
-                    raise keyed((facet,), f"{v!r} is not a {facet}; use one of {', '.join(allowed)} or unknown")
+                    raise keyed((facet,), _("“{value}”不是 {facet} 的取值；只能是 {allowed} 或 unknown").format(
+                        value=v, facet=facet, allowed=listing(allowed)))
         return self
 
 
@@ -68,12 +71,19 @@ class SchemeFile(Model):
     crosswalk: dict[str, dict[str, list[Case]]] = Field(default_factory=dict)
     rules: list[Rule]
 
+    @property
+    def label(self) -> str:
+        """The scheme as people name it: the last bracketed part of its title ("新的社会阶层人士（现行四类）" →
+        "现行四类"), else the whole title."""
+        m = re.search(r"[（(]([^（）()]+)[）)]\s*$", self.title)
+        return m.group(1).strip() if m else self.title
+
     @field_validator("authority")
     @classmethod
     def _kinds(cls, kinds: list[str]) -> list[str]:
         for i, k in enumerate(kinds):
             if k not in SOURCE_KINDS:
-                raise keyed((i,), f"{k!r} is not a source kind; use one of {', '.join(SOURCE_KINDS)}")
+                raise keyed((i,), _("“{value}”不是来源类型；只能是 {kinds} 之一").format(value=k, kinds=listing(SOURCE_KINDS)))
         return kinds
 
     @model_validator(mode="after")
@@ -81,22 +91,22 @@ class SchemeFile(Model):
         labels = [c.label for c in self.categories]
         for i, c in enumerate(self.categories):
             if labels.count(c.label) > 1:
-                raise keyed(("categories", i, "label"), f"{c.label!r} appears twice")
+                raise keyed(("categories", i, "label"), _("“{label}”出现了两次").format(label=c.label))
         for g in ("excluded", "unresolved"):
             if sum(c.group == g for c in self.categories) != 1:
-                raise keyed(("categories",), f"exactly one category must have group {g}")
+                raise keyed(("categories",), _("必须恰好有一个类别的 group 是 {group}").format(group=g))
         if not any(c.group == "new_class" for c in self.categories):
-            raise keyed(("categories",), "at least one category must have group new_class")
+            raise keyed(("categories",), _("至少要有一个类别的 group 是 new_class"))
         for other, entries in self.crosswalk.items():
             for src, cases in entries.items():
                 for k, case in enumerate(cases):
                     if case.category not in labels:
-                        raise keyed(("crosswalk", other, src, k, "category"), f"{case.category!r} is not a category of this scheme")
+                        raise keyed(("crosswalk", other, src, k, "category"), _("“{category}”不是本方案的类别").format(category=case.category))
                 if not cases or cases[-1].when is not None:
-                    raise keyed(("crosswalk", other, src), "the last case must have no `when` (it is the default)")
+                    raise keyed(("crosswalk", other, src), _("最后一种情况不能有 when（它是默认情况）"))
         for k, rule in enumerate(self.rules):
             if rule.category not in labels:
-                raise keyed(("rules", k, "category"), f"{rule.category!r} is not a category of this scheme")
+                raise keyed(("rules", k, "category"), _("“{category}”不是本方案的类别").format(category=rule.category))
         return self
 
 

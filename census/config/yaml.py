@@ -2,11 +2,13 @@
 
 Every file is checked with a pydantic model (`Model`, which refuses unknown keys); a problem becomes one
 `SchemaError` naming the file and the key path (`streets/2/communities/4/code: must be 12 digits`). A model's
-own checks raise `keyed(path, message)` to point below the key pydantic reports.
+own checks raise `keyed(path, message)` to point below the key pydantic reports. Pydantic's own (English)
+messages are said again in Chinese by `problem_text`, which the command line also uses for option values.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +16,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from ..errors import SchemaError
+from ..errors import SchemaError, UsageError
+from ..i18n import _, listing
 
 
 def schemas_dir() -> Path:
@@ -23,7 +26,8 @@ def schemas_dir() -> Path:
     for candidate in (package / "schemas", package.parent / "schemas"):
         if (candidate / "fields.yaml").is_file():
             return candidate
-    raise SchemaError(f"the schema files are missing (looked in {package / 'schemas'} and {package.parent / 'schemas'}); reinstall census.")
+    raise SchemaError(_("找不到 census 自带的 schema 文件（查找了 {a} 和 {b}）；请重新安装 census。").format(
+        a=package / "schemas", b=package.parent / "schemas"))
 
 
 def _as_text(value: Any) -> Any:
@@ -62,16 +66,58 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _format_loc(loc: Iterable) -> str:
-    return "/".join(str(p) for p in loc if p not in ("function-after", "function-before")) or "(top)"
+    return "/".join(str(p) for p in loc if p not in ("function-after", "function-before")) or _("（顶层）")
+
+
+def _choices(expected: str) -> str:
+    """Pydantic's "'a', 'b' or 'c'" as "a、b、c"."""
+    found = re.findall(r"'([^']*)'", expected or "")
+    return listing(found) if found else expected
+
+
+def problem_text(err: dict) -> str:
+    """One pydantic error (an item of `ValidationError.errors()`) as a Chinese phrase; a model's own check
+    (raised as ValueError) says its own message, which is written in Chinese already."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "value_error" or kind == "assertion_error":
+        msg = str(ctx.get("error") or err.get("msg", ""))
+        return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+    phrases = {
+        "missing": _("缺少这个必填项"),
+        "extra_forbidden": _("不认识这个键"),
+        "string_type": _("应为文本"),
+        "int_type": _("应为整数"), "int_parsing": _("应为整数"), "int_from_float": _("应为整数"),
+        "float_type": _("应为数字"), "float_parsing": _("应为数字"),
+        "bool_type": _("应为 true 或 false"), "bool_parsing": _("应为 true 或 false"),
+        "list_type": _("应为列表"), "tuple_type": _("应为列表"),
+        "dict_type": _("应为“键: 值”的映射"), "model_type": _("应为“键: 值”的映射"),
+        "model_attributes_type": _("应为“键: 值”的映射"),
+        "date_from_datetime_parsing": _("应为日期（年-月-日）"), "date_parsing": _("应为日期（年-月-日）"),
+    }
+    if kind in phrases:
+        return phrases[kind]
+    if kind == "literal_error" or kind == "enum":
+        return _("只能是 {choices}").format(choices=_choices(str(ctx.get("expected", ""))))
+    bounds = {"greater_than_equal": (_("不能小于 {n}"), "ge"), "greater_than": (_("应大于 {n}"), "gt"),
+              "less_than_equal": (_("不能大于 {n}"), "le"), "less_than": (_("应小于 {n}"), "lt"),
+              "too_short": (_("至少要有 {n} 项"), "min_length"), "too_long": (_("最多只能有 {n} 项"), "max_length"),
+              "string_too_short": (_("至少要有 {n} 个字符"), "min_length"),
+              "string_too_long": (_("最多只能有 {n} 个字符"), "max_length")}
+    if kind in bounds:
+        template, key = bounds[kind]
+        return template.format(n=ctx.get(key, ""))
+    return _("值无效（{detail}）").format(detail=err.get("msg", kind))
 
 
 def read_yaml(path: Path) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SchemaError(f"{path}: no such file.") from None
+        raise UsageError(_("{path}：没有这个文件。").format(path=path)) from None
+    except IsADirectoryError:
+        raise UsageError(_("{path}：这是文件夹，不是 YAML 文件。").format(path=path)) from None
     except UnicodeDecodeError:
-        raise SchemaError(f"{path}: not UTF-8 text; save the YAML file as UTF-8.") from None
+        raise SchemaError(_("{path}：不是 UTF-8 文本；请把 YAML 文件另存为 UTF-8 编码。").format(path=path)) from None
     return parse_yaml(text, str(path))
 
 
@@ -80,30 +126,26 @@ def parse_yaml(text: str, source: str) -> Any:
         return yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
-        raise SchemaError(f"{source}: not valid YAML{where}: {problem}.") from None
+        if mark:
+            raise SchemaError(_("{source}：第{line}行第{column}列不是有效的 YAML（{problem}）。").format(
+                source=source, line=mark.line + 1, column=mark.column + 1, problem=problem)) from None
+        raise SchemaError(_("{source}：不是有效的 YAML（{problem}）。").format(source=source, problem=problem)) from None
 
 
 def validate(model: type[Model], data: Any, source: str) -> Any:
     """Validate `data` against `model`; raise one SchemaError naming `source` and the first bad key path."""
     if not isinstance(data, dict):
-        raise SchemaError(f"{source}: the file must be a YAML mapping (key: value lines) at the top.")
+        raise SchemaError(_("{source}：文件的最外层必须是 YAML 映射（“键: 值”的各行）。").format(source=source))
     try:
         return model.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
         loc = list(err["loc"])
         ctx_error = (err.get("ctx") or {}).get("error")
-        msg = err["msg"]
         if isinstance(ctx_error, KeyedError):
             loc = loc + list(ctx_error.path)
-            msg = str(ctx_error)
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
-        raise SchemaError(f"{source}: {_format_loc(loc)}: {msg}{more}.") from None
+        msg = problem_text(err)
+        more = _("（另有{count}处问题）").format(count=len(e.errors()) - 1) if len(e.errors()) > 1 else ""
+        raise SchemaError(_("{source}：{key}：{problem}{more}。").format(source=source, key=_format_loc(loc), problem=msg,
+                                                                      more=more)) from None

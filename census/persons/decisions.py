@@ -17,6 +17,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from ..errors import SourceError, UsageError
+from ..i18n import _
 from ..serialize import frame_records
 from ..workspace import Workspace
 
@@ -46,12 +47,15 @@ class ApplyResult:
 def apply_review(ws: Workspace, path: Path) -> ApplyResult:
     """Read a filled review workbook back and store its answers as decisions (replacing earlier answers to the
     same pair or person field). Unanswered rows are left for later."""
+    if not Path(path).is_file():
+        raise UsageError(_("{path}：没有这个文件。").format(path=path))
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as e:  # noqa: BLE001 - calamine's own error types
-        raise SourceError(str(path), f"cannot be opened as a workbook ({str(e).splitlines()[0]}).") from None
+        raise SourceError(str(path), _("无法作为工作簿打开（{reason}）。").format(reason=str(e).splitlines()[0])) from None
     if PAIR_SHEET not in book.sheet_names and CONFLICT_SHEET not in book.sheet_names:
-        raise UsageError(f"{path}: has neither a {PAIR_SHEET!r} nor a {CONFLICT_SHEET!r} sheet; pass the file `census review export` wrote.")
+        raise UsageError(_("{path}：既没有“{pairs}”工作表，也没有“{conflicts}”工作表；请传入 census review export 写出的文件。").format(
+            path=path, pairs=PAIR_SHEET, conflicts=CONFLICT_SHEET))
     result = ApplyResult()
     now = datetime.now().replace(microsecond=0)
     decisions: list[tuple] = []
@@ -59,7 +63,7 @@ def apply_review(ws: Workspace, path: Path) -> ApplyResult:
         rows = book.get_sheet_by_name(PAIR_SHEET).to_python(skip_empty_area=False)
         header = [str(h) for h in rows[0]] if rows else []
         if ANSWER not in header:
-            raise UsageError(f"{path}, sheet {PAIR_SHEET}: the column {ANSWER!r} is missing; do not rename the columns.")
+            raise UsageError(_("{path}，工作表“{sheet}”：缺少“{column}”列；请不要修改列名。").format(path=path, sheet=PAIR_SHEET, column=ANSWER))
         col = header.index(ANSWER)
         for n, row in enumerate(rows[1:], start=2):
             key = str(row[0]).strip() if row and row[0] != "" else ""
@@ -69,7 +73,8 @@ def apply_review(ws: Workspace, path: Path) -> ApplyResult:
             try:
                 a, b = (int(float(x)) for x in key.split("-", 1))
             except ValueError:
-                result.problems.append(f"{path}, sheet {PAIR_SHEET}, row {n}, column 编号: {key!r} is not a pair number; leave that column as written.")
+                result.problems.append(_("{path}，工作表“{sheet}”，第{row}行，“编号”列：“{value}”不是配对编号；请保持该列原样。").format(
+                    path=path, sheet=PAIR_SHEET, row=n, value=key))
                 continue
             if answer in YES:
                 decisions.append(("must_link", a, b, None, None, None))
@@ -78,14 +83,15 @@ def apply_review(ws: Workspace, path: Path) -> ApplyResult:
                 decisions.append(("cannot_link", a, b, None, None, None))
                 result.cannot_link += 1
             elif answer:
-                result.problems.append(f"{path}, sheet {PAIR_SHEET}, row {n}, column {ANSWER}: {answer!r} is neither 是 nor 否.")
+                result.problems.append(_("{path}，工作表“{sheet}”，第{row}行，“{column}”列：“{value}”既不是“是”也不是“否”。").format(
+                    path=path, sheet=PAIR_SHEET, row=n, column=ANSWER, value=answer))
             else:
                 result.unanswered += 1
     if CONFLICT_SHEET in book.sheet_names:
         rows = book.get_sheet_by_name(CONFLICT_SHEET).to_python(skip_empty_area=False)
         header = [str(h) for h in rows[0]] if rows else []
         if CORRECT not in header:
-            raise UsageError(f"{path}, sheet {CONFLICT_SHEET}: the column {CORRECT!r} is missing; do not rename the columns.")
+            raise UsageError(_("{path}，工作表“{sheet}”：缺少“{column}”列；请不要修改列名。").format(path=path, sheet=CONFLICT_SHEET, column=CORRECT))
         c_val, c_field, c_anchor = header.index(CORRECT), header.index("冲突项"), header.index("锚定记录")
         fields = {v: k for k, v in CORRECTABLE.items()}
         for n, row in enumerate(rows[1:], start=2):
@@ -97,7 +103,8 @@ def apply_review(ws: Workspace, path: Path) -> ApplyResult:
                 continue
             f = fields.get(str(row[c_field]).strip())
             if f is None:
-                result.problems.append(f"{path}, sheet {CONFLICT_SHEET}, row {n}, column 冲突项: {row[c_field]!r} cannot be corrected here.")
+                result.problems.append(_("{path}，工作表“{sheet}”，第{row}行，“冲突项”列：“{value}”不能在这里更正。").format(
+                    path=path, sheet=CONFLICT_SHEET, row=n, value=row[c_field]))
                 continue
             decisions.append(("correction", int(float(row[c_anchor])), None, str(row[0]), f, value))
             result.corrections += 1
@@ -125,7 +132,7 @@ def undo_decision(ws: Workspace, decision_id: int) -> None:
     with ws.transaction():
         found = ws.scalar("SELECT count(*) FROM decisions WHERE decision_id = ? AND NOT undone", [decision_id])
         if not found:
-            raise UsageError(f"there is no active decision {decision_id}; `census review list` shows them.")
+            raise UsageError(_("没有有效的核查决定 {decision}；census review list 可列出全部决定。").format(decision=decision_id))
         ws.con.execute("UPDATE decisions SET undone = true WHERE decision_id = ?", [decision_id])
         ws.bump_data_version()
 

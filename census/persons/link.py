@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
+from ..i18n import _
 from ..privacy import mask_column, mask_id, mask_phone
 from ..serialize import frame_records
 from ..workspace import Workspace
@@ -137,9 +138,9 @@ def link_given(ws: Workspace, assignment: pd.DataFrame) -> int:
     records = ws.df("SELECT record_id FROM records WHERE status = 'record' ORDER BY record_id")
     merged = records.merge(assignment, on="record_id", how="left")
     keys = merged["person_key"].astype("object").where(merged["person_key"].notna(), "record:" + merged["record_id"].astype(str))
-    codes, _ = pd.factorize(keys)
+    codes, _uniques = pd.factorize(keys)
     with ws.transaction():
-        pids, _, _ = stable_ids(ws, merged["record_id"].to_numpy(), codes)
+        pids, _kept, _new = stable_ids(ws, merged["record_id"].to_numpy(), codes)
         frame = pd.DataFrame({"record_id": merged["record_id"].to_numpy(), "person_id": pids, "rule": "given", "probability": 1.0})
         persons = build_persons(ws, frame)
         ws.con.execute("DELETE FROM pairs")
@@ -157,7 +158,7 @@ def explain_person(ws: Workspace, person_id: str, reveal: bool = False) -> dict:
         FROM links l JOIN records r USING (record_id) JOIN sources s USING (source_id)
         WHERE l.person_id = ? ORDER BY l.record_id""", [person_id])
     if recs.empty:
-        raise UsageError(f"there is no person {person_id!r}; `census export persons` lists them.")
+        raise UsageError(_("没有编号为 {person} 的人员；census export persons 可列出全部人员。").format(person=person_id))
     if not reveal:
         recs["id_number"] = mask_column(recs["id_number"], "id")
         recs["phone"] = mask_column(recs["phone"], "phone")

@@ -2,22 +2,23 @@
 dimensions and the 合计 last; a crosstab's rows with both margins; suppressed cells as "<N" or "×"; the notes
 under a table. Cells keep their types — labels are text, counts are numbers, shares are numbers (a separate
 column beside their count) — so the console, CSV, Markdown and Excel writers each format them their own way and
-Excel can sum what it is given.
+Excel can sum what it is given. Headings, 小计/合计 and notes are in the language of the run (`_()`); the values in
+the cells are the data's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..issues import CODES
 from ..tables.shares import percent as share_of
 from ..tables.suppress import hidden_mark
 from ..tables.tally import Crosstab, Tally
 from ..vocab import DIMENSION_LABELS, SECONDARY_MARK, SUBTOTAL, TOTAL
 
-COUNT_HEADING = "人数"
-PERCENT_HEADING = "占比（%）"
+COUNT_HEADING = N_("人数")
+PERCENT_HEADING = N_("占比（%）")
 
 Row = tuple[list, str]  # (cells, style): style "" for a leaf, "subtotal" for a 小计 row, "total" for the 合计 row
 
@@ -40,11 +41,11 @@ class Grid:
     merged: frozenset[int] = frozenset()
 
     def cells(self) -> list:
-        return [c for cells, _ in self.rows for c in cells]
+        return [c for cells, _style in self.rows for c in cells]
 
 
 def dimension_label(dim: str) -> str:
-    return DIMENSION_LABELS.get(dim, dim)
+    return _(DIMENSION_LABELS[dim]) if dim in DIMENSION_LABELS else dim
 
 
 def code_title(code: str) -> str:
@@ -61,7 +62,7 @@ def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = 
     column follows the count; a 小计 row's share is of the total."""
     depth = len(t.by)
     with_share = bool(t.percent) if percent is None else percent
-    header = [*(dimension_label(d) for d in t.by), COUNT_HEADING, *([PERCENT_HEADING] if with_share else [])]
+    header = [*(dimension_label(d) for d in t.by), _(COUNT_HEADING), *([_(PERCENT_HEADING)] if with_share else [])]
     out: list[Row] = []
 
     def leaf(values: tuple, i: int | None) -> None:
@@ -79,7 +80,7 @@ def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = 
             if nxt is None or nxt[:level] != prefix:
                 n = t.subtotals.get(prefix, 0)
                 share = share_of(n, t.total) if t.percent == "total" else None
-                out.append(([*prefix, SUBTOTAL, *[""] * (depth - level - 1), n, *([share] if with_share else [])], "subtotal"))
+                out.append(([*prefix, _(SUBTOTAL), *[""] * (depth - level - 1), n, *([share] if with_share else [])], "subtotal"))
 
     if known is not None and depth == 1:
         index = {r[t.by[0]]: i for i, r in enumerate(t.rows)}
@@ -95,7 +96,7 @@ def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = 
             prev = values
         if prev is not None:
             close(prev, None)
-    out.append(([TOTAL, *[""] * (depth - 1), t.total, *([100.0 if t.total else None] if with_share else [])], "total"))
+    out.append(([_(TOTAL), *[""] * (depth - 1), t.total, *([100.0 if t.total else None] if with_share else [])], "total"))
     shares = frozenset({depth + 1}) if with_share else frozenset()
     return Grid(header, out, label_columns=depth, percent_columns=shares)
 
@@ -106,8 +107,8 @@ def crosstab_grid(ct: Crosstab) -> Grid:
     with_share = bool(ct.percent)
     header = [dimension_label(ct.row_dim)]
     for c in ct.col_values:
-        header += [c, *([f"{c}{PERCENT_HEADING}"] if with_share else [])]
-    header.append(TOTAL)
+        header += [c, *([f"{c}{_(PERCENT_HEADING)}"] if with_share else [])]
+    header.append(_(TOTAL))
     rows: list[Row] = []
     for r in ct.row_values:
         cells: list = [r]
@@ -117,7 +118,7 @@ def crosstab_grid(ct: Crosstab) -> Grid:
             if with_share:
                 cells.append(None if hidden else ct.share(r, c))
         rows.append(([*cells, ct.row_totals.get(r, 0)], ""))
-    total: list = [TOTAL]
+    total: list = [_(TOTAL)]
     for c in ct.col_values:
         total += [ct.col_totals.get(c, 0), *([None] if with_share else [])]
     rows.append(([*total, ct.total], "total"))
@@ -128,10 +129,10 @@ def crosstab_grid(ct: Crosstab) -> Grid:
 
 def footnote(outside: dict[str, int], unresolved: int, excluded: int) -> str:
     """The line under a table: who is reported beside the total, and who is not counted."""
-    parts = [f"另有{k}{v}名" for k, v in outside.items()]
-    parts.append(f"待核实{unresolved}名")
-    parts.append(f"不属于统计范围{excluded}名")
-    return "；".join(parts) + "。"
+    parts = [_("另有{group}{count}名").format(group=k, count=v) for k, v in outside.items()]
+    parts.append(_("待核实{count}名").format(count=unresolved))
+    parts.append(_("不属于统计范围{count}名").format(count=excluded))
+    return _("；").join(parts) + _("。")
 
 
 def suppression_note(threshold: int | None, cells: list) -> str:
@@ -139,10 +140,10 @@ def suppression_note(threshold: int | None, cells: list) -> str:
     small = f"<{threshold}"
     if not threshold or not (small in cells or SECONDARY_MARK in cells):
         return ""
-    note = f"“{small}”表示1至{threshold - 1}人" if small in cells else ""
+    note = _("“{mark}”表示1至{most}人").format(mark=small, most=threshold - 1) if small in cells else ""
     if SECONDARY_MARK in cells:
-        note += ("；" if note else "") + f"“{SECONDARY_MARK}”表示为防止由合计推算而一并隐去的数值"
-    return note + "；合计按实际人数计算。"
+        note += (_("；") if note else "") + _("“{mark}”表示为防止由合计推算而一并隐去的数值").format(mark=SECONDARY_MARK)
+    return note + _("；合计按实际人数计算。")
 
 
 def table_note(outside: dict[str, int], unresolved: int, excluded: int, threshold: int | None, grid: Grid) -> str:

@@ -40,7 +40,7 @@ def question_rows(table: SurveyTable, calibrated: bool) -> tuple[list[str], list
             c = table.cells[opt, col]
             text = f"{c['count']}（{pct(c['percent'])}）" if c["percent"] is not None else str(c["count"])
             if calibrated and c.get("weighted_percent") is not None:
-                text += _(" 加权{p}").format(p=pct(c["weighted_percent"]))
+                text += " " + _("加权{percent}").format(percent=pct(c["weighted_percent"]))
             cells.append(text)
         rows.append((cells, ""))
     foot = [([_("回答人数"), *(str(table.answered[c]) for c in table.columns)], "total")]
@@ -60,27 +60,29 @@ def calibration_rows(result: SurveyResult) -> tuple[list[str], list[tuple[list[s
                else (_("无人回答") if c["census"] and not c["respondents"] else ""))
         rows.append(([c["category"], str(c["census"]), str(c["respondents"]), weight, why], ""))
     covered = [c for c in result.calibration if c["respondents"]]
-    rows.append(([_("合计"), str(sum(c["census"] for c in covered)), str(sum(c["respondents"] for c in covered)), "", ""], "total"))
+    rows.append(([_(TOTAL), str(sum(c["census"] for c in covered)), str(sum(c["respondents"] for c in covered)), "", ""], "total"))
     return header, rows
 
 
 def survey_note(result: SurveyResult) -> str:
     """The line under the tables: who answered, who was left out of the estimate, and the notes."""
-    parts = [_("回答问卷{n}人，其中{m}人已与普查人员关联").format(n=result.respondents, m=result.linked)]
+    parts = [_("回答问卷{respondents}人，其中{linked}人已与普查人员关联").format(respondents=result.respondents, linked=result.linked)]
     if result.calibrated:
         population = sum(c["census"] for c in result.calibration if c["respondents"])
-        weights = "，".join(_("{category}{n}人（权数{w}）").format(category=c["category"], n=c["respondents"], w=f"{c['weight']:.2f}")
-                           for c in result.calibration if c["respondents"])
+        weights = _("，").join(_("{category}{count}人（权数{weight:.2f}）").format(category=c["category"], count=c["respondents"], weight=c["weight"])
+                              for c in result.calibration if c["respondents"])
         parts.append(_("加权估计按普查人数事后分层（覆盖{population}人），依据{used}名回答者：{weights}").format(
             population=population, used=result.used, weights=weights))
-        out = [_("{reason}{n}人").format(reason=k, n=v) for k, v in result.left_out.items() if v]
+        out = [_("{group}{count}人").format(group=k, count=v) for k, v in result.left_out.items() if v]
         if out:
-            parts.append(_("未计入加权估计：") + "，".join(out))
-    return "；".join(parts) + "。" + "".join(result.notes)
+            parts.append(_("未计入加权估计：{groups}").format(groups=_("，").join(out)))
+    return _("；").join(parts) + _("。") + "".join(result.notes)
 
 
 def question_title(t: SurveyTable) -> str:
-    return f"{t.question.label}（{t.question.variable}{_('，多选') if t.question.kind == 'multiple' else ''}）"
+    if t.question.kind == "multiple":
+        return _("{label}（{variable}，多选）").format(label=t.question.label, variable=t.question.variable)
+    return f"{t.question.label}（{t.question.variable}）"
 
 
 def survey_grids(result: SurveyResult) -> list[tuple[str, Grid]]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import UsageError
+from ..i18n import _
 from .readers import SUPPORTED
 
 
@@ -24,7 +25,7 @@ def discover(paths: Iterable[str | os.PathLike]) -> list[tuple[Path, str]]:
         elif p.exists():
             found.append((p, p.as_posix()))
         else:
-            raise UsageError(f"{p}: no such file or directory.")
+            raise UsageError(_("{path}：没有这个文件或文件夹。").format(path=p))
     seen: set[Path] = set()
     unique = []
     for f, d in found:

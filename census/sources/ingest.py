@@ -20,7 +20,8 @@ import pyarrow as pa
 
 from ..config import load_register_file, load_schemas
 from ..errors import CensusError, UsageError
-from ..vocab import SOURCE_KINDS
+from ..i18n import _, listing
+from ..vocab import SOURCE_KIND_LABELS, SOURCE_KINDS
 from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
 from ..workspace.queries import store_register
@@ -130,14 +131,14 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
     reported and the others still go in. `regions` loads (and stores) the district's register first."""
     options = options or IngestOptions()
     if options.kind and options.kind not in SOURCE_KINDS:
-        raise UsageError(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {options.kind!r}.")
+        raise UsageError(_("--kind {kind}：只能是 {kinds} 之一。").format(kind=options.kind, kinds=listing(_("{name}（{label}）").format(name=k, label=_(SOURCE_KIND_LABELS[k])) for k in SOURCE_KINDS)))
     load_schemas(options.schema_files)  # validate --schema files before reading any data
     if regions is not None:
         store_register(ws, load_register_file(regions))
     register_yaml = stored_register_yaml(ws)
     files = discover(paths)
     if not files:
-        raise UsageError("no .xlsx, .xls, .csv or .sav files found in the paths given.")
+        raise UsageError(_("所给路径下没有 .xlsx、.xls、.csv 或 .sav 文件。"))
 
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Path, str, str]] = []
@@ -148,16 +149,16 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
         try:
             sha = file_sha256(f)
         except OSError as e:
-            results[i] = FileResult(shown, "failed", f"{shown}: cannot be read ({e.strerror}).")
+            results[i] = FileResult(shown, "failed", _("{path}：无法读取（{reason}）。").format(path=shown, reason=e.strerror))
             continue
         if sha in known or sha in claimed:
-            where = known[sha][1] if sha in known else "another file of this run"
-            results[i] = FileResult(shown, "unchanged", f"{shown}: already ingested (same content as {where}); nothing changed.",
+            where = known[sha][1] if sha in known else _("本次导入的另一个文件")
+            results[i] = FileResult(shown, "unchanged", _("{path}：已导入过（与{where}内容相同），未作改动。").format(path=shown, where=where),
                                     source_id=known.get(sha, (None,))[0])
             continue
         if shown in by_path and not options.replace:
-            results[i] = FileResult(shown, "changed", f"{shown}: a different version of this file is already in the workspace; "
-                                    "pass --replace to replace its records with this one.")
+            results[i] = FileResult(shown, "changed", _("{path}：工作区里已有这个文件的另一个版本；"
+                                                        "要用这一版替换它的记录，请加 --replace。").format(path=shown))
             continue
         claimed.add(sha)
         todo.append((i, f, shown, sha))
@@ -166,7 +167,8 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
         if error is not None and not isinstance(error, CensusError) and os.environ.get("CENSUS_DEBUG") == "1":
             raise error
         if error is not None:
-            msg = str(error) if isinstance(error, CensusError) else f"{shown}: cannot be read ({type(error).__name__}: {error})."
+            msg = str(error) if isinstance(error, CensusError) else _("{path}：无法读取（{reason}）。").format(
+                path=shown, reason=f"{type(error).__name__}: {error}")
             results[i] = FileResult(shown, "failed", msg)
             return
         assert prep is not None
@@ -183,7 +185,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
     def finished(batch: list, outcomes: list) -> None:
         nonlocal done
-        for (i, _, shown, _), outcome in zip(batch, outcomes, strict=True):
+        for (i, _file, shown, _sha), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 finish(i, shown, None, outcome)
             else:

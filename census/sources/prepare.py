@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from ..config import Register, Schemas, load_schemas
 from ..errors import SourceError
+from ..i18n import N_, _
 from ..text import PY_WHITESPACE_RE2, arrow_mask, arrow_strings, clean
 from ..vocab import DATA, NONDATA_KINDS, SKIPPED_SHEET
 from .layout import Column, Layout, find_layout
@@ -92,6 +93,7 @@ class Prepared:
 
 
 TABLES = ("records", "issues", "nondata")  # the tables of a Prepared file
+NO_HEADER = N_("没有表头：没有哪一行同时写有姓名或身份证号列和另一个已知字段")  # why a sheet is skipped
 
 
 def file_sha256(path: Path) -> str:
@@ -155,7 +157,7 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
         lay = find_layout(table.cells, table.letters, schemas.fields, table.header, table.labels)
         if lay is None:
             summary.status = "skipped"
-            summary.reason = "no header row: no row names a name or ID column and another known field"
+            summary.reason = NO_HEADER  # stored as written here, shown with _()
             texts = _row_texts(table.cells)
             keep = texts != ""
             summary.nondata = int(keep.sum())
@@ -168,15 +170,15 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
         if len(part.frame) and part.frame["fb_street"].isna().all() and part.frame["fb_community"].isna().all() \
                 and part.frame["f_street"].isna().all() and part.frame["f_community"].isna().all() \
                 and table_kind in ("community_ledger", "household_register"):
-            where = f"sheet {table.sheet!r} of " if table.sheet else ""
-            prep.notices.append(f"{display_path}: the rows of {where}this file name no street or community, and neither do its "
-                                "title, sheet or path; pass --community NAME (and --street NAME) to place them.")
+            where = _("工作表“{sheet}”").format(sheet=table.sheet) if table.sheet else _("这个文件")
+            prep.notices.append(_("{path}：{where}的各行没有写街道和社区，标题、工作表名和路径也没有；"
+                                  "请用 --community 社区名（和 --street 街道名）指明它们属于哪里。").format(path=display_path, where=where))
         ordinal += len(part.frame)
         nondata.append(part.nondata)
         parts.append(part)
     if src.tables and all(s.status == "skipped" for s in prep.sheets):
-        raise SourceError(display_path, "no sheet has a header row naming a name or ID column and another known field "
-                          "(姓名, 身份证号, 联系电话 …); check the file, or add the column names to a --schema file.")
+        raise SourceError(display_path, _("没有哪个工作表的表头同时写有姓名或身份证号列和另一个已知字段（姓名、身份证号、联系电话……）；"
+                                          "请检查文件，或把这些列名写进 --schema 文件。"))
     if nondata:
         frame = pd.concat(nondata, ignore_index=True)
         prep.nondata = pa.Table.from_pandas(frame, schema=NONDATA_SCHEMA, preserve_index=False)

@@ -31,6 +31,7 @@ from isal import isal_zlib
 from python_calamine import CalamineWorkbook
 
 from ..errors import SourceError
+from ..i18n import _
 
 SPREADSHEET = {".xlsx", ".xlsm", ".xls"}
 DELIMITED = {".csv", ".txt", ".tsv"}
@@ -91,16 +92,17 @@ def read_source(path: Path, encoding: str | None = None) -> SourceFile:
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise SourceError(str(path), f"cannot be opened ({e.strerror}).") from None
+        raise SourceError(str(path), _("无法打开（{reason}）。").format(reason=e.strerror)) from None
     if size == 0:
-        raise SourceError(str(path), "the file is empty; export it again from the system it came from.")
+        raise SourceError(str(path), _("文件是空的；请从原系统重新导出。"))
     if suffix in SPREADSHEET:
         return _read_workbook(path, suffix)
     if suffix in DELIMITED:
         return _read_delimited(path, encoding)
     if suffix in SPSS:
         return _read_sav(path, encoding)
-    raise SourceError(str(path), f"files ending in {suffix or '(no extension)'} are not read; census reads {', '.join(sorted(SUPPORTED))}.")
+    raise SourceError(str(path), _("不读取扩展名为{suffix}的文件；census 读取 {supported}。").format(
+        suffix=suffix or _("（无）"), supported=" ".join(sorted(SUPPORTED))))
 
 
 # --------------------------------------------------------------------------------------------- workbooks
@@ -108,14 +110,11 @@ def _read_workbook(path: Path, suffix: str) -> SourceFile:
     with path.open("rb") as fh:
         head = fh.read(8)
     if suffix in (".xlsx", ".xlsm") and head == _OLE_MAGIC:
-        raise SourceError(str(path), "the workbook is password-protected (encrypted); remove the password in Excel "
-                          "(文件 → 信息 → 保护工作簿) and ingest it again.")
+        raise SourceError(str(path), _("工作簿设有密码（已加密）；请在 Excel 中取消密码（文件 → 信息 → 保护工作簿）后重新导入。"))
     if suffix in (".xlsx", ".xlsm") and head[:4] != _ZIP_MAGIC:
-        raise SourceError(str(path), "is not an .xlsx workbook (the file is damaged or has the wrong extension); "
-                          "open it in Excel or WPS and save it again as .xlsx.")
+        raise SourceError(str(path), _("不是 .xlsx 工作簿（文件已损坏或扩展名不对）；请用 Excel 或 WPS 打开，另存为 .xlsx。"))
     if suffix == ".xls" and head != _OLE_MAGIC:
-        raise SourceError(str(path), "is not an .xls workbook (the file is damaged or is a web page / text file "
-                          "saved as .xls); open it in Excel or WPS and save it again as .xlsx.")
+        raise SourceError(str(path), _("不是 .xls 工作簿（文件已损坏，或是存成 .xls 的网页或文本文件）；请用 Excel 或 WPS 打开，另存为 .xlsx。"))
     try:
         reader = fastexcel.read_excel(str(path))
         names = reader.sheet_names
@@ -129,7 +128,7 @@ def _read_workbook(path: Path, suffix: str) -> SourceFile:
             batch = sheet.to_arrow()
             infos = sheet.available_columns()
         except Exception as e:
-            raise SourceError(str(path), f"sheet {name!r} cannot be read: {_workbook_error(e)}") from None
+            raise SourceError(str(path), _("工作表“{sheet}”无法读取：{reason}").format(sheet=name, reason=_workbook_error(e))) from None
         cells = batch.to_pandas(types_mapper=_STRING.get)
         cells.columns = range(cells.shape[1])
         letters = [column_letter(c.absolute_index) for c in infos]
@@ -142,10 +141,10 @@ def _workbook_error(e: Exception) -> str:
     text = str(e)
     low = text.lower()
     if "password" in low or "encrypt" in low:
-        return "the workbook is password-protected; remove the password in Excel or WPS and ingest it again."
+        return _("工作簿设有密码；请在 Excel 或 WPS 中取消密码后重新导入。")
     if "zip" in low or "invalid" in low or "cfb" in low or "eof" in low:
-        return "the workbook is damaged and cannot be opened; open it in Excel or WPS, save it again and re-ingest."
-    return f"the workbook cannot be read ({text.splitlines()[0] if text else type(e).__name__}); save it again as .xlsx."
+        return _("工作簿已损坏，无法打开；请用 Excel 或 WPS 打开后另存，再重新导入。")
+    return _("工作簿无法读取（{reason}）；请另存为 .xlsx。").format(reason=text.splitlines()[0] if text else type(e).__name__)
 
 
 class _XlsxNumbers:
@@ -279,9 +278,10 @@ def decode(data: bytes, encoding: str | None = None, path: str = "") -> tuple[st
         try:
             return data.decode(encoding), encoding
         except LookupError:
-            raise SourceError(path, f"{encoding!r} is not an encoding Python knows; try utf-8 or gb18030.") from None
+            raise SourceError(path, _("不认识编码“{encoding}”；请试 utf-8 或 gb18030。").format(encoding=encoding)) from None
         except UnicodeDecodeError as e:
-            raise SourceError(path, f"is not valid {encoding} (byte {e.start}); leave out --encoding to detect it.") from None
+            raise SourceError(path, _("不是有效的 {encoding} 文本（第{byte}字节）；去掉 --encoding 可自动识别编码。").format(
+                encoding=encoding, byte=e.start)) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -293,16 +293,16 @@ def decode(data: bytes, encoding: str | None = None, path: str = "") -> tuple[st
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as e:
-        raise SourceError(path, f"is neither UTF-8 nor GB18030 text (byte {e.start}); pass --encoding.") from None
+        raise SourceError(path, _("既不是 UTF-8 也不是 GB18030 文本（第{byte}字节）；请用 --encoding 指定编码。").format(byte=e.start)) from None
 
 
 def _read_delimited(path: Path, encoding: str | None) -> SourceFile:
     data = path.read_bytes()
     if data[:4] == _ZIP_MAGIC or data[:8] == _OLE_MAGIC:
-        raise SourceError(str(path), "is a spreadsheet saved with a text extension; rename it to .xlsx or .xls.")
+        raise SourceError(str(path), _("是用文本扩展名保存的电子表格；请改名为 .xlsx 或 .xls。"))
     text, enc = decode(data, encoding, str(path))
     if "\x00" in text[:4096]:
-        raise SourceError(str(path), "is not a text file (it holds binary data); export it again as CSV.")
+        raise SourceError(str(path), _("不是文本文件（含有二进制数据）；请重新导出为 CSV。"))
     delimiter = _sniff_delimiter(text[:20000], path.suffix.lower())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
@@ -317,10 +317,11 @@ def _read_delimited(path: Path, encoding: str | None) -> SourceFile:
             rows.append(row)
             lines.append(start)
     except csv.Error as e:
-        raise SourceError(str(path), f"line {reader.line_num} cannot be parsed as CSV ({e}); check its quotes.") from None
+        raise SourceError(str(path), _("第{line}行无法按 CSV 解析（{reason}）；请检查该行的引号。").format(
+            line=reader.line_num, reason=e)) from None
     width = max((len(r) for r in rows), default=0)
     if width == 0:
-        raise SourceError(str(path), "holds no data (only blank lines).")
+        raise SourceError(str(path), _("没有数据（只有空行）。"))
     columns = list(zip(*(r + [""] * (width - len(r)) for r in rows), strict=True))
     cells = pd.DataFrame({i: pd.array(col, dtype="string") for i, col in enumerate(columns)})
     cells = cells.mask(cells.apply(lambda s: s.str.strip() == ""))
@@ -351,12 +352,14 @@ def _read_sav(path: Path, encoding: str | None) -> SourceFile:
         enc = encoding or meta.file_encoding
     except Exception as first:
         if encoding:
-            raise SourceError(str(path), f"cannot be read as an SPSS file with encoding {encoding} ({first}).") from None
+            raise SourceError(str(path), _("无法按编码 {encoding} 读取这个 SPSS 文件（{reason}）。").format(
+                encoding=encoding, reason=first)) from None
         try:
             df, meta = pyreadstat.read_sav(str(path), apply_value_formats=True, encoding="GB18030")
             enc = "gb18030"
         except Exception:
-            raise SourceError(str(path), f"is not a readable SPSS .sav file ({str(first).splitlines()[0]}); export it again from the survey platform.") from None
+            raise SourceError(str(path), _("不是可读的 SPSS .sav 文件（{reason}）；请从问卷平台重新导出。").format(
+                reason=str(first).splitlines()[0])) from None
     cells = pd.DataFrame({i: _sav_text(df[c]) for i, c in enumerate(df.columns)})
     names = list(df.columns)
     labels = [meta.column_names_to_labels.get(c) or "" for c in names]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..i18n import language, set_language
 from .prepare import TABLES, IngestOptions, Prepared, prepare_files
 
 PARALLEL_BYTES = 4_000_000  # below this much to read, worker processes cost more than they save
@@ -85,7 +86,7 @@ def prepare_all(todo: list[Item], options: IngestOptions, register_yaml: str,
         return
     folder = _spill_folder() if os.name == "posix" else None  # (elsewhere a mapped file cannot be removed)
     try:
-        with ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_start) as pool:
+        with ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_start, initargs=(language(),)) as pool:
             futures = [(b, pool.submit(prepare_files_spilled, [(f, shown, sha) for _, f, shown, sha in b], options,
                                        register_yaml, folder)) for b in batches]
             try:
@@ -128,10 +129,12 @@ def batch_files(todo: list[Item], sizes: dict[int, int], max_bytes: int = 2_000_
     return batches
 
 
-def _worker_start() -> None:
+def _worker_start(lang: str) -> None:
     """A worker process has a core to itself: Arrow's conversions run on this one thread, not on a pool of as
-    many threads as cores (which the other worker and the writer are using)."""
+    many threads as cores (which the other worker and the writer are using). Its messages are in the language
+    of the process that started it."""
     pa.set_cpu_count(1)
+    set_language(lang)
 
 
 def _spill_folder() -> str:

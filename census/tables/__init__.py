@@ -5,6 +5,6 @@ sheets (`report`). Every function makes sure persons are current first (`census.
 
 from .status import Status
 from .survey import SurveyResult
-from .tally import Crosstab, Tally, crosstab, narrative
+from .tally import Crosstab, Narrative, Tally, crosstab, narrative, narrative_result
 
-__all__ = ["Crosstab", "Status", "SurveyResult", "Tally", "crosstab", "narrative"]
+__all__ = ["Crosstab", "Narrative", "Status", "SurveyResult", "Tally", "crosstab", "narrative", "narrative_result"]

@@ -9,14 +9,19 @@ from datetime import date
 from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..errors import UsageError
+from ..i18n import _, listing
+from ..text import fold
 from ..vocab import (
     CPC_MEMBER,
     DEFAULT_AGE_BANDS,
+    DIMENSION_LABELS,
     DIMENSIONS,
     NEW_CLASS,
     NON_CPC,
     NOT_REPRESENTATIVE,
     REPRESENTATIVE,
+    SOURCE_KIND_LABELS,
+    SOURCE_KINDS,
     UNKNOWN,
     age_band_labels,
 )
@@ -46,21 +51,16 @@ def dimension_sql(as_of: date, bands: tuple[int, ...]) -> dict[str, str]:
         "party": f"coalesce(p.party, '{UNKNOWN}')",
         "representative": f"CASE WHEN p.representative THEN '{REPRESENTATIVE}' ELSE '{NOT_REPRESENTATIVE}' END",
         "unit_type": f"coalesce(p.unit_type, '{UNKNOWN}')",
-        "source_kind": f"coalesce(p.source_kinds, '{UNKNOWN}')",
+        "source_kind": source_kind_sql(),
     }
 
 
-def parse_where(items: list[str] | None) -> dict[str, str]:
-    """["street=宁南街道", "sex=女"] → {"street": "宁南街道", "sex": "女"}."""
-    out: dict[str, str] = {}
-    for item in items or []:
-        m = re.fullmatch(r"\s*(\w+)\s*=\s*(.+?)\s*", item)
-        if not m:
-            raise UsageError(f"--where {item!r}: write it as DIMENSION=VALUE, for example street=宁南街道.")
-        if m.group(1) not in DIMENSIONS:
-            raise UsageError(f"--where {item!r}: {m.group(1)!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
-        out[m.group(1)] = m.group(2)
-    return out
+def source_kind_sql() -> str:
+    """SQL for the kinds of source a person was found in, as their labels in the order of `SOURCE_KINDS` joined by
+    "、" ("社区台账、住户台帐"), else 未知."""
+    parts = ", ".join(f"CASE WHEN contains('/' || p.source_kinds || '/', '/{k}/') THEN '{SOURCE_KIND_LABELS[k]}' END"
+                      for k in SOURCE_KINDS)
+    return f"coalesce(nullif(concat_ws('、', {parts}), ''), '{UNKNOWN}')"
 
 
 def value_order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
@@ -79,6 +79,8 @@ def value_order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
         return {CPC_MEMBER: 0, NON_CPC: 1}
     if dim == "representative":
         return {REPRESENTATIVE: 0, NOT_REPRESENTATIVE: 1}
+    if dim == "source_kind":
+        return {SOURCE_KIND_LABELS[k]: i for i, k in enumerate(SOURCE_KINDS)}
     return {}
 
 
@@ -89,39 +91,70 @@ def sort_key(order: dict[str, int], dim: str):
         if dim == "age_band":
             m = re.match(r"[<≥]?(\d+)", v)
             return (0, (int(m.group(1)) if m else 999) + (0.5 if v.startswith("≥") else -0.5 if v.startswith("<") else 0), v)
+        if dim == "source_kind" and "、" in v:  # the kinds a person was found in, after the single kinds, by kind
+            return (0, len(order) + 1, tuple(order.get(k, len(order)) for k in v.split("、")))
         return (0, order[v], v) if v in order else (1, 0, v)
     return key
+
+
+def dimension_list() -> str:
+    """The dimensions as a message names them: "category（类别）、street（街道）……"."""
+    return listing(_("{name}（{label}）").format(name=d, label=_(DIMENSION_LABELS[d])) for d in DIMENSIONS)
+
+
+def scheme_list() -> str:
+    """The schemes as a message names them: "current4（现行四类）、legacy6（2001年六类）"."""
+    return listing(_("{name}（{label}）").format(name=name, label=s.file.label) for name, s in compiled_schemes(load_schemas()).items())
+
+
+def scheme_name(text: str) -> str:
+    """The scheme a person names: by its name (current4), its label (现行四类, 2001年六类), its title, or a part of
+    its label that only it has (四类, 六类); anything else is returned as written (`check_request` refuses it)."""
+    schemes = compiled_schemes(load_schemas())
+    if text in schemes:
+        return text
+    key = fold(text)
+    for name, s in schemes.items():
+        if key and key in (fold(name), fold(s.file.label), fold(s.file.title)):
+            return name
+    hits = [name for name, s in schemes.items() if len(key) >= 2 and key in fold(s.file.label)]
+    return hits[0] if len(hits) == 1 else text
 
 
 def check_request(scheme: str, by: list[str], percent: str | None = None, wide: bool = False) -> None:
     """Raise UsageError for an unknown scheme, dimension or percent base (before any work is done)."""
     schemes = compiled_schemes(load_schemas())
     if scheme not in schemes:
-        raise UsageError(f"--scheme must be one of {', '.join(schemes)}, not {scheme!r}.")
+        raise UsageError(_("--scheme {scheme}：没有这个分类方案；可用的有 {schemes}。").format(scheme=scheme, schemes=scheme_list()))
     for d in by:
         if d not in DIMENSIONS:
-            raise UsageError(f"{'--rows/--cols' if wide else '--by'} {d!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
+            raise UsageError(_("{option} {value}：不是维度；可用的维度有 {dimensions}。").format(
+                option="--rows/--cols" if wide else "--by", value=d, dimensions=dimension_list()))
     if len(set(by)) != len(by):
-        raise UsageError("each --by dimension may be given once.")
+        raise UsageError(_("每个 --by 维度只能给一次。"))
     allowed = ("row", "col", "total") if wide else ("row", "total")
     if percent is not None and percent not in allowed:
-        raise UsageError(f"--percent must be one of {', '.join(allowed)}{'' if wide else ' (col needs --rows/--cols)'}, not {percent!r}.")
+        if wide:
+            raise UsageError(_("--percent {value}：只能是 row、col 或 total。").format(value=percent))
+        raise UsageError(_("--percent {value}：只能是 row 或 total（col 需要 --rows 和 --cols）。").format(value=percent))
 
 
-def axis_values(ws: Workspace, scheme: str, dim: str, seen: set[str], where: dict[str, str]) -> list[str]:
-    """Values of a crosstab axis: the scheme's new-class categories, the register's streets (or the
-    communities of the street filtered on), plus anything observed; ordered."""
+def axis_values(ws: Workspace, scheme: str, dim: str, seen: set[str], where: dict[str, list[str]]) -> list[str]:
+    """Values of a crosstab axis: the scheme's new-class categories, the register's streets (or the streets
+    filtered on), the communities of the register (of the streets filtered on), plus anything observed; ordered.
+    A value filtered on is listed even where nobody is."""
     order = value_order(ws, scheme, dim)
     known: list[str] = []
     if dim == "category":
         known = new_class_categories(scheme)
-    elif dim == "street" and "street" not in where:
+    elif dim == "street":
         known = list(order)
     elif dim == "community":
-        known = communities(ws, where.get("street"))
+        known = [c for s in where.get("street") or [None] for c in communities(ws, s)]
+    if where.get(dim):
+        known = [v for v in known if v in where[dim]] + [v for v in where[dim] if v not in known]
     values = list(dict.fromkeys([*known, *sorted(seen - set(known), key=sort_key(order, dim))]))
     return values
-
 
 
 

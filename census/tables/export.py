@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import UsageError
+from ..i18n import _
 from ..issues import message
 from ..pipeline import ensure_current
 from ..privacy import mask_column
@@ -93,7 +94,7 @@ def export_issues(ws: Workspace, reveal: bool = False) -> pd.DataFrame:
 
 def export(ws: Workspace, what: str, scheme: str = "current4", reveal: bool = False, quarantined: bool = False) -> pd.DataFrame:
     if what not in WHATS:
-        raise UsageError(f"export what? one of {', '.join(WHATS)}, not {what!r}.")
+        raise UsageError(_("export {what}：只能导出 records（记录）、persons（人员）、links（关联）或 issues（问题）。").format(what=what))
     if what != "issues" and not (what == "records" and quarantined):
         ensure_current(ws)  # persons and links are of the current records
     if what == "records":

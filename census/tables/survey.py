@@ -27,11 +27,11 @@ from fractions import Fraction
 from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..errors import CensusError, UsageError
-from ..i18n import _
+from ..i18n import _, listing
 from ..pipeline import ensure_current
 from ..vocab import DEFAULT_AGE_BANDS, DIMENSIONS, NEW_CLASS, TOTAL
 from ..workspace import Workspace
-from .dimensions import check_request, dimension_sql, sort_key, value_order
+from .dimensions import check_request, dimension_list, dimension_sql, sort_key, value_order
 from .shares import percent, round_half_up
 from .tally import tally
 
@@ -198,10 +198,10 @@ def catalogue(ws: Workspace) -> tuple[list[Question], dict[str, Question], dict[
     for stem, items in stems.items():
         if len(items) < 2:
             continue
-        names = [n for _, n in sorted(items)]
+        names = [n for _key, n in sorted(items)]
         splits = [_split_label(infos[n]["label"]) for n in names]
         group_name = stem if stem not in infos else f"{stem}_多选"
-        groups[group_name] = Question(group_name, splits[0][0], "multiple", [o for _, o in splits], members=names,
+        groups[group_name] = Question(group_name, splits[0][0], "multiple", [o for _stem, o in splits], members=names,
                                       chosen={n: _binary(infos[n]) for n in names})
         member_of.update({n: group_name for n in names})
     default: list[Question] = []
@@ -235,15 +235,17 @@ def select(default: list[Question], by_name: dict[str, Question], asked: list[st
         q = lower.get(key.casefold())
         if q is not None:
             if q.field_name in IDENTITY_FIELDS:
-                raise UsageError(f"--question {text!r} is an identity column ({q.field_name}); survey tabulates answers, not who answered.")
+                raise UsageError(_("--question {question}：这是身份信息列（{field}）；问卷统计只统计回答，不统计回答人是谁。").format(
+                    question=text, field=q.label or q.variable))
             hits = [q]
         else:
             needle = key.casefold()
             hits = [q for q in searchable if needle and (needle in q.label.casefold()
                                                           or any(needle in o.casefold() for o in q.options if q.kind == "multiple"))]
         if not hits:
-            names = ", ".join(f"{q.variable}（{q.label}）" for q in default) or "none"
-            raise UsageError(f"--question {text!r} matches no question of the questionnaire (by name or label); the questions are: {names}.")
+            names = listing(f"{q.variable}（{q.label}）" for q in default) or _("（无）")
+            raise UsageError(_("--question {question}：问卷中没有这道题（按变量名或题目文字都找不到）；问卷的题目有 {names}。").format(
+                question=text, names=names))
         out += [q for q in hits if q not in out]
     return out
 
@@ -257,10 +259,10 @@ def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = N
     post-stratified estimates weighted to the census count of each new-class category under `scheme`."""
     check_request(scheme, [])
     if by is not None and by not in DIMENSIONS:
-        raise UsageError(f"--by {by!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
+        raise UsageError(_("--by {value}：不是维度；可用的维度有 {dimensions}。").format(value=by, dimensions=dimension_list()))
     default, by_name, keys = catalogue(ws)
     if not by_name:
-        raise CensusError("the workspace holds no questionnaire; ingest the survey's .sav file first (census ingest FILE.sav).")
+        raise CensusError(_("工作区里没有问卷；请先导入问卷的 .sav 文件（census ingest 问卷.sav）。"))
     chosen = select(default, by_name, questions)
     resp = _respondents(ws, keys, scheme, by)
     notes: list[str] = []
@@ -277,17 +279,17 @@ def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = N
             calibrated = True
             missing = [c["category"] for c in calibration if c["census"] and not c["respondents"]]
             if missing:
-                notes.append(_("以下类别无人回答问卷，加权估计不代表这些人员：{categories}。").format(categories="、".join(missing)))
+                notes.append(_("以下类别无人回答问卷，加权估计不代表这些人员：{categories}。").format(categories=listing(missing)))
             few = [c for c in calibration if c["few_respondents"]]
             if few:
                 notes.append(_("※ 以下类别的权数所依据的回答不足{n}人，估计不稳定：{categories}。").format(
-                    n=MIN_RESPONDENTS, categories="、".join(_("{category}（{n}人）").format(category=c["category"], n=c["respondents"])
+                    n=MIN_RESPONDENTS, categories=listing(_("{category}（{n}人）").format(category=c["category"], n=c["respondents"])
                                                           for c in few)))
         else:
-            notes.append("没有问卷回答与普查人员关联（未运行 census link），只给出未加权的比例。")
+            notes.append(_("没有问卷回答与普查人员关联（未运行 census link），只给出未加权的比例。"))
     columns = _columns(ws, scheme, by, resp) if by else []
     tables = [_table(q, resp, columns, weights if calibrated else None) for q in chosen]
-    sources = list(dict.fromkeys(path for _, path, _, _ in _sheets(ws)))
+    sources = list(dict.fromkeys(path for _sid, path, _sheet, _cols in _sheets(ws)))
     return SurveyResult(scheme, by, calibrated, len(resp), linked, sources, tables, calibration, left_out, notes)
 
 
@@ -350,7 +352,7 @@ def _table(q: Question, resp: list[dict], columns: list[str], weights: dict[int,
     if q.kind == "single":  # answers outside the value labels (or every answer of an unlabelled question)
         extra = Counter(r["answers"].get(q.variable) for r in resp)
         extra.pop(None, None)
-        options += [v for v, _ in sorted(extra.items(), key=lambda kv: (-kv[1], kv[0])) if v not in options]
+        options += [v for v, _n in sorted(extra.items(), key=lambda kv: (-kv[1], kv[0])) if v not in options]
     cols = [*columns, TOTAL]
     cells: dict[tuple[str, str], dict] = {}
     answered: dict[str, int] = {}

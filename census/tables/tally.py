@@ -4,7 +4,9 @@ The JSON contract (`Tally.to_dict`) is stable — scripts depend on it:
     {"scheme": "legacy6", "by": ["street", "category"], "total": 5419,
      "rows": [{"street": "宁南街道", "category": "个体工商户", "count": 512}, ...],
      "outside_total": {"非公有制经济人士": 4721}, "unresolved": 12, "excluded": 2000}
-`rows` are the leaf cells with a non-zero count of the persons in `total`; they sum to `total`.
+`rows` are the leaf cells with a non-zero count of the persons in `total`; they sum to `total`. A filter is
+given as `where` ({"street": ["雨花街道"]}: each dimension's values as persons are stored with them, after
+`filters.resolve_where` matched what was written), and is in the JSON only when there is one.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..categories.schemes import compiled_schemes
+from ..config import load_schemas
 from ..errors import UsageError
+from ..i18n import _, listing
 from ..pipeline import ensure_current
 from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
 from ..workspace import Workspace
-from .dimensions import axis_values, check_request, dimension_sql, sort_key, value_order
+from .dimensions import axis_values, check_request, dimension_sql, scheme_name, sort_key, value_order
+from .filters import Where, resolve_where, where_sql
 from .shares import percent as share_of
 from .suppress import complementary as extend
 from .suppress import hidden_mark, primary
@@ -25,7 +31,7 @@ from .suppress import hidden_mark, primary
 def _with_options(d: dict, where: dict, percent: str | None, suppress: int | None) -> dict:
     """The keys a table's JSON carries only when asked for: its filter, its percentages, its suppression."""
     if where:
-        d["where"] = dict(where)
+        d["where"] = {k: list(v) for k, v in where.items()}
     if percent:
         d["percent"] = percent
     if suppress:
@@ -43,7 +49,7 @@ class Tally:
     unresolved: int
     excluded: int
     subtotals: dict[tuple, int] = field(default_factory=dict)  # prefix of `by` values → persons
-    where: dict[str, str] = field(default_factory=dict)
+    where: dict[str, list[str]] = field(default_factory=dict)
     percent: str | None = None  # row, col, total
     suppress: int | None = None
     hidden: set[int] = field(default_factory=set)  # indices of `rows` shown as "<N"
@@ -79,7 +85,7 @@ class Crosstab:
     outside_total: dict[str, int]
     unresolved: int
     excluded: int
-    where: dict[str, str] = field(default_factory=dict)
+    where: dict[str, list[str]] = field(default_factory=dict)
     percent: str | None = None
     suppress: int | None = None
     hidden: set[tuple[str, str]] = field(default_factory=set)
@@ -105,35 +111,45 @@ class Crosstab:
         return _with_options(d, self.where, self.percent, self.suppress)
 
 
-def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str]) -> tuple[str, list, dict, int, int]:
+def _resolved(ws: Workspace, scheme: str, where: Where | None, dims: dict[str, str]) -> dict[str, list[str]]:
+    """The filter matched to what is known (`filters.resolve_where`), the values persons have queried when needed."""
+    def observed(dim: str) -> list[str]:
+        return [v for (v,) in ws.query(f"""SELECT DISTINCT {dims[dim]} FROM persons p
+                                           JOIN classifications c ON c.person_id = p.person_id WHERE c.scheme = ?""", [scheme])]
+
+    return resolve_where(ws, scheme, where, observed)
+
+
+def _base(ws: Workspace, scheme: str, where: dict[str, list[str]], dims: dict[str, str]) -> tuple[str, list, dict, int, int]:
     """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme and filter."""
-    conds = ["c.scheme = ?"]
-    params: list = [scheme]
-    for k, v in where.items():
-        conds.append(f"({dims[k]}) = ?")
-        params.append(v)
+    conds, params = where_sql(dims, where)
+    conds = ["c.scheme = ?", *conds]
+    params = [scheme, *params]
     base = f"FROM persons p JOIN classifications c ON c.person_id = p.person_id WHERE {' AND '.join(conds)}"
     groups = ws.query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
     order = value_order(ws, scheme, "category")
     outside = {cat: n for grp, cat, n in sorted(groups, key=lambda g: order.get(g[1], 99)) if grp == OUTSIDE}
-    unresolved = sum(n for grp, _, n in groups if grp == UNRESOLVED)
-    excluded = sum(n for grp, _, n in groups if grp == EXCLUDED)
+    unresolved = sum(n for grp, _cat, n in groups if grp == UNRESOLVED)
+    excluded = sum(n for grp, _cat, n in groups if grp == EXCLUDED)
     return base, params, outside, unresolved, excluded
 
 
-def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: dict[str, str] | None = None,
+def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: Where | None = None,
           as_of: date | None = None, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
           suppress: int | None = None, complementary: bool = False) -> Tally:
     """Count distinct persons of the new social class by `by`, under `scheme`, after `where` filters.
 
     `percent` adds each row's share: of the total ("total"), or within its group of the first dimensions
     ("row"). `suppress` N shows cells under N as "<N" (totals stay true); `complementary` also hides the
-    fewest further cells so that none can be recovered from the published 小计 and 合计."""
+    fewest further cells so that none can be recovered from the published 小计 and 合计. `where` keeps persons whose
+    value of a dimension is any of the values given (street, community: names, aliases or codes; category: labels,
+    short names or synonyms; …); a value nothing known matches is a UsageError naming the closest known ones."""
     by = list(by or ["category"])
-    where = dict(where or {})
+    scheme = scheme_name(scheme)
     check_request(scheme, by, percent)
     ensure_current(ws)
     dims = dimension_sql(as_of or date.today(), tuple(age_bands))
+    where = _resolved(ws, scheme, where, dims)
     base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims)
     cols = ", ".join(f"{dims[d]} AS d{i}" for i, d in enumerate(by))
     keys = ", ".join(f"d{i}" for i in range(len(by)))
@@ -181,21 +197,22 @@ def _suppress_long(t: Tally, counts: list[int], threshold: int, complementary: b
 
 
 def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols: str = "category",
-             where: dict[str, str] | None = None, as_of: date | None = None,
+             where: Where | None = None, as_of: date | None = None,
              age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
              suppress: int | None = None, complementary: bool = False) -> Crosstab:
     """The wide table: every known value of `rows` down (all streets of the register, even empty ones),
     every value of `cols` across (all categories of the scheme), totals in both margins."""
     if rows == cols:
-        raise UsageError("--rows and --cols must be different dimensions.")
+        raise UsageError(_("--rows 和 --cols 必须是不同的维度。"))
+    scheme = scheme_name(scheme)
     check_request(scheme, [rows, cols], percent, wide=True)
-    where = dict(where or {})
     t = tally(ws, scheme, [rows, cols], where, as_of, age_bands)
+    where = t.where
     row_values = axis_values(ws, scheme, rows, {r[rows] for r in t.rows}, where)
     col_values = axis_values(ws, scheme, cols, {r[cols] for r in t.rows}, where)
     cells = {(r[rows], r[cols]): r["count"] for r in t.rows}
     row_totals = {rv: t.subtotals.get((rv,), 0) for rv in row_values}
-    col_totals = {cv: sum(n for (_, c), n in cells.items() if c == cv) for cv in col_values}
+    col_totals = {cv: sum(n for (_r, c), n in cells.items() if c == cv) for cv in col_values}
     ct = Crosstab(scheme, rows, cols, row_values, col_values, cells, row_totals, col_totals, t.total,
                   t.outside_total, t.unresolved, t.excluded, where, percent, suppress)
     if suppress:
@@ -211,20 +228,45 @@ def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols
     return ct
 
 
-def narrative(ws: Workspace, scheme: str = "current4", where: dict[str, str] | None = None) -> str:
-    """The summary paragraph district reports write: "全区共有新的社会阶层人士N名，其中…（占X%）……；另有非公有制
-    经济人士N名。代表人士N名。" with the scheme's labels, and the 待核实 count stated."""
-    where = dict(where or {})
+@dataclass
+class Narrative:
+    """The summary paragraph and the figures it states (`tally --narrative --format json` prints `to_dict()`)."""
+
+    text: str
+    figures: dict
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "figures": self.figures}
+
+
+def narrative_result(ws: Workspace, scheme: str = "current4", where: Where | None = None) -> Narrative:
+    """The summary paragraph district reports write, "全区共有新的社会阶层人士N名，其中…（占X%）……。另有非公有制经济人士N名。
+    代表人士N名。", with the scheme's labels and the 待核实 count stated; and its figures: the scheme, the area, the
+    total, each category's count and share, who is reported beside the total, representatives, 待核实, 不属于统计范围."""
     t = tally(ws, scheme, ["category"], where, percent="total")
-    area = where.get("community") or where.get("street") or ("全区" if not where else "所选范围内")
-    parts = [f"{r['category']}{r['count']}人（占{r['percent']:.1f}%）" for r in t.rows if r["count"]]
-    text = f"{area}共有新的社会阶层人士{t.total}名"
-    text += ("，其中" + "，".join(parts) + "。") if parts else "。"
+    where = t.where
+    places = where.get("community") or where.get("street")
+    area = listing(places) if places else (_("全区") if not where else _("所选范围内"))
+    parts = [_("{category}{count}人（占{percent:.1f}%）").format(category=r["category"], count=r["count"], percent=r["percent"])
+             for r in t.rows if r["count"]]
+    text = _("{area}共有新的社会阶层人士{total}名").format(area=area, total=t.total)
+    text += _("，其中{parts}。").format(parts=_("，").join(parts)) if parts else _("。")
     if t.outside_total:
-        text += "另有" + "、".join(f"{k}{v}名" for k, v in t.outside_total.items()) + "。"
-    reps = tally(ws, scheme, ["representative"], where)
+        text += _("另有{groups}。").format(groups=listing(_("{group}{count}名").format(group=k, count=v) for k, v in t.outside_total.items()))
+    reps = tally(ws, t.scheme, ["representative"], where)
     n_reps = sum(r["count"] for r in reps.rows if r["representative"] == REPRESENTATIVE)
-    text += f"代表人士{n_reps}名。"
+    text += _("代表人士{count}名。").format(count=n_reps)
     if t.unresolved:
-        text += f"另有{t.unresolved}名人员类别待核实，未计入上述总数。"
-    return text
+        text += _("另有{count}名人员类别待核实，未计入上述总数。").format(count=t.unresolved)
+    figures = {
+        "scheme": t.scheme, "scheme_label": compiled_schemes(load_schemas())[t.scheme].file.label, "area": area,
+        **({"where": {k: list(v) for k, v in where.items()}} if where else {}),
+        "total": t.total, "categories": [{"category": r["category"], "count": r["count"], "percent": r["percent"]} for r in t.rows],
+        "outside_total": dict(t.outside_total), "representatives": n_reps, "unresolved": t.unresolved, "excluded": t.excluded,
+    }
+    return Narrative(text, figures)
+
+
+def narrative(ws: Workspace, scheme: str = "current4", where: Where | None = None) -> str:
+    """The summary paragraph alone (`narrative_result(...).text`)."""
+    return narrative_result(ws, scheme, where).text

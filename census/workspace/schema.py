@@ -5,7 +5,9 @@ bring an older workspace up to date. `meta` holds `schema_version`; migration v 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+from ..issues import CODES, EMPTY
+
+SCHEMA_VERSION = 3
 
 _RECORDS = """CREATE TABLE records (
         record_id BIGINT {key},
@@ -164,4 +166,19 @@ _V2 = [
     "DROP TABLE records_v1",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# 3: issue messages in Chinese (they were English): each row's message made again from its code's template and its
+# value, as the ingest now writes it; the classification is run again on the next table (it writes the messages of
+# person.category_evidence with the scheme's name, 现行四类, where the code name current4 stood)
+_V3 = [
+    *(f"""UPDATE issues SET message = replace({_sql_text(c.message)}, '{{value}}', coalesce(nullif(value, ''), {_sql_text(EMPTY)}))
+          WHERE code = {_sql_text(c.code)} AND person_id IS NULL""" for c in CODES.values() if not c.code.startswith("person.")),
+    "DELETE FROM meta WHERE key = 'classified_persons'",  # categories.classify.CLASSIFIED_KEY: classify again
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}

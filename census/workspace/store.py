@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import WorkspaceError
+from ..i18n import _
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = "census.duckdb"
@@ -87,18 +88,18 @@ class Workspace:
         self.path = resolve_db(path)
         self._depth = 0
         if not create and not self.path.exists():
-            raise WorkspaceError(f"{self.path}: no workspace here yet; run `census ingest` first (or pass --db).")
+            raise WorkspaceError(_("{path}：这里还没有工作区；请先运行 census ingest（或用 --db 指定工作区）。").format(path=self.path))
         if self.path.parent and not self.path.parent.exists():
-            raise WorkspaceError(f"{self.path}: the folder {self.path.parent} does not exist.")
+            raise WorkspaceError(_("{path}：文件夹 {folder} 不存在。").format(path=self.path, folder=self.path.parent))
         try:
             self.con = _attach(self.path)
         except duckdb.IOException as e:
             msg = str(e).splitlines()[0]
             if "lock" in msg.lower():
-                raise WorkspaceError(f"{self.path}: the workspace is in use by another census process; wait for it to finish.") from None
-            raise WorkspaceError(f"{self.path}: cannot open the workspace ({msg}).") from None
+                raise WorkspaceError(_("{path}：另一个 census 进程正在使用这个工作区；请等它结束。").format(path=self.path)) from None
+            raise WorkspaceError(_("{path}：无法打开工作区（{reason}）。").format(path=self.path, reason=msg)) from None
         except duckdb.Error as e:
-            raise WorkspaceError(f"{self.path}: not a census workspace ({str(e).splitlines()[0]}).") from None
+            raise WorkspaceError(_("{path}：不是 census 工作区（{reason}）。").format(path=self.path, reason=str(e).splitlines()[0])) from None
         self._release = weakref.finalize(self, _detach, self.con, _alias(self.path))  # on close(), or when collected
         self._migrate()
 
@@ -119,7 +120,8 @@ class Workspace:
         version = int(self.get("schema_version", "0")) if have else 0
         if version > SCHEMA_VERSION:
             raise WorkspaceError(
-                f"{self.path}: the workspace was written by a newer census (schema {version}, this one knows {SCHEMA_VERSION}); upgrade census."
+                _("{path}：这个工作区由更新版本的 census 写成（结构版本 {version}，本版本只认到 {known}）；请升级 census。").format(
+                    path=self.path, version=version, known=SCHEMA_VERSION)
             )
         if version == SCHEMA_VERSION:
             return

@@ -99,11 +99,11 @@ def test_scheme_file_errors_name_the_key_path(tmp_path):
             .replace("- {id: owner, when: {sector: [private, private_tech, foreign, individual], role: [owner]}, category: 非公有制经济人士}",
                      "- {id: owner, when: {sector: [private], role: [owner]}, category: 私营老板}"))
     bad.write_text(text, encoding="utf-8")
-    with pytest.raises(SchemaError, match=r"rules/5/category: '私营老板' is not a category of this scheme"):
+    with pytest.raises(SchemaError, match=r"rules/5/category：“私营老板”不是本方案的类别"):
         load_file(bad)
     bad.write_text(ROOT_SCHEME.read_text(encoding="utf-8").replace("role: [owner]}, category: 非公有制经济人士}",
                                                                     "role: [boss]}, category: 非公有制经济人士}"), encoding="utf-8")
-    with pytest.raises(SchemaError, match=r"rules/5/when/role: 'boss' is not a role"):
+    with pytest.raises(SchemaError, match=r"rules/5/when/role：“boss”不是 role 的取值"):
         load_file(bad)
     kind, scheme = load_file(ROOT_SCHEME)
     assert kind == "scheme" and scheme.scheme == "current4"

@@ -38,14 +38,14 @@ def test_ingest_json_equals_library(tmp_path, capsys, ledger):
     for f in got["files"] + lib["files"]:
         f.pop("source_id")
     assert got == json.loads(json.dumps(lib, ensure_ascii=False, default=str))
-    assert "4 records" in err or "→ 4 records" in err
+    assert "数据4行 → 记录4条" in err
 
 
 def test_tally_json_equals_library_and_formats(tmp_path, capsys, ledger):
     db = str(tmp_path / "a.duckdb")
     assert run(capsys, "ingest", str(ledger), "--db", db)[0] == 0
     code, out, err = run(capsys, "tally", "--db", db, "--format", "json", "--by", "street", "--by", "category")
-    assert code == 0 and "linked again" in err
+    assert code == 0 and "已重新关联（4条记录 → 4人）" in err
     with Workspace(db) as ws:
         lib = tally(ws, "current4", ["street", "category"]).to_dict()
     assert json.loads(out) == lib
@@ -84,7 +84,7 @@ def test_status_and_link(tmp_path, capsys, ledger):
     s = json.loads(out)
     assert code == 0 and s["files"] == 1 and s["records"] == 4 and s["link_current"] is False
     code, out, _ = run(capsys, "link", "--db", db)
-    assert code == 0 and "4 records → 4 persons" in out
+    assert code == 0 and out.startswith("4条记录 → 4人（")
     assert json.loads(run(capsys, "status", "--db", db, "--format", "json")[1])["link_current"] is True
 
 
@@ -92,13 +92,13 @@ def test_usage_errors_exit_2(tmp_path, capsys, ledger):
     db = str(tmp_path / "a.duckdb")
     run(capsys, "ingest", str(ledger), "--db", db)
     code, _, err = run(capsys, "tally", "--db", db, "--by", "colour")
-    assert code == 2 and err.startswith("Error: --by 'colour' is not a dimension")
+    assert code == 2 and err.startswith("错误：--by colour：不是维度；可用的维度有 category（类别）、street（街道）")
     code, _, err = run(capsys, "tally", "--db", db, "--where", "street")
-    assert code == 2 and "DIMENSION=VALUE" in err
+    assert code == 2 and "请写成 维度=值" in err
     code, _, err = run(capsys, "ingest", str(tmp_path / "missing.xlsx"), "--db", db)
-    assert code == 2 and "no such file" in err
+    assert code == 2 and "没有这个文件或文件夹" in err
     code, _, err = run(capsys, "tally", "--db", str(tmp_path / "none.duckdb"))
-    assert code == 1 and "no workspace here yet" in err
+    assert code == 1 and "这里还没有工作区" in err
     code, _, _ = run(capsys, "tally", "--nonsense")
     assert code == 2
 
@@ -114,7 +114,7 @@ def test_schema_check_names_the_key_path(tmp_path, capsys):
     bad.write_text('name: 区\ncode: "320114"\nstreets:\n  - {name: 甲街道, code: "320114001", communities: [{name: 乙社区, code: "12345"}]}\n',
                    encoding="utf-8")
     code, _, err = run(capsys, "schema", "check", str(bad))
-    assert code == 1 and "streets/0/communities/0/code" in err and "12 digits" in err
+    assert code == 1 and "streets/0/communities/0/code：社区代码必须是12位数字" in err
 
 
 def test_every_command_has_help_and_an_example():
@@ -127,15 +127,15 @@ def test_every_command_has_help_and_an_example():
     found = dict(commands(app))
     assert {"ingest", "tally", "export", "status", "link", "classify", "schema check"} <= found.keys()
     for name, c in found.items():
-        assert c.callback.__doc__, name
-        assert c.epilog and "census " in c.epilog, f"{name} has no example"
+        assert c.help and re.search(r"[\u4e00-\u9fff]", c.help), f"{name} has no help in Chinese"
+        assert c.epilog and all(line.startswith("census ") for line in c.epilog.splitlines()), f"{name} has no example"
 
 
 def test_console_script_runs(tmp_path):
     r = subprocess.run([sys.executable, "-m", "census", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "ingest" in r.stdout
     r = subprocess.run([sys.executable, "-m", "census", "tally", "--db", str(tmp_path / "x.duckdb")], capture_output=True, text=True)
-    assert r.returncode == 1 and r.stderr.startswith("Error:") and r.stdout == ""
+    assert r.returncode == 1 and r.stderr.startswith("错误：") and r.stdout == ""
 
 
 # ---------------------------------------------------------------------------------------------- report, survey
@@ -144,8 +144,8 @@ def test_report_writes_the_workbook_and_says_so(tmp_path, capsys, ledger):
     assert run(capsys, "ingest", str(ledger), "--db", db)[0] == 0
     out_file = tmp_path / "报告.xlsx"
     code, out, err = run(capsys, "report", "-o", str(out_file), "--db", db, "--as-of", "2026-10-15", "--suppress", "3")
-    assert code == 0 and out == "" and "linked again" in err
-    assert f"已写入{out_file}：8张工作表。" in err
+    assert code == 0 and out == "" and "已重新关联" in err
+    assert f"已写入 {out_file}：8个工作表。" in err
     import openpyxl
 
     assert openpyxl.load_workbook(out_file).sheetnames[:3] == ["摘要", "按类别", "街道×类别"]
@@ -182,7 +182,7 @@ def test_survey_json_equals_library(tmp_path, capsys):
     code, out, _ = run(capsys, "survey", "--db", db, "-q", "学历")
     assert code == 0 and "大学本科" in out and "回答人数" in out
     code, _, err = run(capsys, "survey", "--db", db, "-q", "Q99")
-    assert code == 2 and "'Q99'" in err
+    assert code == 2 and err.startswith("错误：--question Q99：问卷中没有这道题")
 
 
 def test_readme_lists_every_issue_code_and_command():
@@ -204,7 +204,7 @@ def test_report_docx_by_its_suffix(tmp_path, capsys, ledger):
     assert run(capsys, "ingest", str(ledger), "--db", db)[0] == 0
     out_file = tmp_path / "2026年新阶层人士统计报告.docx"
     code, out, err = run(capsys, "report", "-o", str(out_file), "--db", db, "--as-of", "2026-10-15")
-    assert code == 0 and out == "" and f"已写入{out_file}：文字报告，6个部分。" in err
+    assert code == 0 and out == "" and f"已写入 {out_file}：文字报告，6个部分。" in err
     document = docx.Document(str(out_file))
     assert document.paragraphs[0].style.name == "Title" and "新的社会阶层人士统计报告" in document.paragraphs[0].text
     with Workspace(db) as ws:

@@ -129,5 +129,5 @@ def test_schema_file_adds_synonyms_and_is_validated(ws, tmp_path):
     assert r.files[0].records == 1 and ws.scalar("SELECT id_valid FROM records")
     bad = tmp_path / "bad.yaml"
     bad.write_text("fields:\n  nmae: {synonyms: [x]}\n", encoding="utf-8")
-    with pytest.raises(SchemaError, match=r"bad.yaml: fields/nmae: unknown field"):
+    with pytest.raises(SchemaError, match=r"bad.yaml：fields/nmae：不认识这个字段"):
         ingest(ws, [p], IngestOptions(schema_files=(str(bad),)))

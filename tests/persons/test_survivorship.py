@@ -22,7 +22,8 @@ def test_community_suffixes_and_person_issues_come_from_one_place(ws, tmp_path):
     issues = ws.query("SELECT code, severity, value, message FROM issues WHERE person_id IS NOT NULL ORDER BY code")
     assert [i[0] for i in issues] == ["person.conflict_category"]
     for code, severity, value, message in issues:
-        assert severity == CODES[code].severity and message == CODES[code].message_zh.format(value=value)
+        assert severity == CODES[code].severity and message == CODES[code].message.format(value=value)
+        assert message.startswith("人员类别申报不一致：")
 
 
 def test_ties_between_records_are_broken_the_same_way_every_time(demo_linked):

@@ -340,10 +340,10 @@ def test_default_layout_is_valid_and_checked_by_schema_check():
 def test_layout_errors_name_the_key_path(ws, tmp_path, text, where):
     bad = tmp_path / "layout.yaml"
     bad.write_text(text, encoding="utf-8")
-    with pytest.raises(SchemaError, match=re.escape(f"{bad}: {where}: ")):
+    with pytest.raises(SchemaError, match=re.escape(f"{bad}：{where}：")):
         build_report(ws, tmp_path / "r.xlsx", layout=bad)
     assert not (tmp_path / "r.xlsx").exists()
-    with pytest.raises(SchemaError, match=f"{where}: "):
+    with pytest.raises(SchemaError, match=f"{where}："):
         load_file(bad)
 
 
@@ -384,7 +384,7 @@ def test_bad_arguments(ws, tmp_path):
 def test_validate_layout_returns_the_model():
     layout = validate_layout({"sheets": [{"name": "摘要", "kind": "narrative"}]}, "inline")
     assert layout.sheets[0].kind == "narrative" and "{district}" in layout.title
-    with pytest.raises(SchemaError, match="inline: sheets: "):
+    with pytest.raises(SchemaError, match="inline：sheets：至少要有 1 项"):
         validate_layout({"sheets": []}, "inline")
 
 

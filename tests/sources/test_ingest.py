@@ -154,7 +154,7 @@ def test_utf8_bom_csv_and_encoding_override(ws, tmp_path):
     assert ingest(ws, [p]).files[0].encoding == "utf-8-sig"
     q = write_csv(tmp_path / "b.csv", [["姓名", "身份证号"], ["赵六", make_id("19800102", "112")]], encoding="gbk")
     bad = ingest(ws, [q], IngestOptions(encoding="utf-8"))
-    assert bad.files[0].status == "failed" and "not valid utf-8" in bad.files[0].message
+    assert bad.files[0].status == "failed" and bad.files[0].message.startswith(f"{q}：不是有效的 utf-8 文本（第")
 
 
 def test_sav_with_value_labels(ws, tmp_path):
@@ -303,8 +303,8 @@ def test_corrupt_and_empty_files_fail_alone(ws, tmp_path):
     assert status == {"good.xlsx": "ingested", "broken.xlsx": "failed", "empty.csv": "failed", "locked.xlsx": "failed",
                       "notes.csv": "failed"}
     msgs = {f.path: f.message for f in r.files}
-    assert "damaged" in msgs["broken.xlsx"] and "empty" in msgs["empty.csv"] and "password" in msgs["locked.xlsx"]
-    assert "no sheet has a header row" in msgs["notes.csv"]
+    assert "已损坏" in msgs["broken.xlsx"] and msgs["empty.csv"].endswith("文件是空的；请从原系统重新导出。")
+    assert "设有密码" in msgs["locked.xlsx"] and msgs["notes.csv"].startswith("notes.csv：没有哪个工作表的表头")
     assert not r.ok and ws.scalar("SELECT count(*) FROM records") == 1
 
 
@@ -336,7 +336,7 @@ def test_region_from_path_and_options(ws, tmp_path, register):
     p = write_xlsx(d / "虹苑社区台账.xlsx", {"Sheet1": [["姓名", "身份证号"], ["甲", make_id("19800101", "111")]]})
     q = write_xlsx(tmp_path / "无名.xlsx", {"Sheet1": [["姓名", "身份证号"], ["乙", make_id("19800102", "112")]]})
     r = ingest(ws, [tmp_path], regions=register)
-    assert any("pass --community" in n for f in r.files for n in f.notices)
+    assert any("请用 --community" in n for f in r.files for n in f.notices)
     got = dict((n, (s, c, o)) for n, s, c, o in ws.query("SELECT name, street, community, region_from FROM records"))
     assert got["甲"] == ("赛虹桥街道", "虹苑社区", "path")
     assert got["乙"] == (None, None, None)
@@ -358,7 +358,7 @@ def test_unknown_community_is_an_issue(ws, tmp_path, register):
 def test_reader_errors_are_one_sentence(tmp_path):
     p = tmp_path / "a.pdf"
     p.write_bytes(b"%PDF-1.4")
-    with pytest.raises(SourceError, match="not read"):
+    with pytest.raises(SourceError, match=r"a\.pdf：不读取扩展名为\.pdf的文件"):
         read_source(p)
 
 

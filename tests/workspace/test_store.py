@@ -8,7 +8,7 @@ import pytest
 from census import Workspace
 from census.errors import WorkspaceError
 from census.workspace import ROW_GROUP_SIZE
-from census.workspace.schema import _V1, SCHEMA_VERSION
+from census.workspace.schema import _V1, _V2, SCHEMA_VERSION
 
 
 def test_schema_1_workspace_is_migrated_keeping_its_records(tmp_path):
@@ -21,11 +21,36 @@ def test_schema_1_workspace_is_migrated_keeping_its_records(tmp_path):
                 "VALUES (7, 1, 'S', 4, 'record', 'community_ledger', 'a' || chr(31) || 'b', '张伟', true)")
     con.close()
     with Workspace(path) as ws:
-        assert ws.get("schema_version") == str(SCHEMA_VERSION) == "2"
+        assert ws.get("schema_version") == str(SCHEMA_VERSION) == "3"
         assert ws.query("SELECT record_id, name, raw_cells(raw, ['x', 'y']) FROM records") == [(7, "张伟", {"x": "a", "y": "b"})]
         kinds = {k for (k,) in ws.query("SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'records'")}
         assert "PRIMARY KEY" not in kinds and "NOT NULL" in kinds
         assert ws.get("data_version") == "3"
+
+
+def test_schema_2_workspace_gets_its_issue_messages_in_chinese(tmp_path):
+    """Workspaces written before the Chinese interface stored English issue messages: migration 3 writes them again
+    from each issue's code and value, and has the classification run again (its messages name the scheme)."""
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    for ddl in [*_V1, *_V2]:
+        con.execute(ddl)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '2'), ('persons_version', '4'), ('classified_persons', '4')")
+    con.execute("""INSERT INTO issues VALUES
+        (1, NULL, 1, 'S', 5, 'C（身份证号）', 'id_number', 'id.checksum', 'error', '32011419850312123X',
+         'the ID number 32011419850312123X fails its check digit (a mistyped or swapped digit); it is not used to link records'),
+        (2, NULL, 1, 'S', 6, 'D（性别）', 'sex', 'sex.unknown', 'warning', '', '(empty) is not a known way of writing a sex'),
+        (3, NULL, 1, 'S', 7, '', '', 'row.no_identity', 'quarantine', '甲 乙', 'the row has neither a name nor an ID number'),
+        (NULL, 'P0000001', NULL, NULL, NULL, NULL, 'category', 'person.category_evidence', 'conflict', '个体户',
+         'current4：申报为“个体户”')""")
+    con.close()
+    with Workspace(path) as ws:
+        assert ws.schema_version == 3
+        got = dict(ws.query("SELECT code, message FROM issues"))
+        assert got["id.checksum"] == "身份证号32011419850312123X校验位不对（有数字输错或前后颠倒），不用于关联记录"
+        assert got["sex.unknown"] == "“（空）”不是可识别的性别写法"
+        assert got["row.no_identity"] == "该行既没有姓名也没有身份证号"
+        assert ws.get("classified_persons") is None and ws.get("persons_version") == "4"  # classified again when next asked
 
 
 def test_a_ledger_sized_transaction_fills_row_groups_of_the_workspace_size(tmp_path):
@@ -49,10 +74,10 @@ def test_a_workspace_in_use_or_not_a_workspace_is_one_clear_sentence(tmp_path):
         code = ("from census.workspace import Workspace\nfrom census.errors import WorkspaceError\n"
                 f"try:\n    Workspace({str(path)!r})\nexcept WorkspaceError as e:\n    print(e)\n")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == f"{path}: the workspace is in use by another census process; wait for it to finish."
+    assert done.stdout.strip() == f"{path}：另一个 census 进程正在使用这个工作区；请等它结束。"
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a workspace" * 100)
-    with pytest.raises(WorkspaceError, match=r"junk\.duckdb: cannot open the workspace \(.*not a valid DuckDB database file"):
+    with pytest.raises(WorkspaceError, match=r"junk\.duckdb：无法打开工作区（.*not a valid DuckDB database file"):
         Workspace(junk)
 
 
