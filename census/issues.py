@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .i18n import N_
+
 
 @dataclass(frozen=True)
 class Code:
@@ -60,6 +62,15 @@ _TABLE = [
     Code("row.no_identity", "quarantine", "无姓名且无身份证号", "the row has neither a name nor an ID number"),
     Code("row.all_numeric", "quarantine", "整行均为数字", "every cell of the row is a number (a column-number row or a misplaced block)"),
     Code("row.name_only", "quarantine", "仅有姓名", "the row has a name and nothing else to tell who it is"),
+    # lines of a text file the reader could not read whole (the row is the line number)
+    Code("text.undecodable", "quarantine", N_("无法解码的行"),
+         N_("这一行含有无法识别的字节（文件损坏，或混用了编码），未作为记录读入；请对照原文件核对此行：{value}")),
+    Code("text.nul", "quarantine", N_("含空字符的行"),
+         N_("这一行含有空字符（NUL，文件可能已损坏），未作为记录读入；请对照原文件核对此行：{value}")),
+    Code("text.unclosed_quote", "quarantine", N_("引号未闭合的行"),
+         N_("这一行的引号没有闭合，会吞掉后面的行，因此单独隔离；请在原文件中补上引号：{value}")),
+    Code("text.unparsable", "quarantine", N_("无法解析的行"),
+         N_("这一行无法按 CSV 格式解析，未作为记录读入；请对照原文件核对此行：{value}")),
     # persons (linking and classification)
     Code("person.conflict_category", "conflict", "人员类别冲突", "the records declare different categories: {value}",
          "人员类别申报不一致：{value}"),

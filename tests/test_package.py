@@ -31,11 +31,12 @@ def _sources():
 
 
 def test_no_module_imports_another_modules_private_names():
+    """(`_`, the gettext function of census.i18n, is public by convention.)"""
     found = []
     for path, text in _sources():
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("census")):
-                found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
+                found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_") and a.name != "_"]
     assert found == []
 
 

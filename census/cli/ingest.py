@@ -9,10 +9,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from ..i18n import _
 from ..render.console import json_text
 from ..sources import IngestOptions, IngestResult
 from ..sources.ingest import ingest as run
 from ..vocab import SOURCE_KINDS
+from ..workspace import resolve_db
+from ..workspace.store import discard_if_empty
 from .options import DbOpt, format_option, open_workspace, write
 from .root import app, err
 
@@ -39,13 +42,22 @@ def ingest(
                             schema_files=tuple(str(p) for p in schema or ()))
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=err, transient=True, disable=not err.is_terminal)
-    with open_workspace(db) as ws, bar:
-        task = bar.add_task("ingesting", total=None)
+    path = resolve_db(db)
+    existed = path.exists()
+    try:
+        with open_workspace(db) as ws, bar:
+            task = bar.add_task("ingesting", total=None)
 
-        def progress(name: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=name[-40:])
+            def progress(name: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=name[-40:])
 
-        result = run(ws, paths, options, regions=regions, progress=progress)
+            result = run(ws, paths, options, regions=regions, progress=progress)
+    except BaseException:
+        if not existed:  # a run that ingested nothing leaves no workspace behind (its error says why)
+            discard_if_empty(path)
+        raise
+    if not existed and discard_if_empty(path):
+        err.print(_("没有读入任何文件，未建立工作区 {path}。").format(path=path), markup=False)
     if fmt == "json":
         write(json_text(result.to_dict()), None)
     _print_ingest(result)
@@ -58,11 +70,13 @@ def _print_ingest(result: IngestResult) -> None:
     for c in ("file", "status", "kind", "rows", "records", "quarantined", "non-data", "warnings"):
         t.add_column(c, justify="right" if c in ("rows", "records", "quarantined", "non-data") else "left")
     for f in result.files:
+        if f.status == "skipped":
+            continue
         warn = ", ".join(f"{k} {v}" for k, v in sorted(f.warnings.items(), key=lambda kv: -kv[1])[:4])
         t.add_row(f.path, f.status, f.kind or "", str(f.data_rows), str(f.records), str(f.quarantined), str(f.nondata), warn)
     err.print(t)
     tot = result.totals()
-    err.print(f"{tot['files']} files: {tot['data_rows']} data rows → {tot['records']} records, {tot['quarantined']} quarantined; "
+    err.print(f"{tot['files'] - tot['skipped']} files: {tot['data_rows']} data rows → {tot['records']} records, {tot['quarantined']} quarantined; "
               f"{tot['nondata']} title/header/total lines, {tot['blank']} blank rows.")
     for f in result.files:
         for s in f.sheets:
@@ -71,4 +85,4 @@ def _print_ingest(result: IngestResult) -> None:
         for n in f.notices:
             err.print(f"[yellow]{n}[/yellow]")
         if f.message and f.status != "ingested":
-            err.print(("[red]" if not f.ok else "[dim]") + f.message + ("[/red]" if not f.ok else "[/dim]"))
+            err.print(f.message, style="red" if not f.ok else "dim", markup=False)

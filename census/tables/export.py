@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..issues import message
-from ..pipeline import ensure_current
+from ..pipeline import ensure_current, require_records
 from ..privacy import mask_column
 from ..vocab import QUARANTINED, RECORD
 from ..workspace import Workspace
@@ -96,6 +96,8 @@ def export(ws: Workspace, what: str, scheme: str = "current4", reveal: bool = Fa
         raise UsageError(f"export what? one of {', '.join(WHATS)}, not {what!r}.")
     if what != "issues" and not (what == "records" and quarantined):
         ensure_current(ws)  # persons and links are of the current records
+    else:
+        require_records(ws, files_only=True)
     if what == "records":
         return export_records(ws, reveal, quarantined)
     if what == "persons":

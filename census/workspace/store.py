@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -149,7 +150,8 @@ class Workspace:
             yield self.con
         except BaseException:
             self._depth = 0
-            self.con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # an interrupted query may have ended the transaction already
+                self.con.execute("ROLLBACK")
             raise
         self._depth = 0
         self.con.execute("COMMIT")
@@ -181,3 +183,22 @@ class Workspace:
 
     def df(self, sql: str, params: list | None = None):
         return self.con.execute(sql, params or []).df()
+
+
+def discard_if_empty(path: str | os.PathLike) -> bool:
+    """Remove the workspace at `path` (with its log and spill folder) when it holds no source file: a run that
+    ingested nothing (a mistyped path, an empty folder, Ctrl-C before the first file) leaves nothing behind.
+    For workspaces a command created; True when it was removed."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    try:
+        with Workspace(path) as ws:
+            empty = not ws.scalar("SELECT count(*) FROM sources")
+    except (WorkspaceError, duckdb.Error):
+        return False
+    if empty:
+        for f in (path, path.with_name(path.name + ".wal")):
+            f.unlink(missing_ok=True)
+        shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
+    return empty

@@ -96,7 +96,7 @@ def test_usage_errors_exit_2(tmp_path, capsys, ledger):
     code, _, err = run(capsys, "tally", "--db", db, "--where", "street")
     assert code == 2 and "DIMENSION=VALUE" in err
     code, _, err = run(capsys, "ingest", str(tmp_path / "missing.xlsx"), "--db", db)
-    assert code == 2 and "no such file" in err
+    assert code == 2 and "没有这个文件或文件夹" in err
     code, _, err = run(capsys, "tally", "--db", str(tmp_path / "none.duckdb"))
     assert code == 1 and "no workspace here yet" in err
     code, _, _ = run(capsys, "tally", "--nonsense")

@@ -1,0 +1,58 @@
+"""The workspace's source files: `census sources` lists them, `census remove` takes a wrong file's records out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ..i18n import _
+from ..render.console import json_text
+from ..sources.catalog import list_sources, remove_sources
+from ..vocab import SOURCE_KIND_LABELS
+from .options import DbOpt, format_option, open_workspace, write
+from .root import app, err
+
+
+@app.command(epilog="Examples: census sources · census sources --format json")
+def sources(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> None:
+    """List the files in the workspace: number, path, content hash (SHA-256), rows, records, when ingested."""
+    with open_workspace(db, create=False) as ws:
+        result = list_sources(ws)
+    if fmt == "json":
+        write(json_text(result.to_dict()), None)
+        return
+    if not result.sources:
+        err.print(_("工作区中还没有读入任何文件；用 census ingest 读入。"), markup=False)
+        return
+    t = RichTable(_("编号"), _("文件"), _("格式"), _("类型"), _("数据行"), _("记录"), _("隔离"), _("读入时间"), "SHA-256",
+                  show_edge=False)
+    for c in t.columns[4:7]:
+        c.justify = "right"
+    for s in result.sources:
+        path = s.path if s.on_disk else s.path + _("（原文件已不在）")
+        t.add_row(str(s.source_id), path, s.format, _(SOURCE_KIND_LABELS.get(s.kind, s.kind)), str(s.data_rows),
+                  str(s.records), str(s.quarantined), s.ingested_at, s.sha256[:12])
+    Console(highlight=False, soft_wrap=True).print(t)
+
+
+@app.command(epilog="Examples: census remove 3 · census remove 雨花街道/台账.xlsx · census remove 9f2c1a7e")
+def remove(
+    refs: Annotated[list[str], typer.Argument(metavar="SOURCE...", show_default=False,
+                                              help="A source's number, its path as `census sources` lists it, the file itself, or the start of its SHA-256.")],
+    db: DbOpt = None,
+    fmt: format_option("table", "json", help="table: one line per file on stderr; json: what was removed, on stdout.") = "table",
+) -> None:
+    """Take the records of wrong files out of the workspace (their rows, issues and sheets), in one transaction.
+
+    Persons are linked again by the next command that needs them.
+    """
+    with open_workspace(db, create=False) as ws:
+        result = remove_sources(ws, refs)
+    if fmt == "json":
+        write(json_text(result.to_dict()), None)
+    for s in result.removed:
+        err.print(_("已移除 {path}：{records} 条记录、{quarantined} 行隔离数据。").format(
+            path=s.path, records=s.records, quarantined=s.quarantined), markup=False)
