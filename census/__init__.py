@@ -16,7 +16,6 @@ DuckDB are still being imported.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -55,18 +54,3 @@ def __getattr__(name: str):
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_API))
 
-
-if TYPE_CHECKING:
-    from .categories import ClassifyResult, classify_persons, explain
-    from .errors import CensusError, SchemaError, SourceError, UsageError, WorkspaceError
-    from .persons import LinkOptions, LinkResult, explain_person
-    from .pipeline import PipelineResult, ensure_current, link
-    from .render import ReportResult, build_report
-    from .sources import IngestOptions, IngestResult
-    from .sources.ingest import ingest
-    from .tables import Crosstab, SurveyResult, Tally, crosstab, narrative
-    from .tables.export import export
-    from .tables.status import status
-    from .tables.survey import survey
-    from .tables.tally import tally
-    from .workspace import Workspace
