@@ -34,7 +34,7 @@ class _Tables(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
-            self._stack.append({"rows": [], "row": None, "cell": None, "pending": {}})
+            self._stack.append({"rows": [], "row": None, "cell": None, "pending": {}, "fresh": set()})
             return
         if not self._stack:
             return
@@ -77,7 +77,7 @@ class _Tables(HTMLParser):
     def _place(self, t: dict, row: list[str]) -> int:
         """The next column of `row` not covered by a rowspan from above."""
         col = len(row)
-        while col in t["pending"]:
+        while col in t["pending"] and col not in t["fresh"]:
             row.append("")
             col += 1
         return col
@@ -91,9 +91,10 @@ class _Tables(HTMLParser):
         col = self._place(t, row)
         row.append(text)
         row.extend([""] * (cell["colspan"] - 1))
-        if cell["rowspan"] > 1:
+        if cell["rowspan"] > 1:  # the rows below it that it covers
             for c in range(col, col + cell["colspan"]):
                 t["pending"][c] = cell["rowspan"] - 1
+                t["fresh"].add(c)
 
     def _end_row(self, t: dict) -> None:
         self._end_cell(t)
@@ -101,12 +102,13 @@ class _Tables(HTMLParser):
         if row is None:
             return
         t["row"] = None
-        while max(t["pending"], default=-1) >= len(row):  # covered cells at the end of the row
-            self._place(t, row)
-            if max(t["pending"], default=-1) >= len(row):
-                row.append("")
+        covered = [c for c in t["pending"] if c not in t["fresh"]]
+        while covered and max(covered) >= len(row):  # covered cells at the end of the row
+            row.append("")
         t["rows"].append(row)
-        t["pending"] = {c: n - 1 for c, n in t["pending"].items() if n > 1}
+        fresh = t["fresh"]
+        t["pending"] = {c: n if c in fresh else n - 1 for c, n in t["pending"].items() if c in fresh or n > 1}
+        t["fresh"] = set()
 
 
 def _span(value: str | None) -> int:
