@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from ..i18n import _
-from ..render.console import json_text
+from ..render.console import FILE_WIDTH, json_text
 from ..sources.catalog import list_sources, remove_sources
 from ..vocab import SOURCE_KIND_LABELS
 from .options import DbOpt, format_option, open_workspace, write
@@ -29,13 +29,18 @@ def sources(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> 
         return
     t = RichTable(_("编号"), _("文件"), _("格式"), _("类型"), _("数据行"), _("记录"), _("隔离"), _("读入时间"), "SHA-256",
                   show_edge=False)
+    for c in t.columns:
+        c.no_wrap = True
     for c in t.columns[4:7]:
         c.justify = "right"
     for s in result.sources:
         path = s.path if s.on_disk else s.path + _("（原文件已不在）")
         t.add_row(str(s.source_id), path, s.format, _(SOURCE_KIND_LABELS.get(s.kind, s.kind)), str(s.data_rows),
                   str(s.records), str(s.quarantined), s.ingested_at, s.sha256[:12])
-    Console(highlight=False, soft_wrap=True).print(t)
+    out = Console(highlight=False)
+    if not out.is_terminal:  # a file or a pipe: every column whole
+        out = Console(highlight=False, width=FILE_WIDTH + max(len(s.path) for s in result.sources))
+    out.print(t)
 
 
 @app.command(epilog="Examples: census remove 3 · census remove 雨花街道/台账.xlsx · census remove 9f2c1a7e")
