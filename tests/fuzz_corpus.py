@@ -245,33 +245,27 @@ NONDATA = {"说明.docx": b"PK\x03\x04 not really a docx", "扫描件.pdf": b"%P
            "汇总表.et": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512}
 
 
-def _odd(rng: random.Random, path: Path, rel: str, ref: Ref) -> tuple[str, str, bytes] | None:
+ODD = {  # an odd but readable version of a file: the kinds of file it can be made from
+    "dup_sheets": (".xlsx",), "xfd": (".xlsx",), "as_html": (".xlsx", ".xls"), "renamed_xls": (".xlsx", ".csv"),
+    "renamed_xlsx": (".xls",), "renamed_csv": (".sav",), **dict.fromkeys(ODD_TEXT, (".csv",)),
+}
+
+
+def _odd(rng: random.Random, kind: str, path: Path, ref: Ref) -> tuple[str, str, bytes] | None:
     """(mutation, file name, bytes) of an odd but readable version of a demo file, or None."""
     data = path.read_bytes()
-    ext = path.suffix.lower()
-    if ext == ".xlsx":
-        kind = rng.choice(["dup_sheets", "xfd", "as_html", "renamed_xls"])
-        if kind == "dup_sheets":
-            new = _dup_sheets(rng, data, ref)
-        elif kind == "xfd":
-            new = _xfd(rng, data, ref)
-        elif kind == "as_html":
-            new = _as_html(rng, path, ref)
-        else:
-            new = data
-        name = path.name if kind in ("dup_sheets", "xfd") else path.stem + ".xls"
-        return (kind, name, new) if new is not None else None
-    if ext == ".xls":
-        kind = rng.choice(["renamed_xlsx", "as_html"])
-        new = data if kind == "renamed_xlsx" else _as_html(rng, path, ref)
-        return (kind, path.stem + (".xlsx" if kind == "renamed_xlsx" else ".xls"), new) if new is not None else None
-    if ext == ".csv":
-        kind = rng.choice(ODD_TEXT + ("renamed_xls",))
-        new = data if kind == "renamed_xls" else _text_fault(rng, data, ref, kind)
-        return (kind, path.stem + (".xls" if kind == "renamed_xls" else ".csv"), new) if new is not None else None
-    if ext == ".sav":
-        return "renamed_csv", path.stem + ".csv", data
-    return None
+    if kind == "dup_sheets":
+        new = _dup_sheets(rng, data, ref)
+    elif kind == "xfd":
+        new = _xfd(rng, data, ref)
+    elif kind == "as_html":
+        new = _as_html(rng, path, ref)
+    elif kind in ODD_TEXT:
+        new = _text_fault(rng, data, ref, kind)
+    else:
+        new = data
+    suffix = {"renamed_xls": ".xls", "renamed_xlsx": ".xlsx", "renamed_csv": ".csv", "as_html": ".xls"}.get(kind, path.suffix)
+    return (kind, path.stem + suffix, new) if new is not None else None
 
 
 # ============================================================================================ the corpus
@@ -292,19 +286,22 @@ def build_corpus(out: Path, refs: dict[str, Ref], batches: int, per_batch: int =
         cases: list[Case] = []
         clean = rng.sample(sources, k=min(len(sources), per_batch // 5))
         wanted = [("clean", p) for p in clean]
-        wanted += [("odd", rng.choice(sources)) for _ in range(per_batch // 3)]
+        kinds = sorted(ODD)
+        rng.shuffle(kinds)
+        wanted += [(kinds[k % len(kinds)], None) for k in range(per_batch // 3)]
         wanted += [("damaged", rng.choice(sources)) for _ in range(per_batch - len(wanted) - 1)]
-        used_names = {p.name for p in clean}
         for sort, p in wanted:
+            odd_kind = None
+            if sort in ODD:
+                sort, odd_kind = "odd", sort
+                p = rng.choice([q for q in sources if q.suffix.lower() in ODD[odd_kind]])
             rel = p.relative_to(DISTRICT).as_posix()
             ref = refs[rel]
             for _attempt in range(12):
                 if sort == "clean":
                     made = ("clean", p.name, p.read_bytes())
                 elif sort == "odd":
-                    made = _odd(rng, p, rel, ref)
-                    if made is not None and made[0].startswith("renamed") and p.name in used_names:
-                        made = None  # the same bytes as a clean copy in this batch
+                    made = _odd(rng, odd_kind, p, ref)
                 else:
                     kind = rng.choice(DAMAGES)
                     data = _damage(rng, kind, p.read_bytes(), p.suffix.lower())
@@ -312,7 +309,9 @@ def build_corpus(out: Path, refs: dict[str, Ref], batches: int, per_batch: int =
                 if made is not None and hashlib.sha256(made[2]).hexdigest() not in seen:
                     break
                 if sort != "clean":
-                    p = rng.choice(sources)
+                    if odd_kind is not None and _attempt >= 3:  # (a renamed copy of the one .xls is the clean copy)
+                        odd_kind = rng.choice(sorted(ODD))
+                    p = rng.choice([q for q in sources if odd_kind is None or q.suffix.lower() in ODD[odd_kind]])
                     rel = p.relative_to(DISTRICT).as_posix()
                     ref = refs[rel]
             else:
