@@ -293,3 +293,27 @@ def test_damaged_text_csv_in_a_batch_does_not_stop_it(tmp_path):
     with Workspace(tmp_path / "w.duckdb") as ws:
         r = ingest(ws, [tmp_path / "ok.csv", tmp_path / "bin.csv"])
     assert [f.status for f in r.files] == ["ingested", "failed"] and "二进制" in r.files[1].message
+
+
+def test_ctrl_c_while_linking_leaves_the_workspace_whole(demo_linked, tmp_path):
+    """Ctrl-C while `census tally` links first (DuckDB answers it inside a query): one line, exit 130; the next
+    tally links again and counts what it always counts."""
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_linked, db)
+    with Workspace(db) as ws:
+        ws.bump_data_version()  # linking is stale: tally links first
+    cmd = [PYTHON, "-m", "census", "tally", "--db", str(db), "--format", "json"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    t0 = time.monotonic()
+    while p.poll() is None and time.monotonic() - t0 < 4.0:
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(p.pid, signal.SIGINT)
+    _out, err = p.communicate(timeout=300)
+    err = err.decode("utf-8")
+    assert "Traceback" not in err and "Error" not in err, err
+    assert (p.returncode, err.strip()) == (INTERRUPTED_EXIT, INTERRUPTED_TEXT) or p.returncode == 0, err
+    done = subprocess.run(cmd, capture_output=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr.decode()
+    assert '"total": 492' in done.stdout.decode()
