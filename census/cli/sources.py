@@ -16,9 +16,9 @@ from .options import DbOpt, format_option, open_workspace, write
 from .root import app, err
 
 
-@app.command(epilog="Examples: census sources · census sources --format json")
-def sources(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> None:
-    """List the files in the workspace: number, path, content hash (SHA-256), rows, records, when ingested."""
+@app.command(help=_("列出工作区中已读入的文件：编号、路径、内容哈希（SHA-256）、数据行、记录、隔离行、读入时间。"),
+             epilog=_("示例：census sources · census sources --format json"))
+def sources(db: DbOpt = None, fmt: format_option("table", "json", help=_("table：表格；json：JSON（供脚本使用）。")) = "table") -> None:
     with open_workspace(db, create=False) as ws:
         result = list_sources(ws)
     if fmt == "json":
@@ -43,17 +43,15 @@ def sources(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> 
     out.print(t)
 
 
-@app.command(epilog="Examples: census remove 3 · census remove 雨花街道/台账.xlsx · census remove 9f2c1a7e")
+@app.command(help=_("把读错的文件从工作区中移除（它的记录、隔离行、问题和工作表），所有指定的文件在一个事务中移除；"
+                     "下一个需要人员的命令会重新关联。"),
+             epilog=_("示例：census remove 3 · census remove 雨花街道/台账.xlsx · census remove 9f2c1a7e"))
 def remove(
-    refs: Annotated[list[str], typer.Argument(metavar="SOURCE...", show_default=False,
-                                              help="A source's number, its path as `census sources` lists it, the file itself, or the start of its SHA-256.")],
+    refs: Annotated[list[str], typer.Argument(metavar="SOURCE", show_default=False,
+                                              help=_("来源的编号、census sources 列出的路径、文件本身，或其 SHA-256 的前几位（至少 8 位）。"))],
     db: DbOpt = None,
-    fmt: format_option("table", "json", help="table: one line per file on stderr; json: what was removed, on stdout.") = "table",
+    fmt: format_option("table", "json", help=_("table：每个文件一行，写到标准错误；json：移除了什么，写到标准输出。")) = "table",
 ) -> None:
-    """Take the records of wrong files out of the workspace (their rows, issues and sheets), in one transaction.
-
-    Persons are linked again by the next command that needs them.
-    """
     with open_workspace(db, create=False) as ws:
         result = remove_sources(ws, refs)
     if fmt == "json":
