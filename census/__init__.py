@@ -28,6 +28,7 @@ _API = {
     "PipelineResult": "census.pipeline", "ensure_current": "census.pipeline", "link": "census.pipeline",
     "ReportResult": "census.render", "build_report": "census.render",
     "IngestOptions": "census.sources", "IngestResult": "census.sources", "ingest": "census.sources.ingest",
+    "list_sources": "census.sources.catalog", "remove_sources": "census.sources.catalog",
     "Crosstab": "census.tables", "SurveyResult": "census.tables", "Tally": "census.tables", "crosstab": "census.tables",
     "narrative": "census.tables", "export": "census.tables.export", "status": "census.tables.status",
     "survey": "census.tables.survey", "tally": "census.tables.tally",
@@ -38,7 +39,7 @@ __all__ = [
     "CensusError", "ClassifyResult", "Crosstab", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
     "PipelineResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError", "Workspace",
     "WorkspaceError", "build_report", "classify_persons", "crosstab", "ensure_current", "explain", "explain_person",
-    "export", "ingest", "link", "narrative", "status", "survey", "tally", "__version__",
+    "export", "ingest", "link", "list_sources", "narrative", "remove_sources", "status", "survey", "tally", "__version__",
 ]
 
 
