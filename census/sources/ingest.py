@@ -192,12 +192,20 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
             return
         assert prep is not None
         old = at_path.get(prep.abs_path)
-        with ws.transaction():
-            if old is not None:
-                remove_source(ws, old[0])
-            sid = int(ws.scalar("SELECT coalesce(max(source_id), 0) FROM sources")) + 1
-            _insert(ws, prep, sid)
-            ws.bump_data_version()
+        try:
+            with ws.transaction():
+                if old is not None:
+                    remove_source(ws, old[0])
+                sid = int(ws.scalar("SELECT coalesce(max(source_id), 0) FROM sources")) + 1
+                _insert(ws, prep, sid)
+                ws.bump_data_version()
+        except Exception as e:  # noqa: BLE001 - rolled back: this file is not in, the next ones go on
+            if os.environ.get("CENSUS_DEBUG") == "1":
+                raise
+            detail = (str(e).splitlines() or [type(e).__name__])[0][:200]
+            results[i] = FileResult(shown, "failed", _("{path}：写入工作区时出错（{error}），此文件未读入，工作区保持原样；"
+                                                        "请把这个文件和这句话交给技术人员。").format(path=shown, error=detail))
+            return
         results[i] = _result_from(prep, "replaced" if old is not None else "ingested", sid)
 
     done = 0

@@ -179,10 +179,16 @@ class _Worker:
         self.at: int | str = _STARTING
 
     def stop(self, wait_seconds: float = 2.0) -> None:
+        """An idle worker is asked to leave; a busy one (Ctrl-C, an error of this process) is terminated."""
         if self.process.is_alive():
-            try:
-                self.conn.send(None) if self.task is None else self.process.terminate()
-            except (OSError, ValueError):
+            asked = False
+            if self.task is None:
+                try:
+                    self.conn.send(None)
+                    asked = True
+                except (OSError, ValueError):
+                    pass
+            if not asked:
                 self.process.terminate()
             self.process.join(wait_seconds)
             if self.process.is_alive():

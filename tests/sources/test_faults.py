@@ -317,3 +317,28 @@ def test_ctrl_c_while_linking_leaves_the_workspace_whole(demo_linked, tmp_path):
     done = subprocess.run(cmd, capture_output=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr.decode()
     assert '"total": 492' in done.stdout.decode()
+
+
+def test_a_file_that_cannot_be_written_fails_alone(tmp_path, monkeypatch):
+    """(A database error while one file is written, as the duplicate sheet names once raised: that file's
+    transaction is rolled back and it fails with one line; the files after it go in.)"""
+    import duckdb
+
+    from census.sources import ingest as ingest_module
+
+    real = ingest_module._insert
+
+    def insert(ws, prep, sid):
+        if prep.path.endswith("b.xlsx"):
+            real(ws, prep, sid)  # half written, then the error
+            raise duckdb.ConstraintException('Constraint Error: duplicate key "1, S"')
+        return real(ws, prep, sid)
+
+    monkeypatch.setattr(ingest_module, "_insert", insert)
+    files = [_ledger(tmp_path / f"{n}.xlsx", 2, 100 + 10 * k) for k, n in enumerate("abc")]
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        r = ingest(ws, files, IngestOptions(community="虹苑社区"))
+        assert [f.status for f in r.files] == ["ingested", "failed", "ingested"]
+        assert "写入工作区时出错" in r.files[1].message and r.files[1].message.startswith(r.files[1].path)
+        assert ws.query("SELECT path FROM sources ORDER BY source_id") == [(str(files[0]),), (str(files[2]),)]
+        assert ws.scalar("SELECT count(*) FROM records") == 4
