@@ -19,6 +19,7 @@ from .root import app, err
 @app.command(help=_("列出工作区中已读入的文件：编号、路径、内容哈希（SHA-256）、数据行、记录、隔离行、读入时间。"),
              epilog=_("示例：census sources · census sources --format json"))
 def sources(db: DbOpt = None, fmt: format_option("table", "json", help=_("table：表格；json：JSON（供脚本使用）。")) = "table") -> None:
+    """The source files of the workspace (`sources.catalog.list_sources`)."""
     with open_workspace(db, create=False) as ws:
         result = list_sources(ws)
     if fmt == "json":
@@ -52,6 +53,7 @@ def remove(
     db: DbOpt = None,
     fmt: format_option("table", "json", help=_("table：每个文件一行，写到标准错误；json：移除了什么，写到标准输出。")) = "table",
 ) -> None:
+    """Take sources out of the workspace (`sources.catalog.remove_sources`)."""
     with open_workspace(db, create=False) as ws:
         result = remove_sources(ws, refs)
     if fmt == "json":

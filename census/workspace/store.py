@@ -76,6 +76,13 @@ def _detach(con: duckdb.DuckDBPyConnection, alias: str) -> None:
                 _HUB.execute(f"DETACH {alias}")
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether an error is Ctrl-C: DuckDB answers it inside a query with an error of its own
+    (RuntimeError("Query interrupted") in DuckDB 2.0)."""
+    return isinstance(error, KeyboardInterrupt | duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and str(error).startswith("Query interrupted"))
+
+
 def resolve_db(db: str | os.PathLike | None) -> Path:
     """--db, else $CENSUS_DB, else ./census.duckdb."""
     return Path(db or os.environ.get("CENSUS_DB") or DEFAULT_DB)
@@ -136,7 +143,8 @@ class Workspace:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One transaction: committed when the outermost block ends, rolled back on any exception, Ctrl-C
-        included. Blocks nest: an inner block joins the outer transaction."""
+        included (raised as KeyboardInterrupt, whatever error DuckDB made of it). Blocks nest: an inner block
+        joins the outer transaction."""
         if self._depth:
             self._depth += 1
             try:
@@ -148,10 +156,12 @@ class Workspace:
         self._depth = 1
         try:
             yield self.con
-        except BaseException:
+        except BaseException as e:
             self._depth = 0
             with suppress(duckdb.Error):  # an interrupted query may have ended the transaction already
                 self.con.execute("ROLLBACK")
+            if interrupted(e) and not isinstance(e, KeyboardInterrupt):
+                raise KeyboardInterrupt from e  # Ctrl-C, however DuckDB put it: nothing may go on as if it were an error
             raise
         self._depth = 0
         self.con.execute("COMMIT")

@@ -342,3 +342,15 @@ def test_a_file_that_cannot_be_written_fails_alone(tmp_path, monkeypatch):
         assert "写入工作区时出错" in r.files[1].message and r.files[1].message.startswith(r.files[1].path)
         assert ws.query("SELECT path FROM sources ORDER BY source_id") == [(str(files[0]),), (str(files[2]),)]
         assert ws.scalar("SELECT count(*) FROM records") == 4
+
+
+def test_ctrl_c_inside_a_query_is_a_keyboard_interrupt(tmp_path):
+    """DuckDB answers Ctrl-C inside a query with RuntimeError("Query interrupted"): a transaction rolls back and
+    raises KeyboardInterrupt, so that no caller takes it for a file's error and goes on."""
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        with pytest.raises(KeyboardInterrupt), ws.transaction():
+            ws.set("x", "1")
+            raise RuntimeError("Query interrupted")
+        assert ws.get("x") is None
+        with pytest.raises(RuntimeError, match="another"), ws.transaction():
+            raise RuntimeError("another error")
