@@ -98,7 +98,7 @@ def main() -> None:
 
         peaks = _Peaks()
         peaks.start()
-        totals = {"files": 0, "failed": 0, "skipped": 0, "rows_lost": 0, "unnamed": 0, "crashed_calls": 0}
+        totals = {"files": 0, "failed": 0, "skipped": 0, "rows_lost": 0, "unnamed": 0, "crashed_calls": 0, "reader_crashes": 0}
         problems: list[str] = []
         t0 = time.perf_counter()
         for b, cases in enumerate(batches):
@@ -111,6 +111,8 @@ def main() -> None:
                 problems.append(f"batch{b:03d}: the call raised {type(e).__name__}: {e}")
                 continue
             found = check(result, cases, refs)
+            totals["reader_crashes"] += sum("读取程序崩溃" in (f.message or "") or "读取这个文件的进程" in (f.message or "")
+                                            for f in result.files)
             for k in ("files", "failed", "skipped", "rows_lost"):
                 totals[k] += getattr(found, k)
             for p in found.problems or []:
@@ -141,6 +143,7 @@ def main() -> None:
         print(f"files            {totals['files']} ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}) in {len(batches)} calls")
         print(f"failed, skipped  {totals['failed']}, {totals['skipped']}")
         print(f"calls crashed    {totals['crashed_calls']}")
+        print(f"reader crashes   {totals['reader_crashes']} files killed the process reading them (each failed alone)")
         print(f"rows lost        {totals['rows_lost']}")
         print(f"files unnamed    {totals['unnamed']}")
         print(f"other problems   {len(problems) - totals['unnamed'] - totals['crashed_calls']}")

@@ -271,8 +271,8 @@ def _odd(rng: random.Random, kind: str, path: Path, ref: Ref) -> tuple[str, str,
 # ============================================================================================ the corpus
 def build_corpus(out: Path, refs: dict[str, Ref], batches: int, per_batch: int = 50, seed: int = 13) -> list[list[Case]]:
     """`batches` folders under `out` (batch000, batch001 …) of about `per_batch` files each: about a fifth
-    clean, a third odd, the rest damaged, and one file of each batch no table. Within a batch no two files
-    have the same content (a copy would be "already ingested")."""
+    clean, a third odd, the rest damaged (one of them a .sav that crashes its reader), and one file of each
+    batch no table. Within a batch no two files have the same content (a copy would be "already ingested")."""
     rng = random.Random(seed)
     sources = sorted(p for p in DISTRICT.rglob("*") if p.is_file())
     out.mkdir(parents=True, exist_ok=True)
@@ -289,7 +289,7 @@ def build_corpus(out: Path, refs: dict[str, Ref], batches: int, per_batch: int =
         kinds = sorted(ODD)
         rng.shuffle(kinds)
         wanted += [(kinds[k % len(kinds)], None) for k in range(per_batch // 3)]
-        wanted += [("damaged", rng.choice(sources)) for _ in range(per_batch - len(wanted) - 1)]
+        wanted += [("damaged", rng.choice(sources)) for _ in range(per_batch - len(wanted) - 2)]
         for sort, p in wanted:
             odd_kind = None
             if sort in ODD:
@@ -323,6 +323,15 @@ def build_corpus(out: Path, refs: dict[str, Ref], batches: int, per_batch: int =
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             cases.append(Case(f"{case_dir}/{Path(rel).parent.as_posix()}/{name}", sort, mutation, rel))
+            n += 1
+        sav = DISTRICT / "问卷" / "雨花台区新的社会阶层人士问卷调查_2026.sav"
+        if sav.exists():  # a .sav that kills pyreadstat (a segmentation fault), with a stray byte of its own
+            data = bytearray(sav.read_bytes())
+            data[1797] = 0x37
+            data[-1 - b] = (data[-1 - b] + 1) % 256
+            (folder / f"case{n:04d}_sav_crash" / "问卷").mkdir(parents=True)
+            (folder / f"case{n:04d}_sav_crash" / "问卷" / sav.name).write_bytes(bytes(data))
+            cases.append(Case(f"case{n:04d}_sav_crash/问卷/{sav.name}", "damaged", "sav_crash", "问卷/" + sav.name))
             n += 1
         name, data = rng.choice(sorted(NONDATA.items()))
         (folder / f"case{n:04d}_nondata").mkdir()

@@ -24,7 +24,7 @@ def test_fuzz_corpus(tmp_path, refs):
     cases = [c for b in batches for c in b]
     assert len(cases) == 250 and sum(c.sort in ("odd", "damaged") for c in cases) >= 190
     assert {c.mutation for c in cases} >= {"dup_sheets", "xfd", "as_html", "renamed_xls", "renamed_xlsx", "bad_byte", "nul",
-                                           "unclosed_quote", "flip", "truncate", "zip_member_removed", "malformed_xml"}
+                                           "unclosed_quote", "flip", "truncate", "zip_member_removed", "malformed_xml", "sav_crash"}
     failed = 0
     for b, batch in enumerate(batches):
         with Workspace(tmp_path / f"w{b}.duckdb") as ws:
@@ -34,4 +34,6 @@ def test_fuzz_corpus(tmp_path, refs):
         assert found.problems is None, found.problems
         assert found.rows_lost == 0
         failed += found.failed
+        crash = next(f for f in result.files if "sav_crash" in f.path)
+        assert crash.status == "failed" and "SIGSEGV" in crash.message
     assert failed >= 40  # damaged files were in it
