@@ -7,27 +7,53 @@ link and classify first when the records changed (`ensure_current`), so nothing 
     with Workspace("census.duckdb") as ws:
         ingest(ws, ["examples/district"], regions="examples/regions.yaml")
         print(tally(ws, scheme="legacy6", by=["street", "category"]).to_dict())
+
+The names below are loaded when first used (PEP 562): `import census` itself is instant, so that the `census`
+command (`census/__main__.py`) answers Ctrl-C with its one line from its first instant, while pandas, Arrow and
+DuckDB are still being imported.
 """
 
-from .categories import ClassifyResult, classify_persons, explain
-from .errors import CensusError, SchemaError, SourceError, UsageError, WorkspaceError
-from .persons import LinkOptions, LinkResult, explain_person
-from .pipeline import PipelineResult, ensure_current, link
-from .render import DocumentResult, ReportResult, build_document, build_report
-from .sources import IngestOptions, IngestResult
-from .sources.ingest import ingest
-from .tables import Crosstab, Narrative, SurveyResult, Tally, crosstab, narrative, narrative_result
-from .tables.export import export
-from .tables.status import status
-from .tables.survey import survey
-from .tables.tally import tally
-from .workspace import Workspace
+from __future__ import annotations
+
+from importlib import import_module
 
 __version__ = "0.1.0"
+
+# the public API: name → the module that defines it
+_API = {
+    "ClassifyResult": "census.categories", "classify_persons": "census.categories", "explain": "census.categories",
+    "CensusError": "census.errors", "SchemaError": "census.errors", "SourceError": "census.errors",
+    "UsageError": "census.errors", "WorkspaceError": "census.errors",
+    "LinkOptions": "census.persons", "LinkResult": "census.persons", "explain_person": "census.persons",
+    "PipelineResult": "census.pipeline", "ensure_current": "census.pipeline", "link": "census.pipeline",
+    "ReportResult": "census.render", "build_report": "census.render", "DocumentResult": "census.render",
+    "build_document": "census.render",
+    "IngestOptions": "census.sources", "IngestResult": "census.sources", "ingest": "census.sources.ingest",
+    "list_sources": "census.sources.catalog", "remove_sources": "census.sources.catalog",
+    "Crosstab": "census.tables", "SurveyResult": "census.tables", "Tally": "census.tables", "crosstab": "census.tables",
+    "narrative": "census.tables", "Narrative": "census.tables", "narrative_result": "census.tables", "export": "census.tables.export", "status": "census.tables.status",
+    "survey": "census.tables.survey", "tally": "census.tables.tally",
+    "Workspace": "census.workspace",
+}
 
 __all__ = [
     "CensusError", "ClassifyResult", "Crosstab", "DocumentResult", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
     "Narrative", "PipelineResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError", "Workspace",
     "WorkspaceError", "build_document", "build_report", "classify_persons", "crosstab", "ensure_current", "explain", "explain_person",
-    "export", "ingest", "link", "narrative", "narrative_result", "status", "survey", "tally", "__version__",
+    "export", "ingest", "link", "list_sources", "narrative", "narrative_result", "remove_sources", "status", "survey", "tally",
+    "__version__",
 ]
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'census' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))
+

@@ -8,7 +8,11 @@ Problems found *in the data* (a bad ID number, a row without a name) are not exc
 
 from __future__ import annotations
 
-from .i18n import _
+from .i18n import N_, _
+
+# how every command ends when Ctrl-C stops it (the code a shell reports for SIGINT: 128 + 2)
+INTERRUPTED_TEXT = N_("已中断：已写入工作区的文件都保留着；再运行同一条命令即可完成其余部分。")
+INTERRUPTED_EXIT = 130
 
 
 class CensusError(Exception):
@@ -36,10 +40,25 @@ class SourceError(CensusError):
 
     def __init__(self, path: str, message: str):
         self.path = path
+        self.reason = message
         super().__init__(_("{path}：{message}").format(path=path, message=message))
+
+    def __reduce__(self):  # rebuilt from (path, message) when it crosses from a worker process
+        return (type(self), (self.path, self.reason))
+
+
+class NotATable(SourceError):
+    """A file that is some other kind of document (a readme, a Word file, a web page without a table): listed
+    as skipped when it was found in a folder, a failure when it was named."""
 
 
 class WorkspaceError(CensusError):
     """The workspace database cannot be opened, is of a newer version, or is busy."""
+
+    exit_code = 1
+
+
+class EmptyWorkspaceError(WorkspaceError):
+    """The workspace holds no records yet: a table of it would only say 合计 0."""
 
     exit_code = 1

@@ -65,6 +65,15 @@ _TABLE = [
     Code("row.no_identity", "quarantine", N_("无姓名且无身份证号"), N_("该行既没有姓名也没有身份证号")),
     Code("row.all_numeric", "quarantine", N_("整行均为数字"), N_("该行每个单元格都是数字（可能是列序号行或错位的数据块）")),
     Code("row.name_only", "quarantine", N_("仅有姓名"), N_("该行只有姓名，没有其他能确认身份的信息")),
+    # lines of a text file the reader could not read whole (the row is the line number)
+    Code("text.undecodable", "quarantine", N_("无法解码的行"),
+         N_("这一行含有无法识别的字节（文件损坏，或混用了编码），未作为记录读入；请对照原文件核对此行：{value}")),
+    Code("text.nul", "quarantine", N_("含空字符的行"),
+         N_("这一行含有空字符（NUL，文件可能已损坏），未作为记录读入；请对照原文件核对此行：{value}")),
+    Code("text.unclosed_quote", "quarantine", N_("引号未闭合的行"),
+         N_("这一行的引号没有闭合，会吞掉后面的行，因此单独隔离；请在原文件中补上引号：{value}")),
+    Code("text.unparsable", "quarantine", N_("无法解析的行"),
+         N_("这一行无法按 CSV 格式解析，未作为记录读入；请对照原文件核对此行：{value}")),
     # persons (linking and classification)
     Code("person.conflict_category", "conflict", N_("人员类别冲突"), N_("人员类别申报不一致：{value}")),
     Code("person.conflict_community", "conflict", N_("所属社区冲突"), N_("所属社区冲突：{value}")),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from .categories import ClassifyResult, classify_persons
 from .categories.classify import CLASSIFIED_KEY
+from .errors import EmptyWorkspaceError
+from .i18n import _
 from .persons import LinkOptions, LinkResult
 from .persons.link import LINKED_KEY, PERSONS_KEY
 from .persons.link import link as link_records
@@ -52,9 +54,24 @@ class PipelineResult:
         return self.linked is not None or self.classified is not None
 
 
+def require_records(ws: Workspace, files_only: bool = False) -> None:
+    """Raise `EmptyWorkspaceError` when the workspace holds no record: a table of it would say 合计 0 as if
+    the district had no one, when nothing was read. `files_only`: only when no file was read at all (for the
+    lists of issues and quarantined rows)."""
+    files, records, quarantined = ws.query("""SELECT count(*), coalesce(sum(records), 0), coalesce(sum(quarantined), 0)
+                                              FROM sources""")[0]
+    if records or (files and files_only):
+        return
+    if not files:
+        raise EmptyWorkspaceError(_("{db}：工作区中还没有读入任何文件；先用 census ingest 读入台账。").format(db=ws.path))
+    raise EmptyWorkspaceError(_("{db}：读入的 {files} 个文件中没有一条可用的记录（{quarantined} 行被隔离）；"
+                                "用 census export records --quarantined 查看原因。").format(db=ws.path, files=files, quarantined=quarantined))
+
+
 def ensure_current(ws: Workspace, options: LinkOptions | None = None) -> PipelineResult:
     """Run the stages that are stale: link when the data changed since the last link, then classify when the
-    persons changed since the last classification."""
+    persons changed since the last classification. A workspace without records is an error (`require_records`)."""
+    require_records(ws)
     t0 = time.perf_counter()
     result = PipelineResult()
     if not link_current(ws):
@@ -68,6 +85,7 @@ def ensure_current(ws: Workspace, options: LinkOptions | None = None) -> Pipelin
 def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
     """Link now (whether or not the data changed), then classify the persons built: what `census link` runs.
     The result's timings include the classification's."""
+    require_records(ws)
     linked = link_records(ws, options)
     t0 = time.perf_counter()
     classify_persons(ws)

@@ -59,3 +59,16 @@ def test_imports_sit_at_the_top_of_modules():
                     elif isinstance(node, ast.ImportFrom) and (node.level or node.module not in allowed):
                         found.append(f"{path.name}: from {node.module}")
     assert found == []
+
+
+def test_the_public_api_loads_when_used():
+    """`import census` is instant (the command answers Ctrl-C while the rest loads); every public name
+    resolves to what it names."""
+    import subprocess
+    import sys
+
+    code = "import sys, census; assert 'pandas' not in sys.modules and 'duckdb' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(census.__file__).parent.parent).returncode == 0
+    for name in census.__all__:
+        assert getattr(census, name) is not None, name
+    assert set(dir(census)) >= set(census.__all__)

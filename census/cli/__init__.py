@@ -1,14 +1,16 @@
 """The `census` command line: parses options, calls the library, renders. Nothing else lives here.
 
 Stdout carries data; progress and messages go to stderr. Exit codes: 0 ok, 1 bad data or a failed run,
-2 wrong usage (`--debug` shows where an error came from but keeps its code). Every text is in the language of
-the run: Chinese, or English with `CENSUS_LANG=en` (or an English `LANG`).
+2 wrong usage, 130 interrupted (Ctrl-C; `--debug` shows where an error came from but keeps its code). Every
+text is in the language of the run: Chinese, or English with `CENSUS_LANG=en` (or an English `LANG`).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import traceback
 
 import typer
@@ -16,15 +18,46 @@ from typer._click import (
     exceptions as click_errors,  # Typer's usage errors (it exports only BadParameter of them)
 )
 
-from ..errors import CensusError
+from ..errors import INTERRUPTED_EXIT, INTERRUPTED_TEXT, CensusError
 from ..i18n import _, language_from_environment, set_language
-from . import ingest, link, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
+from . import ingest, link, sources, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
 from .help import help_hint, usage_message
 from .root import app, err
 
 
 def _say(text: str) -> None:
     err.print(text, markup=False, highlight=False)
+
+
+class _Interrupts:
+    """Ctrl-C, however deep in the work it lands (a DuckDB query turns it into its own error, a transaction
+    rolled back raises another): the first is remembered and raised as KeyboardInterrupt, so that every
+    transaction rolls back and the worker processes stop; a second, while that cleanup runs, ends the process
+    at once with the same line."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.previous = None
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum, frame) -> None:
+        if self.seen:
+            say_interrupted()
+            os._exit(INTERRUPTED_EXIT)
+        self.seen = True
+        raise KeyboardInterrupt
+
+
+def say_interrupted() -> None:
+    err.print(_(INTERRUPTED_TEXT), markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,15 +70,26 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         os.environ["CENSUS_DEBUG"] = "1"  # the library re-raises unexpected errors instead of reporting them per file
     try:
-        return _run(args, debug)
+        with _Interrupts() as interrupts:
+            try:
+                return _run(args, debug, interrupts)
+            except BaseException as e:
+                if interrupts.seen or isinstance(e, KeyboardInterrupt):
+                    if debug and not isinstance(e, KeyboardInterrupt):
+                        traceback.print_exc()
+                    say_interrupted()
+                    return INTERRUPTED_EXIT
+                raise
     finally:
         if before is None:
             os.environ.pop("CENSUS_DEBUG", None)
 
 
-def _run(args: list[str], debug: bool) -> int:
+def _run(args: list[str], debug: bool, interrupts: _Interrupts) -> int:
     try:
         code = app(args=args, prog_name="census", standalone_mode=False)
+        if interrupts.seen or code == INTERRUPTED_EXIT:  # Typer returns a KeyboardInterrupt as exit code 130
+            raise KeyboardInterrupt
         return code if isinstance(code, int) else 0
     except click_errors.UsageError as e:
         if isinstance(e, click_errors.NoArgsIsHelpError):  # `census` or `census review` alone: the help, as Typer does
@@ -60,22 +104,25 @@ def _run(args: list[str], debug: bool) -> int:
             traceback.print_exc()
         _say(_("错误：{message}").format(message=e.format_message()))
         return e.exit_code
-    except typer.Abort:
-        _say(_("已中止。"))
-        return 1
-    except CensusError as e:
+    except typer.Abort:  # Ctrl-C while Typer was parsing, or at a prompt
+        raise KeyboardInterrupt from None
+    except Exception as e:
+        if interrupts.seen:  # the Ctrl-C, wrapped on its way up (DuckDB: "Query interrupted", inside Splink's error)
+            raise KeyboardInterrupt from None
+        return _failed(e, debug)
+
+
+def _failed(e: Exception, debug: bool) -> int:
+    """One line for an error (the traceback too with --debug); its exit code."""
+    if isinstance(e, CensusError):
         if debug:
             traceback.print_exc()
         _say(_("错误：{message}").format(message=e))
         return e.exit_code
-    except KeyboardInterrupt:
-        _say(_("已中止。"))
-        return 130
-    except Exception as e:  # an unexpected failure: one line, and the way to see more
-        if debug:
-            traceback.print_exc()
-        _say(_("错误：{error}（加 --debug 再运行可看到出错的位置）。").format(error=f"{type(e).__name__}: {e}"))
-        return 1
+    if debug:  # an unexpected failure: one line, and the way to see more
+        traceback.print_exc()
+    _say(_("错误：{error}（加 --debug 再运行可看到出错的位置）。").format(error=f"{type(e).__name__}: {e}"))
+    return 1
 
 
 __all__ = ["app", "main"]

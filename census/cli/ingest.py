@@ -16,11 +16,13 @@ from ..sources import IngestOptions, IngestResult
 from ..sources.ingest import FileResult
 from ..sources.ingest import ingest as run
 from ..vocab import SOURCE_KIND_LABELS
+from ..workspace import resolve_db
+from ..workspace.store import discard_if_empty
 from .options import DbOpt, format_option, open_workspace, write
 from .root import app, err
 
 STATUS_LABELS = {"ingested": N_("已导入"), "replaced": N_("已替换"), "unchanged": N_("未改动"), "changed": N_("有新版本"),
-                 "failed": N_("失败")}
+                 "failed": N_("失败"), "skipped": N_("已跳过")}
 
 
 # =============================================================================================== ingest
@@ -53,13 +55,22 @@ def ingest(
                             schema_files=tuple(str(p) for p in schema or ()))
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=err, transient=True, disable=not err.is_terminal)
-    with open_workspace(db) as ws, bar:
-        task = bar.add_task(_("导入中"), total=None)
+    path = resolve_db(db)
+    existed = path.exists()
+    try:
+        with open_workspace(db) as ws, bar:
+            task = bar.add_task(_("导入中"), total=None)
 
-        def progress(name: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=name[-40:])
+            def progress(name: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=name[-40:])
 
-        result = run(ws, paths, options, regions=regions, progress=progress)
+            result = run(ws, paths, options, regions=regions, progress=progress)
+    except BaseException:
+        if not existed:  # a run that ingested nothing leaves no workspace behind (its error says why)
+            discard_if_empty(path)
+        raise
+    if not existed and discard_if_empty(path):
+        err.print(_("没有读入任何文件，未建立工作区 {path}。").format(path=path), markup=False)
     if fmt == "json":
         write(json_text(result.to_dict()), None)
     print_summary(result, plain=not err.is_terminal)
@@ -110,12 +121,14 @@ def print_summary(result: IngestResult, plain: bool) -> None:
         for c in (_("文件"), _("结果"), _("来源"), *numbers, _("警告")):
             t.add_column(c, justify="right" if c in numbers else "left", overflow="fold", no_wrap=c in numbers)
         for f in result.files:
+            if f.status == "skipped":  # listed once below, with the reason
+                continue
             t.add_row(f.path, _(STATUS_LABELS.get(f.status, f.status)), _kind_label(f.kind), str(f.data_rows), str(f.records),
                       str(f.quarantined), str(f.nondata), _warnings(f, 3))
         err.print(t)
     tot = result.totals()
     err.print(_("共{files}个文件：数据{data}行 → 记录{records}条，隔离{quarantined}行；标题、表头、合计等非数据行{nondata}行，空行{blank}行。").format(
-        files=tot["files"], data=tot["data_rows"], records=tot["records"], quarantined=tot["quarantined"], nondata=tot["nondata"],
+        files=tot["files"] - tot["skipped"], data=tot["data_rows"], records=tot["records"], quarantined=tot["quarantined"], nondata=tot["nondata"],
         blank=tot["blank"]), markup=False)
     for f in result.files:
         for s in f.sheets:

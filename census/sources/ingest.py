@@ -19,13 +19,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..config import load_register_file, load_schemas
-from ..errors import CensusError, UsageError
+from ..errors import CensusError, NotATable, UsageError
 from ..i18n import _, listing
 from ..vocab import SOURCE_KIND_LABELS, SOURCE_KINDS
 from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
 from ..workspace.queries import store_register
 from .discover import discover
+from .pool import WorkerError
 from .prepare import COUNTS, IngestOptions, Prepared, RowCounts, SheetSummary, file_sha256
 from .records import RECORD_COLUMNS
 from .workers import prepare_all
@@ -34,7 +35,8 @@ from .workers import prepare_all
 @dataclass
 class FileResult(RowCounts):
     """What happened to one file. `status`: ingested, replaced, unchanged (already in the workspace), changed
-    (a different version is in the workspace and `replace` was not given), failed."""
+    (a different version is in the workspace and `replace` was not given), skipped (found in a folder, and no
+    table: a Word file, a readme), failed."""
 
     path: str
     status: str
@@ -49,7 +51,7 @@ class FileResult(RowCounts):
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ingested", "replaced", "unchanged")
+        return self.status in ("ingested", "replaced", "unchanged", "skipped")
 
 
 @dataclass
@@ -64,6 +66,7 @@ class IngestResult:
         out = {k: sum(getattr(f, k) for f in self.files) for k in COUNTS}
         out["files"] = len(self.files)
         out["failed"] = sum(not f.ok for f in self.files)
+        out["skipped"] = sum(f.status == "skipped" for f in self.files)
         return out
 
     def to_dict(self) -> dict:
@@ -128,65 +131,89 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
            regions: str | os.PathLike | None = None, progress: Callable[[str, int, int], None] | None = None,
            workers: int | None = None) -> IngestResult:
     """Ingest files and directories into the workspace. Each file is one transaction; a file that fails is
-    reported and the others still go in. `regions` loads (and stores) the district's register first."""
+    reported (one line naming it) and the others still go in, whatever happened to it (an error, a reader's
+    panic, a crash of the process reading it). Files of a folder that are no table are skipped. A source is
+    the file at its path: a changed file replaces its earlier records only with `replace=True` (and only its
+    own), under whatever name it is given. `regions` loads (and stores) the district's register first."""
     options = options or IngestOptions()
     if options.kind and options.kind not in SOURCE_KINDS:
         raise UsageError(_("--kind {kind}：只能是 {kinds} 之一。").format(kind=options.kind, kinds=listing(_("{name}（{label}）").format(name=k, label=_(SOURCE_KIND_LABELS[k])) for k in SOURCE_KINDS)))
     load_schemas(options.schema_files)  # validate --schema files before reading any data
+    own = ws.path.resolve()
+    files = discover(paths, exclude={own, own.with_name(own.name + ".wal"), own.with_name(own.name + ".tmp")})
+    if not files:
+        raise UsageError(_("所给的路径中没有任何文件（census 读取 .xlsx、.xls、.csv、.txt、.sav 和网页导出的表格）。"))
     if regions is not None:
         store_register(ws, load_register_file(regions))
     register_yaml = stored_register_yaml(ws)
-    files = discover(paths)
-    if not files:
-        raise UsageError(_("所给路径下没有 .xlsx、.xls、.csv 或 .sav 文件。"))
 
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Path, str, str]] = []
     known = {sha: (sid, p) for sid, p, sha in ws.query("SELECT source_id, path, sha256 FROM sources")}
-    by_path = {p: (sid, sha) for sha, (sid, p) in known.items()}
+    at_path = {a: (sid, sha) for sid, a, sha in ws.query("SELECT source_id, abs_path, sha256 FROM sources")}
+    shown_taken = {p for (p,) in ws.query("SELECT path FROM sources")}
     claimed: set[str] = set()
-    for i, (f, shown) in enumerate(files):
+    named: set[int] = set()
+    for i, found in enumerate(files):
+        f = found.path
+        if found.skip is not None:
+            results[i] = FileResult(found.shown, "skipped", _("{path}：已跳过，{reason}。").format(path=found.shown, reason=found.skip))
+            continue
+        old = at_path.get(str(f.resolve()))
+        shown = (_stored_path(ws, old[0]) if old is not None else None) or found.shown_as(shown_taken)
+        if found.named:
+            named.add(i)
         try:
             sha = file_sha256(f)
         except OSError as e:
-            results[i] = FileResult(shown, "failed", _("{path}：无法读取（{reason}）。").format(path=shown, reason=e.strerror))
+            results[i] = FileResult(shown, "failed", _("{path}：无法读取（{error}）。").format(path=shown, error=e.strerror or e))
             continue
         if sha in known or sha in claimed:
             where = known[sha][1] if sha in known else _("本次导入的另一个文件")
             results[i] = FileResult(shown, "unchanged", _("{path}：已导入过（与{where}内容相同），未作改动。").format(path=shown, where=where),
                                     source_id=known.get(sha, (None,))[0])
             continue
-        if shown in by_path and not options.replace:
+        if old is not None and not options.replace:
             results[i] = FileResult(shown, "changed", _("{path}：工作区里已有这个文件的另一个版本；"
                                                         "要用这一版替换它的记录，请加 --replace。").format(path=shown))
             continue
         claimed.add(sha)
+        shown_taken.add(shown)
         todo.append((i, f, shown, sha))
 
-    def finish(i: int, shown: str, prep: Prepared | None, error: Exception | None) -> None:
+    def finish(i: int, shown: str, prep: Prepared | None, error: BaseException | None) -> None:
         if error is not None and not isinstance(error, CensusError) and os.environ.get("CENSUS_DEBUG") == "1":
             raise error
         if error is not None:
-            msg = str(error) if isinstance(error, CensusError) else _("{path}：无法读取（{reason}）。").format(
-                path=shown, reason=f"{type(error).__name__}: {error}")
-            results[i] = FileResult(shown, "failed", msg)
+            if isinstance(error, NotATable) and i not in named:
+                results[i] = FileResult(shown, "skipped", _("{path}：已跳过，{reason}").format(path=shown, reason=error.reason))
+                return
+            results[i] = FileResult(shown, "failed", failure_message(shown, error))
             return
         assert prep is not None
-        old = by_path.get(shown)
-        with ws.transaction():
-            if old is not None:
-                remove_source(ws, old[0])
-            sid = int(ws.scalar("SELECT coalesce(max(source_id), 0) FROM sources")) + 1
-            _insert(ws, prep, sid)
-            ws.bump_data_version()
+        old = at_path.get(prep.abs_path)
+        try:
+            with ws.transaction():
+                if old is not None:
+                    remove_source(ws, old[0])
+                sid = int(ws.scalar("SELECT coalesce(max(source_id), 0) FROM sources")) + 1
+                _insert(ws, prep, sid)
+                ws.bump_data_version()
+        except Exception as e:  # noqa: BLE001 - rolled back: this file is not in, the next ones go on
+            if os.environ.get("CENSUS_DEBUG") == "1":
+                raise
+            detail = (str(e).splitlines() or [type(e).__name__])[0][:200]
+            results[i] = FileResult(shown, "failed", _("{path}：写入工作区时出错（{error}），此文件未读入，工作区保持原样；"
+                                                        "请把这个文件和这句话交给技术人员。").format(path=shown, error=detail))
+            return
         results[i] = _result_from(prep, "replaced" if old is not None else "ingested", sid)
 
     done = 0
 
     def finished(batch: list, outcomes: list) -> None:
         nonlocal done
-        for (i, _file, shown, _sha), outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, Exception):
+        for (i, _f, shown, _sha), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
                 finish(i, shown, None, outcome)
             else:
                 finish(i, shown, outcome, None)
@@ -194,9 +221,28 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
             if progress:
                 progress(shown, done, len(todo))
 
-    with _deferred_checkpoint(ws):
-        prepare_all(todo, options, register_yaml, finished, workers)
+    if todo:
+        with _deferred_checkpoint(ws):
+            prepare_all(todo, options, register_yaml, finished, workers)
     return IngestResult([results[i] for i in sorted(results)])
+
+
+def _stored_path(ws: Workspace, source_id: int) -> str | None:
+    """The display path a source was stored under (a file read again keeps it)."""
+    return ws.scalar("SELECT path FROM sources WHERE source_id = ?", [source_id])
+
+
+def failure_message(shown: str, error: BaseException) -> str:
+    """One line naming the file and what to do, for any error that stopped it."""
+    if isinstance(error, CensusError):
+        text = str(error)
+    else:
+        kind = error.kind if isinstance(error, WorkerError) else type(error).__name__
+        detail = error.message if isinstance(error, WorkerError) else str(error)
+        detail = (detail.splitlines() or [""])[0][:200]
+        text = _("{path}：读取时出错（{kind}：{detail}），文件可能已损坏；请用 Excel 或 WPS 打开后另存，或从原系统重新导出，再读入。其他文件照常读入。") \
+            .format(path=shown, kind=kind, detail=detail)
+    return " ".join(text.split("\n"))
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import Register, Schemas, load_schemas
-from ..errors import SourceError
+from ..errors import NotATable, SourceError
 from ..i18n import N_, _
 from ..text import PY_WHITESPACE_RE2, arrow_mask, arrow_strings, clean
 from ..vocab import DATA, NONDATA_KINDS, SKIPPED_SHEET
 from .layout import Column, Layout, find_layout
 from .places import block_context, table_context
-from .readers import Table, read_source
+from .readers import PASS_THROUGH, Table, read_source
 from .records import ISSUE_SCHEMA, NONDATA_SCHEMA, RECORD_SCHEMA, normalize
 
 
@@ -105,26 +106,61 @@ def file_sha256(path: Path) -> str:
 
 
 # ============================================================================================ files
-def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str) -> list[Prepared | Exception]:
+def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str,
+                  reading: Callable[[int | None], None] | None = None) -> list[Prepared | BaseException]:
     """Read several files and normalise all their rows in one pass (ledgers come as many small files, and
-    each normalising step has a fixed cost). One result per file: its tables, or the error that stopped it."""
+    each normalising step has a fixed cost). One result per file: its tables, or the error that stopped it
+    (any error: a reader's panic is no `Exception`); an error while normalising the batch is retried file by
+    file, so that it stops only its own file. `reading(k)` is called before the k-th file is read, and with
+    None before the batch is normalised (a worker process tells its supervisor where it is)."""
     schemas = load_schemas(options.schema_files)
     register = Register.from_yaml(register_yaml) if register_yaml else Register()
-    results: list[Prepared | Exception] = []
+    results: list[Prepared | BaseException] = []
     parts: list[_Part] = []
-    for path, display_path, sha in items:
+    for k, (path, display_path, sha) in enumerate(items):
+        if reading is not None:
+            reading(k)
         try:
             prep, file_parts = _lay_out_file(path, display_path, options, schemas, register, sha, len(parts), len(results))
-        except Exception as e:  # noqa: BLE001 - reported per file, the other files still go in
+        except BaseException as e:  # noqa: BLE001 - reported per file, the other files still go in
+            if isinstance(e, PASS_THROUGH):
+                raise
             results.append(e)
             continue
         results.append(prep)
         parts.extend(file_parts)
+    if reading is not None:
+        reading(None)
     if parts:
+        _normalize_parts(results, parts, schemas, register)
+    return results
+
+
+def _normalize_parts(results: list, parts: list[_Part], schemas: Schemas, register: Register) -> None:
+    """Normalise the batch's tables in one pass; if that fails, file by file (the error is then the result of
+    the file that caused it)."""
+    try:
         frame = pd.concat([p.frame for p in parts], ignore_index=True)
         out, issues = normalize(frame, schemas, register, {p.part: p.labels for p in parts})
         _assemble(results, parts, out, issues)
-    return results
+        return
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, PASS_THROUGH):
+            raise
+        files = list(dict.fromkeys(p.file for p in parts))
+        if len(files) == 1:
+            results[files[0]] = e
+            return
+    for i in files:
+        own = [p for p in parts if p.file == i]
+        try:
+            frame = pd.concat([p.frame for p in own], ignore_index=True)
+            out, issues = normalize(frame, schemas, register, {p.part: p.labels for p in own})
+            _assemble(results, own, out, issues)
+        except BaseException as e:  # noqa: BLE001
+            if isinstance(e, PASS_THROUGH):
+                raise
+            results[i] = e
 
 
 @dataclass
@@ -144,7 +180,10 @@ class _Part:
 
 def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas: Schemas, register: Register,
                   sha: str | None, part0: int, file_index: int) -> tuple[Prepared, list[_Part]]:
-    src = read_source(path, options.encoding)
+    try:
+        src = read_source(path, options.encoding)
+    except SourceError as e:  # named as the user knows the file
+        raise type(e)(display_path, e.reason) from None
     kind = options.kind or _file_kind(src.format, display_path)
     prep = Prepared(display_path, str(path.resolve()), sha or file_sha256(path), path.stat().st_size, src.format,
                     src.encoding, kind, None, None, None, [], [])
@@ -155,6 +194,9 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
         summary = SheetSummary(table.sheet, "read", rows_total=int(table.rows[-1]) if len(table.rows) else 0)
         prep.sheets.append(summary)
         lay = find_layout(table.cells, table.letters, schemas.fields, table.header, table.labels)
+        if lay is not None and table.faults:  # lines the reader could not read are data rows, quarantined
+            below = [p for p in table.faults if p > lay.header_rows[-1]]
+            lay.kinds[below] = DATA
         if lay is None:
             summary.status = "skipped"
             summary.reason = NO_HEADER  # stored as written here, shown with _()
@@ -177,6 +219,8 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
         nondata.append(part.nondata)
         parts.append(part)
     if src.tables and all(s.status == "skipped" for s in prep.sheets):
+        if src.format == "html" or path.suffix.lower() == ".txt":  # a readme, a web page: no table at all
+            raise NotATable(display_path, _("不是表格：没有一行像表头那样写着姓名、身份证号等列名。"))
         raise SourceError(display_path, _("没有哪个工作表的表头同时写有姓名或身份证号列和另一个已知字段（姓名、身份证号、联系电话……）；"
                                           "请检查文件，或把这些列名写进 --schema 文件。"))
     if nondata:
@@ -328,6 +372,11 @@ def _lay_out_table(table: Table, lay: Layout, kind: str, display_path: str, opti
     reason[numeric_only] = "row.all_numeric"
     reason[(reason == None) & ~has_name & ~has_id] = "row.no_identity"  # noqa: E711
     reason[(reason == None) & has_name & ~has_id & ~others & (kind != "questionnaire")] = "row.name_only"  # noqa: E711
+    if table.faults:  # a line the reader could not read whole is quarantined with the reader's reason
+        fault = np.full(len(table.rows), None, dtype=object)
+        fault[list(table.faults)] = list(table.faults.values())
+        fault = fault[data_mask]
+        reason = np.where(fault != None, fault, reason)  # noqa: E711
     columns["reason"] = reason
     texts = np.full(n, None, dtype=object)
     if (reason != None).any():  # noqa: E711 - the quarantined rows' text, for the issue

@@ -1,24 +1,29 @@
 """Readers: a source file → tables of text cells, exactly as typed, with the row numbers a person sees.
 
+The file's bytes decide how it is read (`sniff.py`), not its name: an .xls that is a web page is read as the
+table it is, an .xls renamed .xlsx is read as .xls.
+
 - .xlsx/.xlsm/.xls: fastexcel (calamine straight to Arrow), every sheet, every cell as text. A number of more
   than 15 digits in a cell (an ID typed into a numeric cell) has lost its last digits; `Table.lossy_numbers`
-  finds those cells (in the sheet XML for .xlsx, through python-calamine's typed cells for .xls).
-- .csv/.txt: UTF-8, UTF-8 with BOM or GB18030 (a superset of GBK) detected, `encoding` overrides; the delimiter is
-  sniffed; row numbers are physical line numbers (the header line of a plain CSV is line 1).
+  finds those cells (in the sheet XML for .xlsx, through python-calamine's typed cells for .xls). Workbooks
+  the reader would misread (two sheets of one name, a value in column XFD) are mended first (`workbook.py`).
+- text (.csv/.txt/.tsv): `delimited.py`, line by line where a file is damaged.
+- web pages and Excel 2003 XML saved as .xls: `webpage.py`.
 - .sav: pyreadstat with value labels applied; variable labels are kept for column matching; GBK files open too.
+  A damaged .sav can crash pyreadstat (a segmentation fault): such files are only read in worker processes
+  (`sniff.RISKY`, `pool.py`).
 
 Nothing here decides what a row means: see `layout.py`.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -30,121 +35,92 @@ import pyreadstat
 from isal import isal_zlib
 from python_calamine import CalamineWorkbook
 
-from ..errors import SourceError
+from ..errors import NotATable, SourceError
 from ..i18n import _
+from .delimited import decode, read_delimited
+from .sniff import HTML, SAV, SUPPORTED, TEXT, XLS, XLSX, XML2003, sniff
+from .table import SourceFile, Table, column_letter, letter_index
+from .webpage import read_html, read_xml2003
+from .workbook import WIDE, mend, sheet_parts, unique_names
 
-SPREADSHEET = {".xlsx", ".xlsm", ".xls"}
-DELIMITED = {".csv", ".txt", ".tsv"}
-SPSS = {".sav", ".zsav"}
-SUPPORTED = SPREADSHEET | DELIMITED | SPSS
+__all__ = ["SUPPORTED", "SourceFile", "Table", "column_letter", "decode", "read_source"]
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _STRING = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow"),
            pa.string_view(): pd.StringDtype("pyarrow"), pa.null(): pd.StringDtype("pyarrow")}
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-@dataclass
-class Table:
-    """One sheet (or a whole CSV / .sav file) as text.
-
-    `cells` has string columns 0..k-1 (missing cells are NA); `rows` are the row numbers a person sees
-    (Excel row, CSV line, .sav case); `letters` the spreadsheet column letters ("" when there are none);
-    `header`/`labels` are given names for files that have them (.sav)."""
-
-    sheet: str
-    cells: pd.DataFrame
-    rows: np.ndarray
-    letters: list[str]
-    header: list[str] | None = None
-    labels: list[str] | None = None
-    value_labels: dict[str, dict] = field(default_factory=dict)
-    lossy_numbers: Callable[[int], np.ndarray] | None = None  # column → bool mask over rows
-
-    def lossy(self, column: int) -> np.ndarray:
-        if self.lossy_numbers is None:
-            return np.zeros(len(self.cells), dtype=bool)
-        return self.lossy_numbers(column)
-
-
-@dataclass
-class SourceFile:
-    path: Path
-    format: str
-    encoding: str | None
-    tables: list[Table]
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    s = ""
-    index += 1
-    while index:
-        index, r = divmod(index - 1, 26)
-        s = chr(65 + r) + s
-    return s
+PASS_THROUGH = (KeyboardInterrupt, SystemExit, GeneratorExit)  # what a reader must never swallow
 
 
 def read_source(path: Path, encoding: str | None = None) -> SourceFile:
-    """Read any supported file; raise `SourceError` with one clear sentence when it cannot be read at all."""
+    """Read any supported file; raise `SourceError` with one clear sentence when it cannot be read at all
+    (`NotATable` when it is some other kind of document)."""
     path = Path(path)
-    suffix = path.suffix.lower()
     try:
-        size = path.stat().st_size
+        found = sniff(path)
     except OSError as e:
-        raise SourceError(str(path), _("无法打开（{reason}）。").format(reason=e.strerror)) from None
-    if size == 0:
-        raise SourceError(str(path), _("文件是空的；请从原系统重新导出。"))
-    if suffix in SPREADSHEET:
-        return _read_workbook(path, suffix)
-    if suffix in DELIMITED:
-        return _read_delimited(path, encoding)
-    if suffix in SPSS:
-        return _read_sav(path, encoding)
-    raise SourceError(str(path), _("不读取扩展名为{suffix}的文件；census 读取 {supported}。").format(
-        suffix=suffix or _("（无）"), supported=" ".join(sorted(SUPPORTED))))
+        raise SourceError(str(path), _("无法打开（{error}）。").format(error=e.strerror or e)) from None
+    if found.format is None:
+        raise (SourceError if found.table else NotATable)(str(path), found.reason + "。")
+    if found.format in (XLSX, XLS):
+        return _read_workbook(path, found.format)
+    if found.format == TEXT:
+        return read_delimited(path, encoding)
+    if found.format == HTML:
+        return read_html(path)
+    if found.format == XML2003:
+        return read_xml2003(path)
+    assert found.format == SAV
+    return _read_sav(path, encoding)
 
 
 # --------------------------------------------------------------------------------------------- workbooks
-def _read_workbook(path: Path, suffix: str) -> SourceFile:
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if suffix in (".xlsx", ".xlsm") and head == _OLE_MAGIC:
-        raise SourceError(str(path), _("工作簿设有密码（已加密）；请在 Excel 中取消密码（文件 → 信息 → 保护工作簿）后重新导入。"))
-    if suffix in (".xlsx", ".xlsm") and head[:4] != _ZIP_MAGIC:
-        raise SourceError(str(path), _("不是 .xlsx 工作簿（文件已损坏或扩展名不对）；请用 Excel 或 WPS 打开，另存为 .xlsx。"))
-    if suffix == ".xls" and head != _OLE_MAGIC:
-        raise SourceError(str(path), _("不是 .xls 工作簿（文件已损坏，或是存成 .xls 的网页或文本文件）；请用 Excel 或 WPS 打开，另存为 .xlsx。"))
+def _read_workbook(path: Path, fmt: str, force_wide: set[int] | None = None) -> SourceFile:
+    suffix = path.suffix.lower()
+    named_right = suffix == ".xls" if fmt == XLS else suffix in (".xlsx", ".xlsm")
+    mended = mend(path, force_wide) if fmt == XLSX else None
+    data = None if named_right and mended is None else (mended.data if mended is not None else path.read_bytes())
     try:
-        reader = fastexcel.read_excel(str(path))
+        reader = fastexcel.read_excel(str(path) if data is None else data)  # bytes: calamine tells the format by them
         names = reader.sheet_names
-    except Exception as e:  # calamine raises its own error types
+    except BaseException as e:  # calamine raises its own error types, and panics (PanicException) on damage
+        if isinstance(e, PASS_THROUGH):
+            raise
         raise SourceError(str(path), _workbook_error(e)) from None
-    lossy_finder = _XlsxNumbers(path) if suffix != ".xls" else _XlsNumbers(path)
+    if fmt == XLS and len(set(names)) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise SourceError(str(path), _("工作簿中有同名的工作表（{names}），无法分别读取；请在 Excel 或 WPS 中给重名的工作表改名，"
+                                       "另存为 .xlsx 后再读入。").format(names="、".join(twice)))
+    shown = mended.names if mended is not None else names
+    lossy_finder = _XlsxNumbers(path) if fmt == XLSX else _XlsNumbers(path, data)
     tables = []
-    for name in names:
+    for i, name in enumerate(shown):
         try:
-            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True)
+            sheet = reader.load_sheet(i, header_row=None, dtypes="string", skip_rows=0, whitespace_as_null=True)
+            if fmt == XLSX and sheet.width > WIDE and (mended is None or i not in mended.columns) and not force_wide:
+                return _read_workbook(path, fmt, {i} | (force_wide or set()))  # wide, whatever its <dimension> said
             batch = sheet.to_arrow()
             infos = sheet.available_columns()
-        except Exception as e:
-            raise SourceError(str(path), _("工作表“{sheet}”无法读取：{reason}").format(sheet=name, reason=_workbook_error(e))) from None
+        except BaseException as e:
+            if isinstance(e, PASS_THROUGH):
+                raise
+            raise SourceError(str(path), _("工作表“{sheet}”无法读取：{error}").format(sheet=name, error=_workbook_error(e))) from None
         cells = batch.to_pandas(types_mapper=_STRING.get)
         cells.columns = range(cells.shape[1])
-        letters = [column_letter(c.absolute_index) for c in infos]
+        read = [c.absolute_index for c in infos]
+        letters = mended.letters(i, read) if mended is not None else [column_letter(c) for c in read]
         rows = np.arange(1, len(cells) + 1, dtype=np.int64)
         tables.append(Table(name, cells, rows, letters, lossy_numbers=lossy_finder.for_sheet(name, letters, len(cells))))
-    return SourceFile(path, suffix.lstrip("."), None, tables)
+    return SourceFile(path, fmt, None, tables)
 
 
-def _workbook_error(e: Exception) -> str:
+def _workbook_error(e: BaseException) -> str:
     text = str(e)
     low = text.lower()
     if "password" in low or "encrypt" in low:
-        return _("工作簿设有密码；请在 Excel 或 WPS 中取消密码后重新导入。")
-    if "zip" in low or "invalid" in low or "cfb" in low or "eof" in low:
-        return _("工作簿已损坏，无法打开；请用 Excel 或 WPS 打开后另存，再重新导入。")
-    return _("工作簿无法读取（{reason}）；请另存为 .xlsx。").format(reason=text.splitlines()[0] if text else type(e).__name__)
+        return _("工作簿设置了密码；请在 Excel 或 WPS 中取消密码后再读入。")
+    if type(e).__name__ == "PanicException" or any(w in low for w in ("zip", "invalid", "cfb", "eof", "xml", "slice", "index", "not found")):
+        return _("工作簿已损坏，无法打开；请用 Excel 或 WPS 打开修复后另存，或从原系统重新导出，再读入。")
+    first = text.splitlines()[0] if text else type(e).__name__
+    return _("工作簿无法读取（{error}）；请用 Excel 或 WPS 另存为 .xlsx 后再读入。").format(error=first)
 
 
 class _XlsxNumbers:
@@ -161,24 +137,12 @@ class _XlsxNumbers:
         self.path = path
         self._found: dict[str, dict[str, set[int]]] | None = None
 
-    def _sheet_parts(self, zf: zipfile.ZipFile) -> dict[str, str]:
-        ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-              "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-        wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target") for r in rels}
-        parts = {}
-        for s in wb.iter(f"{{{ns['m']}}}sheet"):
-            target = targets.get(s.get(f"{{{ns['r']}}}id"), "")
-            target = target.lstrip("/")
-            parts[s.get("name")] = target if target.startswith("xl/") else "xl/" + target
-        return parts
-
     def _scan(self) -> dict[str, dict[str, set[int]]]:
         found: dict[str, dict[str, set[int]]] = {}
         try:
             with zipfile.ZipFile(self.path) as zf, self.path.open("rb") as fh:
-                for name, part in self._sheet_parts(zf).items():
+                parts = sheet_parts(zf)
+                for name, part in zip(unique_names([n for n, _ in parts]), (p for _, p in parts), strict=True):
                     data = _inflate(zf, fh, part)
                     cells: dict[str, set[int]] = {}
                     for m in self._BIG.finditer(data):
@@ -189,7 +153,7 @@ class _XlsxNumbers:
                             continue  # a text cell that merely looks like a number
                         cells.setdefault(ref.group(1).decode(), set()).add(int(ref.group(2)))
                     found[name] = cells
-        except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError):
+        except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError, EOFError, zlib.error):
             pass  # fastexcel read the file; if its XML is unusual we simply find no lossy cells
         return found
 
@@ -243,18 +207,28 @@ def _inflate(zf: zipfile.ZipFile, fh, part: str) -> bytes:
 
 
 class _XlsNumbers:
-    """The same for legacy .xls (BIFF) files, which are small: python-calamine gives typed cells."""
+    """The same for legacy .xls (BIFF) files, which are small: python-calamine gives typed cells. `data`: the
+    file's bytes when its name does not say .xls (python-calamine tells the format by the name otherwise)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, data: bytes | None = None):
         self.path = path
+        self.data = data
 
     def for_sheet(self, sheet: str, letters: list[str], n_rows: int) -> Callable[[int], np.ndarray]:
         def lossy(column: int) -> np.ndarray:
             mask = np.zeros(n_rows, dtype=bool)
-            ws = CalamineWorkbook.from_path(str(self.path)).get_sheet_by_name(sheet)
-            r0, c0 = ws.start or (0, 0)
-            target = _letter_index(letters[column]) - c0
-            for i, row in enumerate(ws.to_python(skip_empty_area=False)):
+            try:
+                book = (CalamineWorkbook.from_path(str(self.path)) if self.data is None
+                        else CalamineWorkbook.from_filelike(io.BytesIO(self.data)))
+                ws = book.get_sheet_by_name(sheet)
+                r0, c0 = ws.start or (0, 0)
+                values = ws.to_python(skip_empty_area=False)
+            except BaseException as e:  # fastexcel read the sheet; a second reader's trouble finds nothing
+                if isinstance(e, PASS_THROUGH):
+                    raise
+                return mask
+            target = letter_index(letters[column]) - c0
+            for i, row in enumerate(values):
                 if 0 <= target < len(row):
                     v = row[target]
                     if isinstance(v, float) and abs(v) >= 1e15 and 0 <= i < n_rows:
@@ -262,87 +236,6 @@ class _XlsNumbers:
             return mask
 
         return lossy
-
-
-def _letter_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-# --------------------------------------------------------------------------------------------- CSV
-def decode(data: bytes, encoding: str | None = None, path: str = "") -> tuple[str, str]:
-    """(text, encoding): the given encoding, else UTF-8 (with or without BOM), else GB18030."""
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except LookupError:
-            raise SourceError(path, _("不认识编码“{encoding}”；请试 utf-8 或 gb18030。").format(encoding=encoding)) from None
-        except UnicodeDecodeError as e:
-            raise SourceError(path, _("不是有效的 {encoding} 文本（第{byte}字节）；去掉 --encoding 可自动识别编码。").format(
-                encoding=encoding, byte=e.start)) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as e:
-        raise SourceError(path, _("既不是 UTF-8 也不是 GB18030 文本（第{byte}字节）；请用 --encoding 指定编码。").format(byte=e.start)) from None
-
-
-def _read_delimited(path: Path, encoding: str | None) -> SourceFile:
-    data = path.read_bytes()
-    if data[:4] == _ZIP_MAGIC or data[:8] == _OLE_MAGIC:
-        raise SourceError(str(path), _("是用文本扩展名保存的电子表格；请改名为 .xlsx 或 .xls。"))
-    text, enc = decode(data, encoding, str(path))
-    if "\x00" in text[:4096]:
-        raise SourceError(str(path), _("不是文本文件（含有二进制数据）；请重新导出为 CSV。"))
-    delimiter = _sniff_delimiter(text[:20000], path.suffix.lower())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    last = 0
-    try:
-        for row in reader:
-            start = last + 1
-            last = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            rows.append(row)
-            lines.append(start)
-    except csv.Error as e:
-        raise SourceError(str(path), _("第{line}行无法按 CSV 解析（{reason}）；请检查该行的引号。").format(
-            line=reader.line_num, reason=e)) from None
-    width = max((len(r) for r in rows), default=0)
-    if width == 0:
-        raise SourceError(str(path), _("没有数据（只有空行）。"))
-    columns = list(zip(*(r + [""] * (width - len(r)) for r in rows), strict=True))
-    cells = pd.DataFrame({i: pd.array(col, dtype="string") for i, col in enumerate(columns)})
-    cells = cells.mask(cells.apply(lambda s: s.str.strip() == ""))
-    return SourceFile(path, "csv", enc, [Table("", cells, np.asarray(lines, dtype=np.int64), [""] * width)])
-
-
-def _sniff_delimiter(sample: str, suffix: str) -> str:
-    if suffix == ".tsv":
-        return "\t"
-    lines = [ln for ln in sample.splitlines()[:30] if ln.strip()]
-    best, best_score = ",", -1.0
-    for d in (",", "\t", ";", "|"):
-        counts = [ln.count(d) for ln in lines]
-        if not counts or max(counts) == 0:
-            continue
-        # a delimiter that splits most lines into the same number of fields
-        common = max(set(counts), key=counts.count)
-        score = counts.count(common) * (common > 0) + 0.01 * common
-        if score > best_score:
-            best, best_score = d, score
-    return best
 
 
 # --------------------------------------------------------------------------------------------- SPSS

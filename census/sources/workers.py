@@ -1,6 +1,7 @@
-"""Preparing files on both cores: batches of files go to worker processes, which read, lay out and normalise
-them (`prepare.prepare_files`) and hand each file's tables back through Arrow IPC files in shared memory, which
-the writer maps without a copy. Without enough to read, everything runs in this process.
+"""Preparing files on both cores: batches of files go to worker processes (`pool.Supervisor`), which read, lay
+out and normalise them (`prepare.prepare_files`) and hand each file's tables back through Arrow IPC files in
+shared memory, which the writer maps without a copy. Without enough to read, everything runs in this process,
+except the files a native reader could crash on (.sav): those are always read in a worker process.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
 
-from ..i18n import language, set_language
+from .pool import Item, Outcome, Supervisor
 from .prepare import TABLES, IngestOptions, Prepared, prepare_files
+from .sniff import risky
 
 PARALLEL_BYTES = 4_000_000  # below this much to read, worker processes cost more than they save
 _SHARED_MEMORY = "/dev/shm"  # where the workers leave their tables for the writer (a RAM disk on Linux)
@@ -56,10 +57,10 @@ def discard_spilled(prep: Prepared) -> None:
 
 
 def prepare_files_spilled(items: list[tuple[Path, str, str | None]], options: IngestOptions, register_yaml: str,
-                          folder: str | None) -> list[Prepared | Exception]:
+                          folder: str | None, reading: Callable[[int | None], None] | None = None) -> list[Outcome]:
     """`prepare_files` as a worker process runs it: the tables handed over through files in `folder` (when
     there is one; else they are pickled with the results)."""
-    results = prepare_files(items, options, register_yaml)
+    results = prepare_files(items, options, register_yaml, reading)
     for r in results:
         if isinstance(r, Prepared) and folder is not None:
             spill(r, folder)
@@ -67,45 +68,41 @@ def prepare_files_spilled(items: list[tuple[Path, str, str | None]], options: In
 
 
 # ============================================================================================ the batches
-Item = tuple[int, Path, str, str]  # (index in the run, file, display path, sha256)
-
-
 def prepare_all(todo: list[Item], options: IngestOptions, register_yaml: str,
-                finished: Callable[[list[Item], list[Prepared | Exception]], None], workers: int | None = None) -> None:
+                finished: Callable[[list[Item], list[Outcome]], None], workers: int | None = None) -> None:
     """Prepare the files in batches (on worker processes when there is enough to read) and hand each batch's
     results, in the batch's order, to `finished` as it comes back. The biggest batches go first, on any number
     of workers (so that record ids do not depend on it): a big file read last would keep one core busy while
-    the other has nothing left to do."""
+    the other has nothing left to do. Files a reader could crash on are batched apart and read by a worker
+    even in a small run (a crash in this process would end the whole ingest)."""
     sizes = {i: f.stat().st_size for i, f, _, _ in todo}
-    batches = sorted(batch_files(todo, sizes), key=lambda b: -sum(sizes[i] for i, _, _, _ in b))
+    unsafe = {i for i, f, _, _ in todo if risky(f)}
+    batches = batch_files([t for t in todo if t[0] not in unsafe], sizes) + batch_files([t for t in todo if t[0] in unsafe], sizes)
+    batches.sort(key=lambda b: -sum(sizes[i] for i, _, _, _ in b))
     size = sum(sizes.values())
     n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if len(batches) > 1 and size > PARALLEL_BYTES else 1)
-    if n_workers <= 1:
+    if n_workers <= 1 and not unsafe:
         for b in batches:
             finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
         return
     folder = _spill_folder() if os.name == "posix" else None  # (elsewhere a mapped file cannot be removed)
+
+    def handed(batch: list[Item], outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome, Prepared):
+                unspill(outcome)
+        finished(batch, outcomes)
+
     try:
-        with ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_start, initargs=(language(),)) as pool:
-            futures = [(b, pool.submit(prepare_files_spilled, [(f, shown, sha) for _, f, shown, sha in b], options,
-                                       register_yaml, folder)) for b in batches]
-            try:
-                for j, (b, fut) in enumerate(futures):
-                    try:
-                        outcomes = fut.result()
-                    except Exception as e:  # noqa: BLE001 - a worker died: its files are reported, the others go in
-                        outcomes = [e] * len(b)
-                    futures[j] = (b, None)  # the batch's tables are freed once written
-                    for outcome in outcomes:
-                        if isinstance(outcome, Prepared):
-                            unspill(outcome)
-                    finished(b, outcomes)
-                    del outcomes
-            except BaseException:
-                for _, fut in futures:
-                    if fut is not None:
-                        fut.cancel()
-                raise
+        with Supervisor(max(1, n_workers), prepare_files_spilled, options, register_yaml, folder) as pool:
+            if n_workers > 1:
+                pool.run(batches, handed)
+                return
+            for b in batches:  # one process: only the unsafe files go to the (one) worker
+                if b[0][0] in unsafe:
+                    pool.run([b], handed)
+                else:
+                    finished(b, prepare_files([(f, shown, sha) for _, f, shown, sha in b], options, register_yaml))
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -127,14 +124,6 @@ def batch_files(todo: list[Item], sizes: dict[int, int], max_bytes: int = 2_000_
     if current:
         batches.append(current)
     return batches
-
-
-def _worker_start(lang: str) -> None:
-    """A worker process has a core to itself: Arrow's conversions run on this one thread, not on a pool of as
-    many threads as cores (which the other worker and the writer are using). Its messages are in the language
-    of the process that started it."""
-    pa.set_cpu_count(1)
-    set_language(lang)
 
 
 def _spill_folder() -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import UsageError
 from ..i18n import _
 from ..issues import message
-from ..pipeline import ensure_current
+from ..pipeline import ensure_current, require_records
 from ..privacy import mask_column
 from ..vocab import QUARANTINED, RECORD
 from ..workspace import Workspace
@@ -97,6 +97,8 @@ def export(ws: Workspace, what: str, scheme: str = "current4", reveal: bool = Fa
         raise UsageError(_("export {what}：只能导出 records（记录）、persons（人员）、links（关联）或 issues（问题）。").format(what=what))
     if what != "issues" and not (what == "records" and quarantined):
         ensure_current(ws)  # persons and links are of the current records
+    else:
+        require_records(ws, files_only=True)
     if what == "records":
         return export_records(ws, reveal, quarantined)
     if what == "persons":

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -76,6 +77,13 @@ def _detach(con: duckdb.DuckDBPyConnection, alias: str) -> None:
                 _HUB.execute(f"DETACH {alias}")
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether an error is Ctrl-C: DuckDB answers it inside a query with an error of its own
+    (RuntimeError("Query interrupted") in DuckDB 2.0)."""
+    return isinstance(error, KeyboardInterrupt | duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and str(error).startswith("Query interrupted"))
+
+
 def resolve_db(db: str | os.PathLike | None) -> Path:
     """--db, else $CENSUS_DB, else ./census.duckdb."""
     return Path(db or os.environ.get("CENSUS_DB") or DEFAULT_DB)
@@ -137,7 +145,8 @@ class Workspace:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One transaction: committed when the outermost block ends, rolled back on any exception, Ctrl-C
-        included. Blocks nest: an inner block joins the outer transaction."""
+        included (raised as KeyboardInterrupt, whatever error DuckDB made of it). Blocks nest: an inner block
+        joins the outer transaction."""
         if self._depth:
             self._depth += 1
             try:
@@ -149,9 +158,12 @@ class Workspace:
         self._depth = 1
         try:
             yield self.con
-        except BaseException:
+        except BaseException as e:
             self._depth = 0
-            self.con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # an interrupted query may have ended the transaction already
+                self.con.execute("ROLLBACK")
+            if interrupted(e) and not isinstance(e, KeyboardInterrupt):
+                raise KeyboardInterrupt from e  # Ctrl-C, however DuckDB put it: nothing may go on as if it were an error
             raise
         self._depth = 0
         self.con.execute("COMMIT")
@@ -183,3 +195,22 @@ class Workspace:
 
     def df(self, sql: str, params: list | None = None):
         return self.con.execute(sql, params or []).df()
+
+
+def discard_if_empty(path: str | os.PathLike) -> bool:
+    """Remove the workspace at `path` (with its log and spill folder) when it holds no source file: a run that
+    ingested nothing (a mistyped path, an empty folder, Ctrl-C before the first file) leaves nothing behind.
+    For workspaces a command created; True when it was removed."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    try:
+        with Workspace(path) as ws:
+            empty = not ws.scalar("SELECT count(*) FROM sources")
+    except (WorkspaceError, duckdb.Error):
+        return False
+    if empty:
+        for f in (path, path.with_name(path.name + ".wal")):
+            f.unlink(missing_ok=True)
+        shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
+    return empty

@@ -1,0 +1,61 @@
+"""The workspace's source files: `census sources` lists them, `census remove` takes a wrong file's records out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ..i18n import N_, _
+from ..render.console import FILE_WIDTH, json_text
+from ..sources.catalog import list_sources, remove_sources
+from ..vocab import SOURCE_KIND_LABELS
+from .options import DbOpt, format_option, open_workspace, write
+from .root import app, err
+
+
+@app.command(help=N_("列出工作区中已读入的文件：编号、路径、内容哈希（SHA-256）、数据行、记录、隔离行、读入时间。"),
+             epilog=N_("census sources\ncensus sources --format json"))
+def sources(db: DbOpt = None, fmt: format_option("table", "json", help=N_("table：表格；json：JSON（供脚本使用）。")) = "table") -> None:
+    with open_workspace(db, create=False) as ws:
+        result = list_sources(ws)
+    if fmt == "json":
+        write(json_text(result.to_dict()), None)
+        return
+    if not result.sources:
+        err.print(_("工作区中还没有读入任何文件；用 census ingest 读入。"), markup=False)
+        return
+    t = RichTable(_("编号"), _("文件"), _("格式"), _("类型"), _("数据行"), _("记录"), _("隔离"), _("读入时间"), "SHA-256",
+                  show_edge=False)
+    for c in t.columns:
+        c.no_wrap = True
+    for c in t.columns[4:7]:
+        c.justify = "right"
+    for s in result.sources:
+        path = s.path if s.on_disk else s.path + _("（原文件已不在）")
+        t.add_row(str(s.source_id), path, s.format, _(SOURCE_KIND_LABELS.get(s.kind, s.kind)), str(s.data_rows),
+                  str(s.records), str(s.quarantined), s.ingested_at, s.sha256[:12])
+    out = Console(highlight=False)
+    if not out.is_terminal:  # a file or a pipe: every column whole
+        out = Console(highlight=False, width=FILE_WIDTH + max(len(s.path) for s in result.sources))
+    out.print(t)
+
+
+@app.command(help=N_("把读错的文件从工作区中移除（它的记录、隔离行、问题和工作表），所有指定的文件在一个事务中移除；"
+                     "下一个需要人员的命令会重新关联。"),
+             epilog=N_("census remove 3\ncensus remove 雨花街道/台账.xlsx\ncensus remove 9f2c1a7e"))
+def remove(
+    refs: Annotated[list[str], typer.Argument(metavar=N_("来源"), show_default=False,
+                                              help=N_("来源的编号、census sources 列出的路径、文件本身，或其 SHA-256 的前几位（至少 8 位）。"))],
+    db: DbOpt = None,
+    fmt: format_option("table", "json", help=N_("table：每个文件一行，写到标准错误；json：移除了什么，写到标准输出。")) = "table",
+) -> None:
+    with open_workspace(db, create=False) as ws:
+        result = remove_sources(ws, refs)
+    if fmt == "json":
+        write(json_text(result.to_dict()), None)
+    for s in result.removed:
+        err.print(_("已移除 {path}：{records} 条记录、{quarantined} 行隔离数据。").format(
+            path=s.path, records=s.records, quarantined=s.quarantined), markup=False)
