@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .i18n import N_
+
 
 @dataclass(frozen=True)
 class Code:
@@ -60,6 +62,10 @@ _TABLE = [
     Code("row.no_identity", "quarantine", "无姓名且无身份证号", "the row has neither a name nor an ID number"),
     Code("row.all_numeric", "quarantine", "整行均为数字", "every cell of the row is a number (a column-number row or a misplaced block)"),
     Code("row.name_only", "quarantine", "仅有姓名", "the row has a name and nothing else to tell who it is"),
+    Code("row.no_header", "quarantine", "找不到表头",
+         N_("这一行有数据，但所在工作表（或表格）没有一行表头写明姓名或身份证号及其他字段：{value}")),
+    Code("row.unexplained", "quarantine", "表格之外的数据",
+         N_("这一行像是数据，但在表头之上或在各表格之外，无法归入任何表格：{value}")),
     # persons (linking and classification)
     Code("person.conflict_category", "conflict", "人员类别冲突", "the records declare different categories: {value}",
          "人员类别申报不一致：{value}"),

@@ -21,8 +21,16 @@ REVIEW_SOURCE_LABEL = "核查结论"
 # what each row of a sheet is (sources.layout decides; every row gets exactly one)
 TITLE, CONTEXT, HEADER, BLANK, DATA = "title", "context", "header", "blank", "data"
 TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT = "total", "signature", "note", "header_repeat"
+HINT, EXAMPLE = "hint", "example"  # a template's "（必填）/格式：…" row under the header; its "例"/张三 example row
+FORM_ROW = "form"  # a row of a registration form (一人一表) read into the record of the form's first row
 SKIPPED_SHEET = "skipped_sheet"
-NONDATA_KINDS = (TITLE, CONTEXT, HEADER, TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT)
+NONDATA_KINDS = (TITLE, CONTEXT, HEADER, TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT, HINT, EXAMPLE, FORM_ROW)
+# kinds the layout step gives on the way and resolves before anything is stored: the header of a new block of a
+# sheet (the sheet is split there); a row that holds data where no table can take it (quarantined)
+BLOCK_HEADER, UNEXPLAINED = "block_header", "unexplained"
+# sheets.status: read; skipped (no table, no data: an instructions sheet); quarantined (data but no table: its
+# rows are quarantined)
+SHEET_READ, SHEET_SKIPPED, SHEET_QUARANTINED = "read", "skipped", "quarantined"
 RECORD, QUARANTINED = "record", "quarantined"  # records.status
 
 # ---------------------------------------------------------------------------------------------- classification

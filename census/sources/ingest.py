@@ -86,7 +86,7 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
         con.execute(
             "INSERT INTO sheets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [source_id, s.sheet, s.status, s.reason, s.header_rows, json.dumps(s.columns, ensure_ascii=False),
-             [c["raw_key"] for c in s.columns if c.get("raw_key")], json.dumps(s.context, ensure_ascii=False),
+             s.raw_keys, json.dumps(s.context, ensure_ascii=False),
              s.rows_total, s.data_rows, s.records, s.quarantined, s.nondata, s.blank],
         )
     if prep.records is not None and prep.records.num_rows:
