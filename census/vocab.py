@@ -63,6 +63,9 @@ def age_band_labels(bands: tuple[int, ...] = DEFAULT_AGE_BANDS) -> list[str]:
 COMMUNITY_SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "社区村委会", "居委会", "村委会", "社区", "村")
 STREET_SUFFIXES = ("街道办事处", "镇人民政府", "乡人民政府", "街道办", "街道", "镇", "乡")
 URBAN_RURAL = {"1": "城镇", "2": "乡村"}  # the first digit of a 城乡分类代码
+# what a clerk writes for a community's type in a register instead of a 城乡分类代码
+COMMUNITY_TYPE_WORDS = {"社区": "城镇", "居委会": "城镇", "社区居委会": "城镇", "居民委员会": "城镇", "城镇": "城镇", "城市": "城镇",
+                        "村": "乡村", "村委会": "乡村", "行政村": "乡村", "村民委员会": "乡村", "乡村": "乡村", "农村": "乡村"}
 
 # ---------------------------------------------------------------------------------------------- linking
 # pairs.status: linked; sent to a clerk; not linked because it would join two valid IDs or a cannot-link pair;

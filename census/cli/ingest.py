@@ -64,6 +64,8 @@ def _print_ingest(result: IngestResult) -> None:
     tot = result.totals()
     err.print(f"{tot['files']} files: {tot['data_rows']} data rows → {tot['records']} records, {tot['quarantined']} quarantined; "
               f"{tot['nondata']} title/header/total lines, {tot['blank']} blank rows.")
+    for n in result.notices:
+        err.print(f"[yellow]{n}[/yellow]")
     for f in result.files:
         for s in f.sheets:
             if s.status == "skipped":

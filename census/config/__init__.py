@@ -18,7 +18,7 @@ from .codes import CodeLookup, CodesFile, compile_codes
 from .evidence import FACETS, EvidenceFile, EvidenceRule
 from .fields import CONTEXT_KEYS, FIELD_NAMES, FieldMatcher, FieldsFile, compile_fields
 from .layouts import LayoutFile, load_layout, validate_layout
-from .regions import Community, RegionsFile, Register, Street, load_register_file
+from .regions import Community, RegionsFile, Register, Street, load_register_file, validate_register
 from .schemes import SchemeFile, Terms
 from .yaml import read_yaml, schemas_dir, validate
 
@@ -103,6 +103,8 @@ def load_file(path: Path | str, kind: str | None = None) -> tuple[str, Any]:
             "fields (field synonyms), tables (code tables), categories (a scheme), streets (a region register) "
             "or unit_name (evidence)."
         )
+    if kind == "regions":  # every problem of a register at once
+        return kind, validate_register(data, str(path))
     return kind, validate(KINDS[kind], data, str(path))
 
 

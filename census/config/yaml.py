@@ -85,15 +85,11 @@ def parse_yaml(text: str, source: str) -> Any:
         raise SchemaError(f"{source}: not valid YAML{where}: {problem}.") from None
 
 
-def validate(model: type[Model], data: Any, source: str) -> Any:
-    """Validate `data` against `model`; raise one SchemaError naming `source` and the first bad key path."""
-    if not isinstance(data, dict):
-        raise SchemaError(f"{source}: the file must be a YAML mapping (key: value lines) at the top.")
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        loc = list(err["loc"])
+def problems(e: ValidationError) -> list[tuple[tuple, str]]:
+    """Every problem of a failed validation: (key path, message), in the order pydantic found them."""
+    out = []
+    for err in e.errors():
+        loc = [p for p in err["loc"] if p not in ("function-after", "function-before")]
         ctx_error = (err.get("ctx") or {}).get("error")
         msg = err["msg"]
         if isinstance(ctx_error, KeyedError):
@@ -105,5 +101,23 @@ def validate(model: type[Model], data: Any, source: str) -> Any:
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "required key is missing"
-        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
+        out.append((tuple(loc), msg))
+    return out
+
+
+def key_path(loc: Iterable) -> str:
+    """("streets", 2, "code") → "streets/2/code"."""
+    return _format_loc(loc)
+
+
+def validate(model: type[Model], data: Any, source: str) -> Any:
+    """Validate `data` against `model`; raise one SchemaError naming `source` and the first bad key path."""
+    if not isinstance(data, dict):
+        raise SchemaError(f"{source}: the file must be a YAML mapping (key: value lines) at the top.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        found = problems(e)
+        loc, msg = found[0]
+        more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
         raise SchemaError(f"{source}: {_format_loc(loc)}: {msg}{more}.") from None

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..config import load_register_file, load_schemas
 from ..errors import CensusError, UsageError
+from ..i18n import N_, _
 from ..vocab import SOURCE_KINDS
 from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
@@ -54,6 +55,7 @@ class FileResult(RowCounts):
 @dataclass
 class IngestResult:
     files: list[FileResult]
+    notices: list[str] = field(default_factory=list)  # what holds for the whole run (said once)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +68,7 @@ class IngestResult:
         return out
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "totals": self.totals(), "files": [asdict(f) for f in self.files]}
+        return {"ok": self.ok, "totals": self.totals(), "notices": list(self.notices), "files": [asdict(f) for f in self.files]}
 
 
 # ============================================================================================ writing
@@ -183,7 +185,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
     def finished(batch: list, outcomes: list) -> None:
         nonlocal done
-        for (i, _, shown, _), outcome in zip(batch, outcomes, strict=True):
+        for (i, _path, shown, _sha), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 finish(i, shown, None, outcome)
             else:
@@ -194,7 +196,12 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
     with _deferred_checkpoint(ws):
         prepare_all(todo, options, register_yaml, finished, workers)
-    return IngestResult([results[i] for i in sorted(results)])
+    notices = [] if register_yaml else [_(NO_REGISTER)]
+    return IngestResult([results[i] for i in sorted(results)], notices)
+
+
+NO_REGISTER = N_("没有区划名册（--regions）：街道和社区只能从台账的列、标题、工作表名和文件名中的名称得出，可能不全，也无法核对；"
+                 "用 census regions init 生成本区名册、补上社区后，加 --regions 重新导入。")
 
 
 @contextmanager
