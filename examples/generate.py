@@ -244,6 +244,42 @@ def build_units(rng: random.Random, pool: str, count: int) -> list[Unit]:
     return list(names.values())
 
 
+# Units as the hidden district wrote them (`--hard-units`, for the classification benchmark): shops whose names
+# carry a fashionable word, private firms decorated with a technology word before their real trade, technology
+# firms whose 单位性质 column says only 民营企业.
+FASHIONABLE = ("智能", "数据", "科技", "智慧", "数码科技", "云端")
+SHOP_WORDS = ("小吃店", "便利店", "五金店", "理发店", "面馆", "水果店", "烟酒店", "汽车维修部", "干洗店", "花店", "粮油经营部")
+PRIVATE_TRADES = ("建材", "餐饮管理", "商贸", "装饰工程", "物流", "服饰", "建筑工程", "机械设备")
+TECH_TRADES = ("电子科技", "信息技术", "软件", "网络科技", "智能科技", "数据科技")
+
+
+def harden_units(rng: random.Random, units: dict[str, list[Unit]]) -> None:
+    """Rewrite some units the way the hidden district had them (a stream of its own: the default district does
+    not draw from it). Their kind, and so their staff's true categories, stay as they were."""
+    taken = {u.name for pool in units.values() for u in pool}
+
+    def rename(u: Unit, name: str) -> None:
+        if name not in taken:
+            taken.discard(u.name)
+            taken.add(name)
+            u.name = name
+
+    for u in units["shop"]:
+        word = next((w for w in SHOP_WORDS if u.name.endswith(w)), None)
+        if word and rng.random() < 0.5:
+            rename(u, u.name[: -len(word)] + rng.choice(FASHIONABLE) + word)
+    for u in units["private"]:
+        if rng.random() < 0.5:
+            rename(u, re.sub(r"^(南京|江苏)(..).*?(有限公司)$", lambda m: m.group(1) + m.group(2) + rng.choice(FASHIONABLE[:3])
+                             + rng.choice(PRIVATE_TRADES) + m.group(3), u.name))
+    for u in units["tech"]:
+        if rng.random() < 0.5:
+            rename(u, re.sub(r"^(南京|江苏)(..).*?(有限公司)$", lambda m: m.group(1) + m.group(2) + rng.choice(TECH_TRADES) + m.group(3),
+                             u.name))
+        if rng.random() < 0.4:
+            u.unit_type = rng.choice(("民营企业", "私营企业", "民营"))
+
+
 PUBLIC_UNITS = {  # occupation of out-of-scope adults → (units, 单位性质)
     "公务员": (("{s}办事处", "南京市雨花台区市场监督管理局", "南京市雨花台区人民政府"), "机关"),
     "事业单位人员": (("南京市雨花台区人民医院", "南京市雨花台区疾病预防控制中心", "南京市雨花台区妇幼保健院"), "事业单位"),
@@ -445,14 +481,19 @@ class District:
         return self.in_scope + self.residents
 
 
-def build_in_scope(rng: random.Random, people: People, streets: list[Street], n: int) -> District:
-    """In-scope persons, their employers, communities and which sources list them."""
+def build_in_scope(rng: random.Random, people: People, streets: list[Street], n: int, hard: random.Random | None = None,
+                   conflicts_wanted: bool = True) -> District:
+    """In-scope persons, their employers, communities and which sources list them. `hard`: a random stream to
+    write the units as the hidden district had them (see `harden_units`); `conflicts_wanted`: the three persons
+    whose community and unit ledgers disagree (left out when no ledger declares a category)."""
     comms = [c for s in streets for c in s.communities]
     comm_cum = list(itertools.accumulate(c.weight * (0.6 if c.village else 1.0) for c in comms))
     arch_idx = [bisect.bisect_right(ARCHETYPE_SHARES, rng.random() * ARCHETYPE_SHARES[-1]) for _ in range(n)]
     counts = Counter(ARCHETYPES[i].pool for i in arch_idx)
     units = {pool: build_units(rng, pool, max(2, round(counts[pool] / POOLS[pool][0])) if counts[pool] else 0)
              for pool in POOLS}
+    if hard is not None:
+        harden_units(hard, units)
     for pool in UNIT_LEDGER_POOLS:  # about half the employers send a staff list
         for k, u in enumerate(units[pool]):
             if k == 0 or rng.random() < 0.5:
@@ -487,7 +528,7 @@ def build_in_scope(rng: random.Random, people: People, streets: list[Street], n:
             p.declared = rng.choice(a.declared + (p.unit.kind.declared if p.unit else ())) if declare else ""
         persons.append(p)
     community_persons = [p for p in persons if p.community]
-    conflicts = [p for p in community_persons if p.archetype == "freelancer"][:3] if law_firms else []
+    conflicts = [p for p in community_persons if p.archetype == "freelancer"][:3] if law_firms and conflicts_wanted else []
     for p in conflicts:
         p.conflict_unit, p.declared = law_firms[0], "自由职业人员"
         p.work_unit, p.unit_type, p.position = law_firms[0].name, law_firms[0].unit_type, "律师"
@@ -1349,7 +1390,8 @@ EDU_CODE = {"研究生": 6, "大学本科": 5, "大学专科": 4, "中等职业"
 Q9_CODE = {C4[0]: 1, C4[1]: 2, C4[2]: 3, C4[3]: 4, NONPUBLIC: 5}
 
 
-def write_questionnaire(rng: random.Random, d: District, out: Path, rec: Recorder) -> None:
+def write_questionnaire(rng: random.Random, d: District, out: Path, rec: Recorder, declared: bool = True) -> None:
+    """The questionnaire's returns; without `declared`, without the question of the category (Q9)."""
     respondents = [p for p in d.in_scope if p.in_survey]
     rng.shuffle(respondents)
     sc = Scribe(rng, Style(), "survey")
@@ -1379,6 +1421,9 @@ def write_questionnaire(rng: random.Random, d: District, out: Path, rec: Recorde
             data[f"Q12_{j}"].append(float(rng.random() < (0.25, 0.5, 0.35, 0.3, 0.55)[j - 1]))
         sheet.add("data", [], p.key, False, sc.done())
     labels = list(Q_LABELS.values()) + [f"12.您希望参加的活动：{a}" for a in ACTIVITIES]
+    if not declared:
+        labels.remove(Q_LABELS["Q9_您属于以下哪一类"])
+        del data["Q9_您属于以下哪一类"]
     rec.write_sav(out, "district/问卷/雨花台区新的社会阶层人士问卷调查_2026.sav", pd.DataFrame(data), labels, sheet)
 
 
@@ -1415,7 +1460,7 @@ class Recorder:
     def write_sav(self, out: Path, path: str, df: pd.DataFrame, labels: list[str], cases: Sheet) -> None:
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        value_labels = {k: {float(c): t for c, t in v.items()} for k, v in Q_VALUES.items()}
+        value_labels = {k: {float(c): t for c, t in v.items()} for k, v in Q_VALUES.items() if k in df.columns}
         for j in range(1, len(ACTIVITIES) + 1):
             value_labels[f"Q12_{j}"] = {0.0: "未选", 1.0: "选择"}
         pyreadstat.write_sav(df, str(target), column_labels=labels, variable_value_labels=value_labels,
@@ -1485,9 +1530,13 @@ def write_truth(out: Path, d: District, rec: Recorder) -> dict:
 
 
 # ================================================================================================ entry points
-def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, ledgers_only: bool = False) -> dict:
+def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, ledgers_only: bool = False,
+             undeclared: bool = False, hard_units: bool = False) -> dict:
     """Write a district with `persons` in-scope persons into `out_dir` and return a summary. `ledgers_only`
-    writes the community and unit ledgers alone (the ingest speed benchmark); the truth then covers them only."""
+    writes the community and unit ledgers alone (the ingest speed benchmark); the truth then covers them only.
+    `undeclared`: no ledger or questionnaire declares a category (人员类别 left empty, no question of it), and
+    `hard_units`: units written as the hidden district had them (`harden_units`) — the classification
+    benchmark's district."""
     out_dir = Path(out_dir)
     for stale in ("district", "truth"):
         if (out_dir / stale).exists():
@@ -1496,7 +1545,11 @@ def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, 
     streets = build_register()
     (out_dir / "regions.yaml").write_text(regions_yaml(streets), encoding="utf-8")
     people = People(random.Random(f"{seed}-people"))
-    d = build_in_scope(random.Random(f"{seed}-persons"), people, streets, persons)
+    d = build_in_scope(random.Random(f"{seed}-persons"), people, streets, persons,
+                       random.Random(f"{seed}-hard") if hard_units else None, conflicts_wanted=not undeclared)
+    if undeclared:
+        for p in d.in_scope:
+            p.declared = ""
     build_households(random.Random(f"{seed}-households"), people, d)
     assign_unit_files(d)
     rec = Recorder()
@@ -1504,7 +1557,7 @@ def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, 
     write_unit_ledgers(random.Random(f"{seed}-units"), d, out_dir, rec)
     if not ledgers_only:
         write_household(random.Random(f"{seed}-household"), d, out_dir, rec)
-        write_questionnaire(random.Random(f"{seed}-survey"), d, out_dir, rec)
+        write_questionnaire(random.Random(f"{seed}-survey"), d, out_dir, rec, declared=not undeclared)
     expected = write_truth(out_dir, d, rec)
     street_names = {s.name for s in streets}
     sources = Counter("社区台账" if path.split("/")[1] in street_names else path.split("/")[1] for path, *_ in rec.rows)
@@ -1558,6 +1611,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=DEMO_SEED)
     ap.add_argument("--check", action="store_true", help="only check an existing output against its truth files")
     ap.add_argument("--ledgers-only", action="store_true", help="write the community and unit ledgers alone (benchmarks)")
+    ap.add_argument("--undeclared", action="store_true", help="no ledger or questionnaire declares a category (benchmarks)")
+    ap.add_argument("--hard-units", action="store_true", help="units written as a hidden district had them (benchmarks)")
     args = ap.parse_args(argv)
     if args.check:
         problems = check(args.out)
@@ -1566,7 +1621,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check: {'OK' if not problems else f'{len(problems)} problems'}")
         return 1 if problems else 0
     started = time.perf_counter()
-    summary = generate(args.out, args.persons, args.seed, args.ledgers_only)
+    summary = generate(args.out, args.persons, args.seed, args.ledgers_only, args.undeclared, args.hard_units)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

@@ -29,8 +29,8 @@ _HINT = re.compile(
 _EXAMPLE_MARK = re.compile(r"^[(\[【]?(填写|填表)?(示例|样例|范例|举例|例子|例)[0-9一二三]?[)\]】]?[:：.]?$")
 _EXAMPLE_LEAD = re.compile(r"^(填写|填表)?(示例|样例|范例|举例|例)[:：]")
 # the names textbooks and templates use
-TEXTBOOK_NAMES = frozenset({"张三", "李四", "王五", "赵六", "钱七", "孙八", "周九", "吴十", "张某", "李某", "王某", "张某某",
-                            "李某某", "王某某", "某某", "某某某", "xxx", "×××"})
+TEXTBOOK_NAMES = frozenset({"张三", "李四", "王五", "赵六", "张某", "李某", "王某", "张某某", "李某某", "王某某", "某某", "某某某",
+                            "xxx", "×××"})
 _SAMPLE_IDS = frozenset({"11010519491231002X", "110105194912310029", "110101199001011234", "123456789012345678"})
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{15}(?:[0-9]{2}[0-9Xx])?(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
@@ -71,7 +71,7 @@ def made_up_id(text: str) -> bool:
 
 def is_example_row(texts: list[str], columns: dict[str, int]) -> bool:
     """A template's example row: marked 例/示例/样例 in its sequence cell or its first cell, or a name from the
-    textbooks (张三, 李四 …) whose ID is missing or made up."""
+    textbooks (张三, 李四 …) with a made-up ID (a 张三 without an ID may be a person: kept)."""
     first = next((t for t in texts if t), "")
     seq = texts[columns["seq"]] if "seq" in columns else ""
     if any(_EXAMPLE_MARK.match(t) for t in (first, seq) if t) or _EXAMPLE_LEAD.match(first):
@@ -82,7 +82,7 @@ def is_example_row(texts: list[str], columns: dict[str, int]) -> bool:
     if name.lower() not in TEXTBOOK_NAMES:
         return False
     id_text = texts[columns["id_number"]] if "id_number" in columns else ""
-    return made_up_id(id_text) if id_text else True
+    return bool(id_text) and made_up_id(id_text)
 
 
 def template_rows(cells: pd.DataFrame, start: int, columns: dict[str, int], kinds: np.ndarray) -> None:
