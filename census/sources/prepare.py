@@ -127,7 +127,7 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
         pieces = plan_sheet(table, schemas.fields)
         if not pieces:
             summary.status = SHEET_SKIPPED
-            summary.reason = _("没有表头（没有一行写明姓名或身份证号及其他字段），也没有身份证号或手机号码：不是人员名单")
+            summary.reason = _("无表头，也无身份证号或手机号码：说明页或空白工作表")
             texts = row_texts(table.cells)
             keep = texts != ""
             summary.nondata = int(keep.sum())
