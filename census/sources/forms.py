@@ -193,7 +193,7 @@ def read_forms(cells: pd.DataFrame, matcher: FieldMatcher) -> Forms:
         texts = tuple(t.text for t in tokens)
         line = "  ".join(texts)
         ctx = parse_context(line, matcher) if len(tokens) == 1 and ("：" in line or ":" in line) else {}
-        if ctx and not any(_label(k, matcher) for k in ctx.values()) and (current is None or not _pairs(tokens, matcher)[2]):
+        if ctx and (current is None or not _pairs(tokens, matcher)[2]):  # (inside a form, "工作单位：…" is its own)
             kinds[i] = CONTEXT  # "填报单位：虹苑社区　填报日期：…": for the form below
             context.update(ctx)
             continue
@@ -217,9 +217,10 @@ def read_forms(cells: pd.DataFrame, matcher: FieldMatcher) -> Forms:
             current.section = None
             continue
         if paired and 2 * paired >= labels and not in_section:
-            names = any(p.field in ("name", "id_number") and p.value for p in pairs)
-            if current is None or (names and any(f in current.values for f in ("name", "id_number"))
-                                   and any(p.field in current.values for p in pairs if p.field in ("name", "id_number"))):
+            # a name (or ID) the form at hand already has: the next form begins
+            again = current is not None and any(p.field in ("name", "id_number") and p.value and p.field in current.values
+                                                for p in pairs)
+            if current is None or again:
                 current = start(i)
             else:
                 place_pending()

@@ -82,7 +82,7 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
         "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [source_id, prep.path, prep.abs_path, prep.sha256, prep.size, prep.format, prep.encoding, prep.kind, now,
          totals["rows_total"], totals["data_rows"], totals["records"], totals["quarantined"], totals["nondata"],
-         totals["blank"], n_warn, sum(s.status == "read" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets)],
+         totals["blank"], n_warn, sum(s.status != "skipped" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets)],
     )
     for s in prep.sheets:
         con.execute(

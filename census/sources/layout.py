@@ -279,13 +279,14 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
     if name_col is not None:  # "24人" or a sentence where a name should be
         suspect |= arrow_mask(pc.match_substring_regex(arrow_strings(cells[name_col.index]), "[0-9]|.{12,}"))
     blocks = layout.header_rows != [-1]
-    if blocks:  # another block's header: text without a digit in the ID or phone column, a field's name in the name's
-        for c in (id_col, layout.column_of("phone")):
-            if c is not None:
-                text = arrow_strings(cells[c.index])
-                suspect |= present[:, c.index] & ~arrow_mask(pc.match_substring_regex(text, "[0-9\uff10-\uff19]"))
-        if name_col is not None:
-            suspect |= arrow_mask(pc.match_substring_regex(arrow_strings(cells[name_col.index]), matcher.contained_pattern))
+    header_like = np.zeros(n, dtype=bool)  # another block's header may stand here: the ID (else the phone) column
+    digits = id_col or layout.column_of("phone")  # holds text without a digit; without either, the name column a
+    if blocks and digits is not None:  # field's name
+        text = arrow_strings(cells[digits.index])
+        header_like = present[:, digits.index] & ~arrow_mask(pc.match_substring_regex(text, "[0-9\uff10-\uff19]"))
+    elif blocks and name_col is not None:
+        header_like = arrow_mask(pc.match_substring_regex(arrow_strings(cells[name_col.index]), matcher.contained_pattern))
+    suspect |= header_like
     header_texts = frozenset(headers.values())
     where = np.flatnonzero(suspect)
     if not len(where):
@@ -302,7 +303,7 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
             layout.row_context[offset + int(i)] = ctx
             continue
         kind = _nondata_kind(values, header_texts) or DATA
-        if blocks and kind in (DATA, HEADER_REPEAT) and _starts_block(row, layout, matcher):
+        if header_like[i] and kind in (DATA, HEADER_REPEAT) and _starts_block(row, layout, matcher):
             kind = BLOCK_HEADER
         kinds[i] = kind
     return kinds
@@ -311,9 +312,12 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
 def _starts_block(row: tuple, layout: Layout, matcher: FieldMatcher) -> bool:
     """Whether a row below the header is the header of another block: it reads as a header and names a field
     in a column whose own header names another (a repeated header names the same ones)."""
+    texts = [_text(v) for v in row]
+    if all(not t or t == c.header for t, c in zip(texts, layout.columns, strict=False)):
+        return False  # the header again, as it was
     if any(v and _looks_like_id(v) for v in row):
         return False
-    score, matches = _score([_text(v) for v in row], matcher)
+    score, matches = _score(texts, matcher)
     if score < MIN_SCORE:
         return False
     own = layout.header_fields(matcher)

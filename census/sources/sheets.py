@@ -22,13 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow.compute as pc
 
 from ..config import FieldMatcher
 from ..text import arrow_mask, arrow_strings
-from ..vocab import BLANK, BLOCK_HEADER, CONTEXT, DATA, NONDATA_KINDS, NOTE
+from ..vocab import BLANK, BLOCK_HEADER, CONTEXT, DATA, NONDATA_KINDS, NOTE, TITLE
 from .forms import forms_table, looks_like_forms, read_forms
-from .layout import SCAN_ROWS, Column, Layout, cell_text, find_header, find_layout
+from .layout import SCAN_ROWS, Column, Layout, cell_text, find_header, find_layout, parse_context
 from .readers import Table
 
 TABLE, FORMS, NO_HEADER = "table", "forms", "no_header"  # what a piece is
@@ -81,15 +82,27 @@ def plan_sheet(t: Table, matcher: FieldMatcher) -> list[Piece]:
             for p in _plan_region(sub_table(t, 0, len(t.cells), c0, c1), matcher):
                 p.cols = cols
                 pieces.append(p)
-        return _share_titles(pieces)
+        return _share_titles(pieces, matcher)
     return _plan_region(t, matcher)
 
 
-def _share_titles(pieces: list[Piece]) -> list[Piece]:
-    """Tables side by side: the sheet's title stands over the first; the others inherit it after their own."""
-    shared = pieces[0].layout.titles if pieces else []
+def _share_titles(pieces: list[Piece], matcher: FieldMatcher) -> list[Piece]:
+    """Tables side by side: the sheet's title and 填报单位 line stand over the first (in its columns); a table
+    beside it whose own columns are empty on those rows inherits them, after its own titles."""
+    first = pieces[0].layout if pieces else None
+    if first is None or first.kinds is None or not first.header_rows or first.header_rows[0] < 0:
+        return pieces
+    above = [i for i in range(first.header_rows[0]) if first.kinds[i] in (TITLE, CONTEXT)]
     for p in pieces[1:]:
-        p.layout.titles += [x for x in shared if x not in p.layout.titles]
+        if p.source.rows[0] != pieces[0].source.rows[0]:  # a lower block of a table beside: not under the title
+            continue
+        for i in above:
+            if i < len(p.source.cells) and p.source.cells.iloc[i].isna().all():
+                line = " ".join(cell_text(v) for v in pieces[0].source.cells.iloc[i] if cell_text(v))
+                if line not in p.layout.titles:
+                    p.layout.titles.append(line)
+                for k, v in parse_context(line, matcher).items():
+                    p.layout.context.setdefault(k, v)
     return pieces
 
 
@@ -106,7 +119,7 @@ def _bands(t: Table, matcher: FieldMatcher) -> list[tuple[int, int]]:
     k = t.cells.shape[1]
     if k < 4:
         return [(0, k)]
-    used = t.cells.notna().any(axis=0).to_numpy()
+    used = np.array([not _empty(t.cells[c]) for c in t.cells.columns])
     if used.all():
         return [(0, k)]
     runs, start = [], None
@@ -134,11 +147,18 @@ def _bands(t: Table, matcher: FieldMatcher) -> list[tuple[int, int]]:
     return [(a, b) for a, b in bands]
 
 
+def _empty(column: pd.Series) -> bool:
+    """Whether a column holds no cell (Arrow keeps the count of its nulls: no pass over the cells)."""
+    if isinstance(column.array, pd.arrays.ArrowStringArray):
+        return column.array.__arrow_array__().null_count == len(column)
+    return bool(column.isna().all())
+
+
 def _plan_region(t: Table, matcher: FieldMatcher) -> list[Piece]:
     """The pieces of a part of a sheet that holds one table, forms, or one table above another."""
-    if looks_like_forms(t.cells, matcher):
-        return [_forms_piece(t, matcher)]
     lay = find_layout(t.cells, t.letters, matcher)
+    if (lay is None or not _plain_header(lay, matcher)) and looks_like_forms(t.cells, matcher):
+        return [_forms_piece(t, matcher)]
     if lay is None:
         return [_no_header(t)] if _holds_data(t) else []
     cut = _second_table(lay, matcher)
@@ -149,7 +169,7 @@ def _plan_region(t: Table, matcher: FieldMatcher) -> list[Piece]:
             for p in _plan_region(part, matcher):
                 p.cols = p.cols or (f"{t.letters[c0]}:{t.letters[c1 - 1]}" if t.letters[c0] else None)
                 pieces.append(p)
-        return _share_titles(pieces)
+        return _share_titles(pieces, matcher)
     starts = np.flatnonzero(lay.kinds == BLOCK_HEADER)
     if not len(starts):
         return [_table_piece(t, lay)]
@@ -157,6 +177,13 @@ def _plan_region(t: Table, matcher: FieldMatcher) -> list[Piece]:
     lay.kinds = lay.kinds[:s].copy()
     lay.row_context = {i: c for i, c in lay.row_context.items() if i < s}
     return [_table_piece(sub_table(t, 0, s), lay), *_plan_region(sub_table(t, s, len(t.cells)), matcher)]
+
+
+def _plain_header(lay: Layout, matcher: FieldMatcher) -> bool:
+    """Whether a header is a table's: most of its cells name a field exactly (a form's "header" — 姓名 | 张三 |
+    性别 | 男 — has a value after each label)."""
+    cells = [c.header for c in lay.columns if c.header]
+    return bool(cells) and sum(matcher.match(h)[1] >= 1.0 for h in cells) >= 0.6 * len(cells)
 
 
 def _block_start(t: Table, lay: Layout, header: int) -> int:
