@@ -68,7 +68,7 @@ def main() -> None:
     truth = load_truth(folder / "truth")
     with tempfile.TemporaryDirectory() as tmp, Workspace(Path(tmp) / "bench.duckdb") as ws:
         ingest(ws, [folder / "district"], regions=folder / "regions.yaml")
-        declared = ws.scalar("SELECT count(*) FROM records WHERE category_raw IS NOT NULL")
+        declared = ws.scalar("SELECT count(*) FROM records WHERE status = 'record' AND category_raw IS NOT NULL")
         if args.linked:
             link(ws)
         else:

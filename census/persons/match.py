@@ -82,10 +82,14 @@ TRANSPOSED_SQL = (
     "CASE WHEN id_number_l IS NULL OR id_number_r IS NULL OR id_valid_l = id_valid_r THEN false "
     "WHEN hamming(id_number_l, id_number_r) <> 2 THEN false ELSE id_digits_l = id_digits_r END"
 )
-# Its u probability, fixed: two different persons' IDs are next to never one another with two digits swapped (random
-# sampling of 2 million pairs meets none, and Splink then falls back to a default that made the level weak, 3 bits
-# where a one-digit typo weighs 13); one in a million pairs is the typo level's order of magnitude.
+# The u probabilities of this level and of the one-digit typo, fixed: two different persons' IDs are one another with
+# a digit changed or two swapped in about one pair of a million (a digit's 9 other values or a swap at 18 places,
+# among IDs of some ten thousand birth days, 500 sequence numbers and a few dozen counties). Random sampling of 2
+# million pairs meets a handful or none: with none, Splink falls back to a default u and the level weighs 2-3 bits
+# instead of 13 (on the 50,000-person district the typo level lost its estimate once the swaps had a level of their
+# own, and four persons split).
 TRANSPOSED_U = 1e-6
+TYPO_U = 1e-6
 
 
 @dataclass
@@ -156,7 +160,8 @@ def _model(settings: MatchSettings, prior: float):
         cll.CustomLevel(TRANSPOSED_SQL).configure(label_for_charts="two digits transposed, one ID valid",
                                                   u_probability=TRANSPOSED_U, fix_u_probability=True),
         cll.CustomLevel("CASE WHEN id_number_l IS NULL OR id_number_r IS NULL THEN false WHEN hamming(id_number_l, id_number_r) > 2 "
-                        "THEN false ELSE damerau_levenshtein(id_number_l, id_number_r) = 1 END", label_for_charts="one-digit typo"),
+                        "THEN false ELSE damerau_levenshtein(id_number_l, id_number_r) = 1 END").configure(
+            label_for_charts="one-digit typo", u_probability=TYPO_U, fix_u_probability=True),
         cll.CustomLevel("id_valid_l AND id_valid_r", label_for_charts="two different valid IDs"),
         cll.CustomLevel("NOT (id_valid_l AND id_valid_r)", label_for_charts="different, one of them faulty"),
         cll.ElseLevel(),

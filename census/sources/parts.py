@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import Register
+from ..i18n import _
 from ..text import PY_WHITESPACE_RE2, arrow_mask, arrow_strings, clean
 from ..vocab import DATA, UNEXPLAINED
 from .layout import Column, Layout
@@ -184,7 +185,7 @@ def lay_out_piece(piece: Piece, kind: str, display_path: str, street: str | None
             value_labels = table.value_labels.get(name)
             if value_labels:
                 entry["value_labels"] = [{"value": _plain(v), "label": str(lab)} for v, lab in value_labels.items()]
-    header = ("登记表" if piece.what == FORMS else "无表头" if piece.what == NO_HEADER else "names" if lay.header_rows == [-1]
+    header = (_("登记表") if piece.what == FORMS else _("无表头") if piece.what == NO_HEADER else "names" if lay.header_rows == [-1]
               else "-".join(str(int(piece.source.rows[r])) for r in lay.header_rows))
     context = {k: v for k, v in ctx.items() if not k.startswith("_")}
     labels = {f: _column_label(c) for f, c in col.items()}
