@@ -65,6 +65,10 @@ _TABLE = [
     Code("row.no_identity", "quarantine", N_("无姓名且无身份证号"), N_("该行既没有姓名也没有身份证号")),
     Code("row.all_numeric", "quarantine", N_("整行均为数字"), N_("该行每个单元格都是数字（可能是列序号行或错位的数据块）")),
     Code("row.name_only", "quarantine", N_("仅有姓名"), N_("该行只有姓名，没有其他能确认身份的信息")),
+    Code("row.no_header", "quarantine", N_("找不到表头"),
+         N_("这一行有数据，但所在工作表（或表格）没有一行表头写明姓名或身份证号及其他字段：{value}")),
+    Code("row.unexplained", "quarantine", N_("表格之外的数据"),
+         N_("这一行像是数据，但在表头之上或在各表格之外，无法归入任何表格：{value}")),
     # lines of a text file the reader could not read whole (the row is the line number)
     Code("text.undecodable", "quarantine", N_("无法解码的行"),
          N_("这一行含有无法识别的字节（文件损坏，或混用了编码），未作为记录读入；请对照原文件核对此行：{value}")),

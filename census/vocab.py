@@ -25,8 +25,16 @@ REVIEW_SOURCE_LABEL = N_("核查结论")
 # what each row of a sheet is (sources.layout decides; every row gets exactly one)
 TITLE, CONTEXT, HEADER, BLANK, DATA = "title", "context", "header", "blank", "data"
 TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT = "total", "signature", "note", "header_repeat"
+HINT, EXAMPLE = "hint", "example"  # a template's "（必填）/格式：…" row under the header; its "例"/张三 example row
+FORM_ROW = "form"  # a row of a registration form (一人一表) read into the record of the form's first row
 SKIPPED_SHEET = "skipped_sheet"
-NONDATA_KINDS = (TITLE, CONTEXT, HEADER, TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT)
+NONDATA_KINDS = (TITLE, CONTEXT, HEADER, TOTAL_ROW, SIGNATURE, NOTE, HEADER_REPEAT, HINT, EXAMPLE, FORM_ROW)
+# kinds the layout step gives on the way and resolves before anything is stored: the header of a new block of a
+# sheet (the sheet is split there); a row that holds data where no table can take it (quarantined)
+BLOCK_HEADER, UNEXPLAINED = "block_header", "unexplained"
+# sheets.status: read; skipped (no table, no data: an instructions sheet); quarantined (data but no table: its
+# rows are quarantined)
+SHEET_READ, SHEET_SKIPPED, SHEET_QUARANTINED = "read", "skipped", "quarantined"
 RECORD, QUARANTINED = "record", "quarantined"  # records.status
 
 # ---------------------------------------------------------------------------------------------- classification
@@ -61,6 +69,9 @@ def age_band_labels(bands: tuple[int, ...] = DEFAULT_AGE_BANDS) -> list[str]:
 COMMUNITY_SUFFIXES = ("社区居民委员会", "村民委员会", "居民委员会", "社区居委会", "社区村委会", "居委会", "村委会", "社区", "村")
 STREET_SUFFIXES = ("街道办事处", "镇人民政府", "乡人民政府", "街道办", "街道", "镇", "乡")
 URBAN_RURAL = {"1": "城镇", "2": "乡村"}  # the first digit of a 城乡分类代码
+# what a clerk writes for a community's type in a register instead of a 城乡分类代码
+COMMUNITY_TYPE_WORDS = {"社区": "城镇", "居委会": "城镇", "社区居委会": "城镇", "居民委员会": "城镇", "城镇": "城镇", "城市": "城镇",
+                        "村": "乡村", "村委会": "乡村", "行政村": "乡村", "村民委员会": "乡村", "乡村": "乡村", "农村": "乡村"}
 
 # ---------------------------------------------------------------------------------------------- linking
 # pairs.status: linked; sent to a clerk; not linked because it would join two valid IDs or a cannot-link pair;

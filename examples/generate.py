@@ -244,6 +244,42 @@ def build_units(rng: random.Random, pool: str, count: int) -> list[Unit]:
     return list(names.values())
 
 
+# Units as the hidden district wrote them (`--hard-units`, for the classification benchmark): shops whose names
+# carry a fashionable word, private firms decorated with a technology word before their real trade, technology
+# firms whose 单位性质 column says only 民营企业.
+FASHIONABLE = ("智能", "数据", "科技", "智慧", "数码科技", "云端")
+SHOP_WORDS = ("小吃店", "便利店", "五金店", "理发店", "面馆", "水果店", "烟酒店", "汽车维修部", "干洗店", "花店", "粮油经营部")
+PRIVATE_TRADES = ("建材", "餐饮管理", "商贸", "装饰工程", "物流", "服饰", "建筑工程", "机械设备")
+TECH_TRADES = ("电子科技", "信息技术", "软件", "网络科技", "智能科技", "数据科技")
+
+
+def harden_units(rng: random.Random, units: dict[str, list[Unit]]) -> None:
+    """Rewrite some units the way the hidden district had them (a stream of its own: the default district does
+    not draw from it). Their kind, and so their staff's true categories, stay as they were."""
+    taken = {u.name for pool in units.values() for u in pool}
+
+    def rename(u: Unit, name: str) -> None:
+        if name not in taken:
+            taken.discard(u.name)
+            taken.add(name)
+            u.name = name
+
+    for u in units["shop"]:
+        word = next((w for w in SHOP_WORDS if u.name.endswith(w)), None)
+        if word and rng.random() < 0.5:
+            rename(u, u.name[: -len(word)] + rng.choice(FASHIONABLE) + word)
+    for u in units["private"]:
+        if rng.random() < 0.5:
+            rename(u, re.sub(r"^(南京|江苏)(..).*?(有限公司)$", lambda m: m.group(1) + m.group(2) + rng.choice(FASHIONABLE[:3])
+                             + rng.choice(PRIVATE_TRADES) + m.group(3), u.name))
+    for u in units["tech"]:
+        if rng.random() < 0.5:
+            rename(u, re.sub(r"^(南京|江苏)(..).*?(有限公司)$", lambda m: m.group(1) + m.group(2) + rng.choice(TECH_TRADES) + m.group(3),
+                             u.name))
+        if rng.random() < 0.4:
+            u.unit_type = rng.choice(("民营企业", "私营企业", "民营"))
+
+
 PUBLIC_UNITS = {  # occupation of out-of-scope adults → (units, 单位性质)
     "公务员": (("{s}办事处", "南京市雨花台区市场监督管理局", "南京市雨花台区人民政府"), "机关"),
     "事业单位人员": (("南京市雨花台区人民医院", "南京市雨花台区疾病预防控制中心", "南京市雨花台区妇幼保健院"), "事业单位"),
@@ -445,14 +481,19 @@ class District:
         return self.in_scope + self.residents
 
 
-def build_in_scope(rng: random.Random, people: People, streets: list[Street], n: int) -> District:
-    """In-scope persons, their employers, communities and which sources list them."""
+def build_in_scope(rng: random.Random, people: People, streets: list[Street], n: int, hard: random.Random | None = None,
+                   conflicts_wanted: bool = True) -> District:
+    """In-scope persons, their employers, communities and which sources list them. `hard`: a random stream to
+    write the units as the hidden district had them (see `harden_units`); `conflicts_wanted`: the three persons
+    whose community and unit ledgers disagree (left out when no ledger declares a category)."""
     comms = [c for s in streets for c in s.communities]
     comm_cum = list(itertools.accumulate(c.weight * (0.6 if c.village else 1.0) for c in comms))
     arch_idx = [bisect.bisect_right(ARCHETYPE_SHARES, rng.random() * ARCHETYPE_SHARES[-1]) for _ in range(n)]
     counts = Counter(ARCHETYPES[i].pool for i in arch_idx)
     units = {pool: build_units(rng, pool, max(2, round(counts[pool] / POOLS[pool][0])) if counts[pool] else 0)
              for pool in POOLS}
+    if hard is not None:
+        harden_units(hard, units)
     for pool in UNIT_LEDGER_POOLS:  # about half the employers send a staff list
         for k, u in enumerate(units[pool]):
             if k == 0 or rng.random() < 0.5:
@@ -487,7 +528,7 @@ def build_in_scope(rng: random.Random, people: People, streets: list[Street], n:
             p.declared = rng.choice(a.declared + (p.unit.kind.declared if p.unit else ())) if declare else ""
         persons.append(p)
     community_persons = [p for p in persons if p.community]
-    conflicts = [p for p in community_persons if p.archetype == "freelancer"][:3] if law_firms else []
+    conflicts = [p for p in community_persons if p.archetype == "freelancer"][:3] if law_firms and conflicts_wanted else []
     for p in conflicts:
         p.conflict_unit, p.declared = law_firms[0], "自由职业人员"
         p.work_unit, p.unit_type, p.position = law_firms[0].name, law_firms[0].unit_type, "律师"
@@ -604,6 +645,7 @@ class RowInfo:
     person: str = ""
     id_valid: bool = False
     noise: str = ""
+    col_range: str = ""  # the columns of its table when the sheet holds tables side by side ("H:M")
 
 
 @dataclass
@@ -616,6 +658,7 @@ class Sheet:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # first row, first col, last row, last col
     widths: list[int] = field(default_factory=list)
     date_format: str = "yyyy-mm-dd"
+    beside: dict[int, RowInfo] = field(default_factory=dict)  # a second data row in a row: the table beside the first
 
     def add(self, kind: str, cells: list[Cell], person: str = "", id_valid: bool = False, noise: str = "") -> int:
         self.rows.append(cells)
@@ -1349,7 +1392,8 @@ EDU_CODE = {"研究生": 6, "大学本科": 5, "大学专科": 4, "中等职业"
 Q9_CODE = {C4[0]: 1, C4[1]: 2, C4[2]: 3, C4[3]: 4, NONPUBLIC: 5}
 
 
-def write_questionnaire(rng: random.Random, d: District, out: Path, rec: Recorder) -> None:
+def write_questionnaire(rng: random.Random, d: District, out: Path, rec: Recorder, declared: bool = True) -> None:
+    """The questionnaire's returns; without `declared`, without the question of the category (Q9)."""
     respondents = [p for p in d.in_scope if p.in_survey]
     rng.shuffle(respondents)
     sc = Scribe(rng, Style(), "survey")
@@ -1379,7 +1423,177 @@ def write_questionnaire(rng: random.Random, d: District, out: Path, rec: Recorde
             data[f"Q12_{j}"].append(float(rng.random() < (0.25, 0.5, 0.35, 0.3, 0.55)[j - 1]))
         sheet.add("data", [], p.key, False, sc.done())
     labels = list(Q_LABELS.values()) + [f"12.您希望参加的活动：{a}" for a in ACTIVITIES]
+    if not declared:
+        labels.remove(Q_LABELS["Q9_您属于以下哪一类"])
+        del data["Q9_您属于以下哪一类"]
     rec.write_sav(out, "district/问卷/雨花台区新的社会阶层人士问卷调查_2026.sav", pd.DataFrame(data), labels, sheet)
+
+
+# ================================================================================================ more layouts
+def layout_people(d: District) -> dict[int, list[Person]]:
+    """Persons who may appear again in the files of other layouts, by community: listed once in their own
+    community's ledger, not moved, not a deliberate conflict (so that no count moves)."""
+    out: dict[int, list[Person]] = {id(c): [] for c in d.communities}
+    for p in d.in_scope:
+        if p.community and not (p.old_community or p.duplicate or p.conflict_unit or p.unit_only):
+            out[id(p.community)].append(p)
+    return out
+
+
+def _pick(rng: random.Random, people: list[Person], n: int) -> list[Person]:
+    return rng.sample(people, min(n, len(people)))
+
+
+def _birth_month(p: Person) -> str:
+    return f"{p.birth.year}.{p.birth.month:02d}"
+
+
+def _community(d: District, name: str) -> Community:
+    return next(c for c in d.communities if c.name == name)
+
+
+def stacked_blocks_sheet(rng: random.Random, d: District, people: dict[int, list[Person]]) -> Sheet:
+    """Two communities' blocks one under the other, each with its title and its own header, the second block's
+    columns in another order."""
+    sheet = Sheet("补报", widths=[8, 10, 22, 8, 15, 30, 14, 26])
+    sheet.add("title", ["雨花街道新的社会阶层人士补报台账（2026年）"])
+    blocks = (("（一）康盛花园社区", "康盛花园社区", ("seq", "name", "sex", "id", "phone", "unit", "position", "category"),
+               ("序号", "姓名", "性别", "身份证号码", "联系电话", "工作单位", "职务", "人员类别")),
+              ("（二）翠竹园社区", "翠竹园社区", ("name", "id", "category", "phone", "sex", "unit", "position"),
+               ("姓名", "身份证号", "人员类别", "手机", "性别", "单位名称", "岗位")))
+    total = 0
+    for k, (title, community, fields, labels) in enumerate(blocks):
+        if k:
+            sheet.blank()
+        sheet.add("title", [title])
+        sheet.add("header", list(labels))
+        for seq, p in enumerate(_pick(rng, people[id(_community(d, community))], 5), 1):
+            values = {"seq": str(seq), "name": p.name, "sex": p.sex, "id": p.id18, "phone": p.phone, "unit": p.work_unit,
+                      "position": p.position, "category": p.declared}
+            sheet.add("data", [values[f] for f in fields], p.key, True)
+            total += 1
+    sheet.add("total", [f"合计：{total}人"])
+    sheet.add("signature", ["填表人：王XX　　审核人：李XX"])
+    return sheet
+
+
+def side_by_side_sheet(rng: random.Random, d: District, people: dict[int, list[Person]]) -> Sheet:
+    """Two communities' tables side by side, columns A–F and H–M, each under its own title."""
+    sheet = Sheet("对照表", widths=[6, 10, 6, 22, 15, 26, 4, 6, 10, 22, 15, 30, 26])
+    sheet.add("title", ["赛虹桥街道新的社会阶层人士名单（两社区对照）"])
+    sheet.add("title", ["虹苑社区", None, None, None, None, None, None, "玉兰里社区"])
+    sheet.add("header", ["序号", "姓名", "性别", "身份证号码", "联系电话", "人员类别", None,
+                         "序号", "姓名", "身份证号", "手机号码", "工作单位", "人员类别"])
+    left = _pick(rng, people[id(_community(d, "虹苑社区"))], 5)
+    right = _pick(rng, people[id(_community(d, "玉兰里社区"))], 6)
+    for k in range(max(len(left), len(right))):
+        cells: list[Cell] = [None] * 13
+        infos = []
+        if k < len(left):
+            p = left[k]
+            cells[0:6] = [str(k + 1), p.name, p.sex, p.id18, p.phone, p.declared]
+            infos.append(RowInfo("data", p.key, True, "", "A:F"))
+        if k < len(right):
+            p = right[k]
+            cells[7:13] = [str(k + 1), p.name, p.id18, p.phone, p.work_unit, p.declared]
+            infos.append(RowInfo("data", p.key, True, "", "H:M"))
+        sheet.rows.append(cells)
+        sheet.info.append(infos[0])
+        if len(infos) > 1:
+            sheet.beside[len(sheet.rows) - 1] = infos[1]
+    return sheet
+
+
+ARRANGEMENTS = (("人大代表", "区级", "第十八届"), ("政协委员", "区级", "第十五届"), ("工商联执委", "区级", "第十二届"),
+                ("新联会理事", "区级", "第二届"), ("政协委员", "市级", "第十五届"))
+ORIGINS_PLACES = ("江苏南京", "江苏扬州", "安徽合肥", "江苏盐城", "浙江温州", "山东临沂", "江苏徐州", "安徽芜湖")
+
+
+def form_sheet(rng: random.Random, p: Person, name: str) -> Sheet:
+    """A 一人一表 registration form: title, 填报单位 line, label cells beside value cells, the 政治安排 and
+    工作经历 sub-tables, a signature."""
+    sheet = Sheet(name, widths=[14, 16, 10, 22, 12, 14, 12])
+    r = sheet.add("title", ["雨花台区新的社会阶层代表人士登记表"])
+    sheet.merge(r, 0, r, 6)
+    day = rng.randint(8, 28)
+    sheet.add("context", [f"填报单位：{p.community.name}\u3000\u3000填报日期：2026年10月{day}日"])
+    r = sheet.add("data", ["姓名", p.name, "性别", p.sex, "出生年月", _birth_month(p), "照片"], p.key, True)
+    sheet.merge(r, 6, r + 3, 6)
+    sheet.add("form", ["民族", p.ethnicity, "籍贯", rng.choice(ORIGINS_PLACES), "政治面貌", POLITICAL_WRITTEN.get(p.political, (p.political,))[0]])
+    r = sheet.add("form", ["文化程度", EDUCATION_WRITTEN[p.education][0], "身份证号码", p.id18])
+    sheet.merge(r, 3, r, 5)
+    unit = p.work_unit or "自由职业"
+    r = sheet.add("form", ["工作单位及职务", f"{unit} {p.position}"])
+    sheet.merge(r, 1, r, 5)
+    r = sheet.add("form", ["人员类别", p.declared, None, "联系电话", p.phone])
+    sheet.merge(r, 1, r, 2)
+    sheet.merge(r, 4, r, 5)
+    sheet.add("form", ["是否代表人士", "是" if p.representative else "否", "所在社区", p.community.name])
+    held = rng.sample(ARRANGEMENTS, rng.choice((1, 2))) if p.representative else []
+    if held:
+        r = sheet.add("form", ["政治安排", *held[0]])
+        for arrangement in held[1:]:
+            sheet.add("form", [None, *arrangement])
+        sheet.merge(r, 0, r + len(held) - 1, 0)
+    start = rng.randint(2003, 2015)
+    r = sheet.add("form", ["工作经历", "起止时间", "工作单位", "职务"])
+    sheet.add("form", [None, f"{start - rng.randint(3, 8)}.07-{start}.06", "南京市某公司", "职员"])
+    sheet.add("form", [None, f"{start}.07-至今", unit, p.position])
+    sheet.merge(r, 0, r + 2, 0)
+    sheet.blank()
+    sheet.add("signature", [f"填表人：{random_name(rng, rng.random() < 0.5)}\u3000\u3000审核人：{random_name(rng, rng.random() < 0.5)}"])
+    return sheet
+
+
+def form_people(rng: random.Random, d: District, people: dict[int, list[Person]], street: str, n: int) -> list[Person]:
+    """Representatives of a street (others when it has too few) for the registration forms, each once."""
+    here = [p for c in d.communities if c.street.name == street for p in people[id(c)]]
+    reps = [p for p in here if p.representative]
+    return _pick(rng, reps, n) + _pick(rng, [p for p in here if not p.representative], n - min(n, len(reps)))
+
+
+def template_sheet(rng: random.Random, d: District, people: dict[int, list[Person]]) -> Sheet:
+    """A ledger filled into a template: the template's hint row and example rows left in place."""
+    sheet = Sheet("信息采集表", widths=[8, 10, 6, 22, 14, 15, 30, 14, 26, 16])
+    sheet.add("title", ["新的社会阶层人士信息采集表"])
+    sheet.add("context", ["填报单位：尹西社区\u3000\u3000填报日期：2026年10月20日"])
+    sheet.add("header", ["序号", "姓名", "性别", "身份证号码", "出生日期", "联系电话", "工作单位", "职务", "人员类别", "备注"])
+    sheet.add("hint", ["（必填）", "（必填）", "男/女", "18位", "格式：YYYY-MM-DD", "11位手机号", "填写单位全称", "", "请从下拉列表选择", "选填"])
+    sheet.add("example", ["例", "张三", "男", "320114198001011234", "1980-01-01", "13800000000", "南京某某科技有限公司", "工程师",
+                          "民营企业和外商投资企业管理技术人员", "示例，请勿删除"])
+    sheet.add("example", ["示例", "李四", "女", "110101199003071234", "1990-03-07", "13900000000", "无", "自由撰稿人", "自由职业人员", ""])
+    for seq, p in enumerate(_pick(rng, people[id(_community(d, "尹西社区"))], 6), 1):
+        sheet.add("data", [str(seq), p.name, p.sex, p.id18, f"{p.birth:%Y-%m-%d}", p.phone, p.work_unit, p.position, p.declared, ""],
+                  p.key, True)
+    sheet.add("signature", ["填表人：赵XX\u3000\u3000审核人：钱XX"])
+    return sheet
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """Sheet or file names of persons, a namesake numbered ("张伟", "张伟2")."""
+    out: list[str] = []
+    for n in names:
+        k, name = 2, n
+        while name in out:
+            name, k = f"{n}{k}", k + 1
+        out.append(name)
+    return out
+
+
+def write_more_layouts(rng: random.Random, d: District, out: Path, rec: Recorder) -> None:
+    """Files of the layouts offices also send, holding persons already listed in their community's ledger (so the
+    counts stay): two communities' blocks on one sheet, two tables side by side, registration forms one per sheet
+    and one per file, a filled-in template."""
+    people = layout_people(d)
+    rec.write(out, "district/雨花街道/雨花街道新阶层人士补报台账（两社区）.xlsx", [stacked_blocks_sheet(rng, d, people)])
+    rec.write(out, "district/赛虹桥街道/赛虹桥街道两社区人员对照表.xlsx", [side_by_side_sheet(rng, d, people)])
+    forms = form_people(rng, d, people, "西善桥街道", 3)
+    names = _distinct([p.name for p in forms])
+    rec.write(out, "district/西善桥街道/西善桥街道代表人士登记表.xlsx", [form_sheet(rng, p, n) for p, n in zip(forms, names, strict=True)])
+    forms = form_people(rng, d, people, "板桥街道", 2)
+    for p, n in zip(forms, _distinct([p.name for p in forms]), strict=True):
+        rec.write(out, f"district/板桥街道/代表人士登记表/{n}.xlsx", [form_sheet(rng, p, "登记表")])
+    rec.write(out, "district/铁心桥街道/尹西社区新阶层人士信息采集表（模板）.xlsx", [template_sheet(rng, d, people)])
 
 
 # ================================================================================================ truth
@@ -1387,7 +1601,7 @@ class Recorder:
     """Writes source files and remembers every annotated row for rows.csv / nondata.csv."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, int, str, bool, str]] = []
+        self.rows: list[tuple[str, str, int, str, bool, str, str]] = []
         self.nondata: list[tuple[str, str, int, str]] = []
         self.files: list[str] = []
 
@@ -1395,10 +1609,13 @@ class Recorder:
         for r, info in enumerate(sheet.info, 1):
             if info is None:
                 continue
-            if info.kind == "data":
-                self.rows.append((path, sheet_name, r, info.person, info.id_valid, info.noise))
-            else:
-                self.nondata.append((path, sheet_name, r, info.kind))
+            for i in (info, sheet.beside.get(r - 1)):
+                if i is None:
+                    continue
+                if i.kind == "data":
+                    self.rows.append((path, sheet_name, r, i.person, i.id_valid, i.noise, i.col_range))
+                else:
+                    self.nondata.append((path, sheet_name, r, i.kind))
 
     def write(self, out: Path, path: str, sheets: list[Sheet]) -> None:
         target = out / path
@@ -1415,7 +1632,7 @@ class Recorder:
     def write_sav(self, out: Path, path: str, df: pd.DataFrame, labels: list[str], cases: Sheet) -> None:
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        value_labels = {k: {float(c): t for c, t in v.items()} for k, v in Q_VALUES.items()}
+        value_labels = {k: {float(c): t for c, t in v.items()} for k, v in Q_VALUES.items() if k in df.columns}
         for j in range(1, len(ACTIVITIES) + 1):
             value_labels[f"Q12_{j}"] = {0.0: "未选", 1.0: "选择"}
         pyreadstat.write_sav(df, str(target), column_labels=labels, variable_value_labels=value_labels,
@@ -1460,8 +1677,8 @@ def write_truth(out: Path, d: District, rec: Recorder) -> dict:
     rows = sorted(rec.rows)
     with (truth / "rows.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["file", "sheet", "row", "person_key", "id_valid", "noise"])
-        w.writerows([r[0], r[1], r[2], r[3], "true" if r[4] else "false", r[5]] for r in rows)
+        w.writerow(["file", "sheet", "row", "person_key", "id_valid", "noise", "col_range"])
+        w.writerows([r[0], r[1], r[2], r[3], "true" if r[4] else "false", r[5], r[6]] for r in rows)
     with (truth / "nondata.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["file", "sheet", "row", "kind"])
@@ -1485,9 +1702,13 @@ def write_truth(out: Path, d: District, rec: Recorder) -> dict:
 
 
 # ================================================================================================ entry points
-def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, ledgers_only: bool = False) -> dict:
+def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, ledgers_only: bool = False,
+             undeclared: bool = False, hard_units: bool = False) -> dict:
     """Write a district with `persons` in-scope persons into `out_dir` and return a summary. `ledgers_only`
-    writes the community and unit ledgers alone (the ingest speed benchmark); the truth then covers them only."""
+    writes the community and unit ledgers alone (the ingest speed benchmark); the truth then covers them only.
+    `undeclared`: no ledger or questionnaire declares a category (人员类别 left empty, no question of it), and
+    `hard_units`: units written as the hidden district had them (`harden_units`) — the classification
+    benchmark's district."""
     out_dir = Path(out_dir)
     for stale in ("district", "truth"):
         if (out_dir / stale).exists():
@@ -1496,7 +1717,11 @@ def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, 
     streets = build_register()
     (out_dir / "regions.yaml").write_text(regions_yaml(streets), encoding="utf-8")
     people = People(random.Random(f"{seed}-people"))
-    d = build_in_scope(random.Random(f"{seed}-persons"), people, streets, persons)
+    d = build_in_scope(random.Random(f"{seed}-persons"), people, streets, persons,
+                       random.Random(f"{seed}-hard") if hard_units else None, conflicts_wanted=not undeclared)
+    if undeclared:
+        for p in d.in_scope:
+            p.declared = ""
     build_households(random.Random(f"{seed}-households"), people, d)
     assign_unit_files(d)
     rec = Recorder()
@@ -1504,7 +1729,8 @@ def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, 
     write_unit_ledgers(random.Random(f"{seed}-units"), d, out_dir, rec)
     if not ledgers_only:
         write_household(random.Random(f"{seed}-household"), d, out_dir, rec)
-        write_questionnaire(random.Random(f"{seed}-survey"), d, out_dir, rec)
+        write_questionnaire(random.Random(f"{seed}-survey"), d, out_dir, rec, declared=not undeclared)
+    write_more_layouts(random.Random(f"{seed}-layouts"), d, out_dir, rec)
     expected = write_truth(out_dir, d, rec)
     street_names = {s.name for s in streets}
     sources = Counter("社区台账" if path.split("/")[1] in street_names else path.split("/")[1] for path, *_ in rec.rows)
@@ -1533,21 +1759,22 @@ def nonblank_rows(path: Path) -> list[tuple[str, int]]:
 def check(out_dir: Path) -> list[str]:
     """Every non-blank row of every source file is in rows.csv or nondata.csv exactly once, and nothing else is."""
     truth = out_dir / "truth"
-    listed = Counter()
+    listed = Counter()  # (file, sheet, row, col_range): a row holding two tables side by side is listed per table
     for name in ("rows.csv", "nondata.csv"):
         with (truth / name).open(encoding="utf-8", newline="") as f:
             for r in csv.DictReader(f):
-                listed[(r["file"], r["sheet"], int(r["row"]))] += 1
+                listed[(r["file"], r["sheet"], int(r["row"]), r.get("col_range") or "")] += 1
     problems = [f"listed {n} times: {k}" for k, n in listed.items() if n > 1]
+    rows = {k[:3] for k in listed}
     seen = set()
     for path in sorted((out_dir / "district").rglob("*")):
         if path.is_file():
             rel = path.relative_to(out_dir).as_posix()
             for sheet, row in nonblank_rows(path):
                 seen.add((rel, sheet, row))
-                if (rel, sheet, row) not in listed:
+                if (rel, sheet, row) not in rows:
                     problems.append(f"not in the truth: {rel} [{sheet}] row {row}")
-    problems += [f"blank or missing: {k}" for k in listed if k not in seen]
+    problems += [f"blank or missing: {k}" for k in sorted(rows) if k not in seen]
     return problems
 
 
@@ -1558,6 +1785,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=DEMO_SEED)
     ap.add_argument("--check", action="store_true", help="only check an existing output against its truth files")
     ap.add_argument("--ledgers-only", action="store_true", help="write the community and unit ledgers alone (benchmarks)")
+    ap.add_argument("--undeclared", action="store_true", help="no ledger or questionnaire declares a category (benchmarks)")
+    ap.add_argument("--hard-units", action="store_true", help="units written as a hidden district had them (benchmarks)")
     args = ap.parse_args(argv)
     if args.check:
         problems = check(args.out)
@@ -1566,7 +1795,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check: {'OK' if not problems else f'{len(problems)} problems'}")
         return 1 if problems else 0
     started = time.perf_counter()
-    summary = generate(args.out, args.persons, args.seed, args.ledgers_only)
+    summary = generate(args.out, args.persons, args.seed, args.ledgers_only, args.undeclared, args.hard_units)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

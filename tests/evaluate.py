@@ -30,17 +30,21 @@ def load_truth(truth_dir: Path | str, strip_prefix: str = "district/") -> Truth:
     for f in (rows, nondata):
         f["file"] = f["file"].str.removeprefix(strip_prefix)
         f["row"] = f["row"].astype(int)
+        if "col_range" not in f:  # the columns of a table beside another on its sheet ("H:M"), else ""
+            f["col_range"] = ""
     persons = pd.read_csv(d / "persons.csv", dtype=str, keep_default_na=False)
     return Truth(rows, nondata, persons, json.loads((d / "expected.json").read_text(encoding="utf-8")))
 
 
 def records_with_truth(ws: Workspace, truth: Truth) -> pd.DataFrame:
     """Every record of the workspace with its true person (NaN for a record the truth does not know)."""
-    rec = ws.df("""SELECT r.record_id, s.path AS file, r.sheet, r.row, r.status, r.id_valid, l.person_id
+    rec = ws.df("""SELECT r.record_id, s.path AS file, r.sheet, r.row, coalesce(r.col_range, '') AS col_range, r.status,
+                          r.id_valid, l.person_id
                    FROM records r JOIN sources s USING (source_id) LEFT JOIN links l USING (record_id)""")
     rec["sheet"] = rec["sheet"].fillna("")
-    return rec.merge(truth.rows[["file", "sheet", "row", "person_key", "id_valid"]].rename(columns={"id_valid": "true_id_valid"}),
-                     on=["file", "sheet", "row"], how="left")
+    keys = ["file", "sheet", "row", "col_range"]
+    return rec.merge(truth.rows[[*keys, "person_key", "id_valid"]].rename(columns={"id_valid": "true_id_valid"}),
+                     on=keys, how="left")
 
 
 @dataclass

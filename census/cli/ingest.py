@@ -130,6 +130,8 @@ def print_summary(result: IngestResult, plain: bool) -> None:
     err.print(_("共{files}个文件：数据{data}行 → 记录{records}条，隔离{quarantined}行；标题、表头、合计等非数据行{nondata}行，空行{blank}行。").format(
         files=tot["files"] - tot["skipped"], data=tot["data_rows"], records=tot["records"], quarantined=tot["quarantined"], nondata=tot["nondata"],
         blank=tot["blank"]), markup=False)
+    for n in result.notices:
+        err.print(n, style="yellow", markup=False)
     for f in result.files:
         for s in f.sheets:
             if s.status == "skipped":

@@ -19,7 +19,7 @@ from .codes import CodeLookup, CodesFile, compile_codes
 from .evidence import FACETS, EvidenceFile, EvidenceRule
 from .fields import CONTEXT_KEYS, FIELD_NAMES, FieldMatcher, FieldsFile, compile_fields
 from .layouts import LayoutFile, load_layout, validate_layout
-from .regions import Community, RegionsFile, Register, Street, load_register_file
+from .regions import Community, RegionsFile, Register, Street, load_register_file, validate_register
 from .schemes import SchemeFile, Terms
 from .yaml import read_yaml, schemas_dir, validate
 
@@ -101,6 +101,8 @@ def load_file(path: Path | str, kind: str | None = None) -> tuple[str, Any]:
     if kind not in KINDS:
         raise SchemaError(_("{path}：看不出这是哪种 schema 文件；最外层需要有 fields（字段同义词）、tables（代码表）、"
                             "categories（分类方案）、streets（区划名册）、unit_name（证据）或 sheets（报告版式）等键。").format(path=path))
+    if kind == "regions":  # every problem of a register at once
+        return kind, validate_register(data, str(path))
     return kind, validate(KINDS[kind], data, str(path))
 
 

@@ -26,12 +26,16 @@ class EvidenceRule(Model):
     status: Status | None = None
     keywords: list[Text] = Field(default_factory=list)
     patterns: list[Text] = Field(default_factory=list)
+    industry: list[Text] = Field(default_factory=list)  # unit_name: how the unit's trade ends (see `unit_form`)
+    refine: list[Sector] = Field(default_factory=list)  # unit_type: sectors the unit's name may narrow this one to
+    employed_role: Role | None = None  # position: the role instead when the person has an employer
     reason: Text | None = None
+    label: Text | None = None  # unit_type: the canonical 单位性质 tables show (default: the sector's label)
 
     @model_validator(mode="after")
     def _check(self) -> EvidenceRule:
-        if not (self.keywords or self.patterns):
-            raise ValueError(_("请给出 keywords 或 patterns"))
+        if not (self.keywords or self.patterns or self.industry):
+            raise ValueError(_("请给出 keywords、patterns 或 industry"))
         if not (self.sector or self.role or self.status):
             raise ValueError(_("请说明匹配上意味着什么：sector、role 或 status"))
         for p in self.patterns:
@@ -42,9 +46,19 @@ class EvidenceRule(Model):
         return self
 
 
+class UnitForm(Model):
+    """How a unit's name ends: its company form (有限公司 …), and the words between its trade and the form that
+    say nothing of the trade (发展, 实业, 管理 …). What is left before them is the trade ("南京云帆智能建材有限公司"
+    → 建材), which `industry` rules read."""
+
+    forms: list[Text] = Field(default_factory=list)
+    generic: list[Text] = Field(default_factory=list)
+
+
 class EvidenceFile(Model):
     version: int = 1
     facets: dict[Literal[tuple(FACETS)], dict[str, Text]]
+    unit_form: UnitForm = Field(default_factory=UnitForm)
     unit_type: list[EvidenceRule]
     unit_name: list[EvidenceRule]
     position: list[EvidenceRule]

@@ -31,6 +31,7 @@ class FieldsFile(Model):
     version: int = 1
     fields: dict[str, FieldDef]
     context: dict[str, list[Text]] = Field(default_factory=dict)
+    sections: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known(self) -> FieldsFile:
@@ -52,6 +53,7 @@ class FieldMatcher:
     weights: dict[str, float]
     labels: dict[str, str]
     context: dict[str, str]  # folded context key → field
+    sections: frozenset[str] = frozenset()  # folded titles of a registration form's sub-tables (政治安排, 工作经历 …)
     _cache: dict[str, tuple[str | None, float]] = field(default_factory=dict, repr=False, compare=False)
     _context_cache: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
@@ -84,7 +86,17 @@ class FieldMatcher:
 
     @cached_property
     def _any_contained(self) -> re.Pattern:
-        return re.compile("|".join(re.escape(syn) for syn, _field in self.contained) or r"(?!)")
+        return re.compile(self.contained_pattern)
+
+    @cached_property
+    def contained_pattern(self) -> str:
+        """An alternation of the synonyms a header may contain (Python and RE2 alike): a cell matching none
+        of them names no field but by an exact synonym."""
+        return "|".join(re.escape(syn) for syn, _ in self.contained) or r"(?!)"
+
+    def is_section(self, text: str | None) -> bool:
+        """Whether a cell is the title of a registration form's sub-table ("政治安排", "主要工作经历")."""
+        return bool(text) and fold(text) in self.sections
 
     def context_field(self, key: str) -> str | None:
         """The field a "key：value" line above a header names ("单位" → work_unit), or None."""
@@ -99,7 +111,9 @@ def compile_fields(files: list[FieldsFile]) -> FieldMatcher:
     weights: dict[str, float] = {}
     labels: dict[str, str] = {}
     context: dict[str, str] = {}
+    sections: set[str] = set()
     for ff in files:
+        sections.update(fold(t) for t in ff.sections if fold(t))
         for name, fd in ff.fields.items():
             weights[name] = fd.weight if name not in weights or "weight" in fd.model_fields_set else weights[name]
             labels[name] = fd.label or labels.get(name) or name
@@ -111,4 +125,4 @@ def compile_fields(files: list[FieldsFile]) -> FieldMatcher:
             for k in keys:
                 context[fold(k)] = name
     contained = sorted(((k, f) for k, f in exact.items() if len(k) >= 2 and has_cjk(k)), key=lambda kv: -len(kv[0]))
-    return FieldMatcher(exact, contained, weights, labels, context)
+    return FieldMatcher(exact, contained, weights, labels, context, frozenset(sections))

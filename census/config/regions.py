@@ -16,20 +16,29 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator
 
-from ..errors import UsageError
+from ..errors import SchemaError, UsageError
 from ..i18n import _
 from ..text import fold, halfwidth, simplified, squeeze
-from ..vocab import COMMUNITY_SUFFIXES, STREET_SUFFIXES
-from .yaml import Digits, Model, Text, keyed, parse_yaml, read_yaml, schemas_dir, validate
+from ..vocab import COMMUNITY_SUFFIXES, COMMUNITY_TYPE_WORDS, STREET_SUFFIXES
+from .yaml import Digits, Model, Text, key_path, parse_yaml, problems, read_yaml, schemas_dir
 
 
 class CommunityDef(Model):
     name: Text
     code: Digits
-    type: Digits | None = None
+    type: Text | None = None  # a 城乡分类代码 (111 … 220), or the word a clerk writes: 社区, 居委会 (urban), 村, 行政村 (rural)
     aliases: list[Text] = Field(default_factory=list)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str | None) -> str | None:
+        """A code as it is; a word as the class it names (城镇 or 乡村); anything else is reported by `problems`."""
+        if v is None:
+            return None
+        word = squeeze(halfwidth(v))
+        return COMMUNITY_TYPE_WORDS.get(word, word)
 
 
 class StreetDef(Model):
@@ -44,28 +53,92 @@ class RegionsFile(Model):
     code: Digits
     streets: list[StreetDef]
 
-    @model_validator(mode="after")
-    def _codes(self) -> RegionsFile:
-        if not re.fullmatch(r"[0-9]{6}", self.code):
-            raise keyed(("code",), _("区县代码必须是6位数字（GB/T 2260），并写成带引号的文本"))
-        seen: dict[str, tuple] = {}
-        for i, s in enumerate(self.streets):
-            if not re.fullmatch(r"[0-9]{9}", s.code):
-                raise keyed(("streets", i, "code"), _("街道代码必须是9位数字，并写成带引号的文本"))
-            if not s.code.startswith(self.code):
-                raise keyed(("streets", i, "code"), _("{code} 不以区县代码 {district} 开头").format(code=s.code, district=self.code))
-            for j, c in enumerate(s.communities):
-                if not re.fullmatch(r"[0-9]{12}", c.code):
-                    raise keyed(("streets", i, "communities", j, "code"), _("社区代码必须是12位数字，并写成带引号的文本"))
-                if not c.code.startswith(s.code):
-                    raise keyed(("streets", i, "communities", j, "code"), _("{code} 不以所属街道的代码 {street} 开头").format(code=c.code, street=s.code))
-                if c.type is not None and not re.fullmatch(r"[0-9]{3}", c.type):
-                    raise keyed(("streets", i, "communities", j, "type"), _("城乡分类代码必须是3位数字，如111或220"))
-                if c.code in seen:
-                    raise keyed(("streets", i, "communities", j, "code"), _("{code} 用了两次").format(code=c.code))
-                seen[c.code] = (i, j)
-        return self
 
+def _items(data, key: str) -> list[tuple[int, dict]]:
+    """The mappings of a list under `key` (what is not a mapping is pydantic's to report)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return [(i, x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(value, list) else []
+
+
+def _text(value) -> str:
+    return "" if value is None or isinstance(value, list | dict) else str(value).strip()
+
+
+def register_problems(data) -> list[tuple[tuple, str]]:
+    """What is wrong with a register beyond its shape, all of it: codes of the wrong length or outside their
+    parent, a code used twice, an unknown community type, a street or two communities of one street sharing a
+    name (or a name one of them answers to). Read from the YAML as it is, so a file with problems of shape
+    too gets every problem at once."""
+    found: list[tuple[tuple, str]] = []
+    district = _text(data.get("code")) if isinstance(data, dict) else ""
+    if district and not re.fullmatch(r"[0-9]{6}", district):
+        found.append((("code",), _("区县代码应为6位数字（GB/T 2260），写成字符串（加引号）")))
+    codes: dict[str, tuple] = {}
+    streets: dict[str, int] = {}
+    for i, s in _items(data, "streets"):
+        code = _text(s.get("code"))
+        if code and not re.fullmatch(r"[0-9]{9}", code):
+            found.append((("streets", i, "code"), _("街道代码应为9位数字，写成字符串（加引号）")))
+        elif code and district and not code.startswith(district):
+            found.append((("streets", i, "code"), _("{code}不以区县代码{district}开头").format(code=code, district=district)))
+        key = street_key(_text(s.get("name")))
+        if key and key in streets:
+            found.append((("streets", i, "name"), _("街道“{name}”与第{k}个街道重名").format(name=_text(s.get("name")), k=streets[key] + 1)))
+        streets.setdefault(key, i)
+        seen: list[tuple[int, str, list[str]]] = []  # the street's communities so far: (index, name, aliases)
+        for j, c in _items(s, "communities"):
+            where = ("streets", i, "communities", j)
+            ccode = _text(c.get("code"))
+            if ccode and not re.fullmatch(r"[0-9]{12}", ccode):
+                found.append(((*where, "code"), _("社区（村）代码应为12位数字，写成字符串（加引号）")))
+            elif ccode and code and not ccode.startswith(code):
+                found.append(((*where, "code"), _("{code}不以所属街道代码{street}开头").format(code=ccode, street=code)))
+            if ccode and ccode in codes:
+                found.append(((*where, "code"), _("代码{code}已用于{path}").format(code=ccode, path=key_path(codes[ccode]))))
+            codes.setdefault(ccode, (*where, "code"))
+            kind = c.get("type")
+            if kind is not None and not re.fullmatch(r"[0-9]{3}", _text(kind)) and squeeze(halfwidth(_text(kind))) not in COMMUNITY_TYPE_WORDS:
+                found.append(((*where, "type"), _("类型应写“社区”或“村”（也可写居委会、村委会、行政村），或3位城乡分类代码，如111、220")))
+            name = _text(c.get("name"))
+            aliases = [_text(a) for a in c.get("aliases") or [] if _text(a)] if isinstance(c.get("aliases"), list) else []
+            clash = next(((k, other, mine) for k, other, theirs in seen for mine in [name, *aliases] if mine
+                          for t in theirs if _same_name(mine, t)), None)
+            if clash is not None:
+                k, other, mine = clash
+                found.append(((*where, "name"), _("同一街道内两个社区不能同名：“{mine}”也是第{k}个社区“{other}”的名称或别名").format(
+                    mine=mine, k=k + 1, other=other)))
+            seen.append((j, name, [name, *aliases]))
+    return found
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two names of one community: alike but for spaces, width and script, or one is the other without its
+    suffix (康盛花园, 康盛花园社区). 三山村 and 三山社区 are two names."""
+    if not a or not b:
+        return False
+    fa, fb = fold(a), fold(b)
+    return fa == fb or (community_key(a) == community_key(b) and (fa == community_key(a) or fb == community_key(b)))
+
+
+def validate_register(data, source: str) -> RegionsFile:
+    """A register's file checked: every problem — of shape (pydantic) and of content (`register_problems`) —
+    reported at once, in the order of the file, in one SchemaError."""
+    if not isinstance(data, dict):
+        raise SchemaError(_("{source}：区划名册应为YAML映射（name、code、streets 等“键: 值”行）。").format(source=source))
+    found: list[tuple[tuple, str]] = []
+    model = None
+    try:
+        model = RegionsFile.model_validate(data)
+    except ValidationError as e:
+        found += problems(e)
+    found += register_problems(data)
+    if found:
+        found.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p[0]))
+        if len(found) == 1:
+            raise SchemaError(f"{source}: {key_path(found[0][0])}: {found[0][1]}.")
+        lines = "\n".join(f"  {key_path(loc)}：{msg}" for loc, msg in found)
+        raise SchemaError(_("{source}：区划名册有{n}处错误，请逐一改正：").format(source=source, n=len(found)) + "\n" + lines)
+    return model
 
 
 _FREE_STREET = re.compile(r"([\u4e00-\u9fff]{2,8}?(?:街道|镇|乡))")
@@ -131,7 +204,7 @@ class Register:
     @classmethod
     def _build(cls, text: str, source: str) -> Register:
         data = parse_yaml(text, source) if text.strip() else None
-        model = validate(RegionsFile, data, source)
+        model = validate_register(data, source)
         reg = cls(model.name, model.code, source_yaml=text)
         for s in model.streets:
             st = Street(s.name, s.code)
@@ -233,7 +306,7 @@ def init_register(district: str) -> str:
         "streets": [{"name": s["name"], "code": s["code"], "communities": []} for s in streets],
     }
     header = _("# census 区划名册：请为每个街道填上所辖社区和村\n"
-               "# （{name, code（12位代码）, type（城乡分类代码：111 城区 … 220 村庄）, aliases（别名）}）。\n")
+               "# （{name, code（12位代码）, type（社区或村，也可写城乡分类代码111 … 220）, aliases（别名）}）。\n")
     return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 
@@ -263,7 +336,7 @@ def unit_prefixes(district_code: str) -> tuple[str, ...]:
 
 def load_register_file(path: Path | str) -> Register:
     data = read_yaml(Path(path))
-    validate(RegionsFile, data, str(path))
+    validate_register(data, str(path))
     return Register.from_file(path)
 
 

@@ -133,6 +133,24 @@ def parse_yaml(text: str, source: str) -> Any:
         raise SchemaError(_("{source}：不是有效的 YAML（{problem}）。").format(source=source, problem=problem)) from None
 
 
+def problems(e: ValidationError) -> list[tuple[tuple, str]]:
+    """Every problem of a failed validation: (key path, message in the language of the run), in the order pydantic
+    found them."""
+    out = []
+    for err in e.errors():
+        loc = [p for p in err["loc"] if p not in ("function-after", "function-before")]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, KeyedError):
+            loc = loc + list(ctx_error.path)
+        out.append((tuple(loc), problem_text(err)))
+    return out
+
+
+def key_path(loc: Iterable) -> str:
+    """("streets", 2, "code") → "streets/2/code"."""
+    return _format_loc(loc)
+
+
 def validate(model: type[Model], data: Any, source: str) -> Any:
     """Validate `data` against `model`; raise one SchemaError naming `source` and the first bad key path."""
     if not isinstance(data, dict):
@@ -140,12 +158,8 @@ def validate(model: type[Model], data: Any, source: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = list(err["loc"])
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, KeyedError):
-            loc = loc + list(ctx_error.path)
-        msg = problem_text(err)
-        more = _("（另有{count}处问题）").format(count=len(e.errors()) - 1) if len(e.errors()) > 1 else ""
+        found = problems(e)
+        loc, msg = found[0]
+        more = _("（另有{count}处问题）").format(count=len(found) - 1) if len(found) > 1 else ""
         raise SchemaError(_("{source}：{key}：{problem}{more}。").format(source=source, key=_format_loc(loc), problem=msg,
                                                                       more=more)) from None

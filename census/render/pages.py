@@ -165,8 +165,10 @@ def paginate(blocks: list[Block], capacity: float, repeated: float = 0.0) -> Pag
             new_page(b, 0, False)
         again_h = block.heights[block.header] if block.repeat_header and block.header is not None else 0.0
         n = len(block.heights)
-        starts = sorted(i for i in (block.breakable if block.breakable is not None else range(n)) if block.head < i < n)
-        starts = [i for i in starts if i < n - ORPHAN_ROWS]  # the last rows (and the 合计, the note) are not left alone
+        every = sorted(i for i in (block.breakable if block.breakable is not None else range(n)) if block.head < i < n)
+        starts = [i for i in every if i < n - ORPHAN_ROWS]  # the last rows (and the 合计, the note) are not left alone
+        if _overflows(block, starts, used, fresh, capacity, repeated + again_h):
+            starts = every  # unless that leaves a page too full: then they may start a page of their own
         for a, z in zip([0, *starts], [*starts, n], strict=True):
             segment = sum(block.heights[a:z])
             if a > 0 and used + segment > capacity and used > fresh:
@@ -174,3 +176,16 @@ def paginate(blocks: list[Block], capacity: float, repeated: float = 0.0) -> Pag
                 used += again_h
             used += segment
     return out
+
+
+def _overflows(block: Block, starts: list[int], used: float, fresh: float, capacity: float, again: float) -> bool:
+    """Whether breaking `block` only at `starts` (from `used` on the current page) leaves a page over capacity."""
+    n = len(block.heights)
+    for a, z in zip([0, *starts], [*starts, n], strict=True):
+        segment = sum(block.heights[a:z])
+        if a > 0 and used + segment > capacity and used > fresh:
+            used = again
+        used += segment
+        if used > capacity:
+            return True
+    return False

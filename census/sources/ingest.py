@@ -20,11 +20,12 @@ import pyarrow as pa
 
 from ..config import load_register_file, load_schemas
 from ..errors import CensusError, NotATable, UsageError
-from ..i18n import _, listing
+from ..i18n import N_, _, listing
 from ..vocab import SOURCE_KIND_LABELS, SOURCE_KINDS
 from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
 from ..workspace.queries import store_register
+from ..workspace.store import interrupted
 from .discover import discover
 from .pool import WorkerError
 from .prepare import COUNTS, IngestOptions, Prepared, RowCounts, SheetSummary, file_sha256
@@ -57,6 +58,7 @@ class FileResult(RowCounts):
 @dataclass
 class IngestResult:
     files: list[FileResult]
+    notices: list[str] = field(default_factory=list)  # what holds for the whole run (said once)
 
     @property
     def ok(self) -> bool:
@@ -70,7 +72,7 @@ class IngestResult:
         return out
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "totals": self.totals(), "files": [asdict(f) for f in self.files]}
+        return {"ok": self.ok, "totals": self.totals(), "notices": list(self.notices), "files": [asdict(f) for f in self.files]}
 
 
 # ============================================================================================ writing
@@ -84,13 +86,13 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
         "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [source_id, prep.path, prep.abs_path, prep.sha256, prep.size, prep.format, prep.encoding, prep.kind, now,
          totals["rows_total"], totals["data_rows"], totals["records"], totals["quarantined"], totals["nondata"],
-         totals["blank"], n_warn, sum(s.status == "read" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets)],
+         totals["blank"], n_warn, sum(s.status != "skipped" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets)],
     )
     for s in prep.sheets:
         con.execute(
             "INSERT INTO sheets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [source_id, s.sheet, s.status, s.reason, s.header_rows, json.dumps(s.columns, ensure_ascii=False),
-             [c["raw_key"] for c in s.columns if c.get("raw_key")], json.dumps(s.context, ensure_ascii=False),
+             s.raw_keys, json.dumps(s.context, ensure_ascii=False),
              s.rows_total, s.data_rows, s.records, s.quarantined, s.nondata, s.blank],
         )
     if prep.records is not None and prep.records.num_rows:
@@ -200,6 +202,8 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
                 _insert(ws, prep, sid)
                 ws.bump_data_version()
         except Exception as e:  # noqa: BLE001 - rolled back: this file is not in, the next ones go on
+            if interrupted(e):
+                raise KeyboardInterrupt from e
             if os.environ.get("CENSUS_DEBUG") == "1":
                 raise
             detail = (str(e).splitlines() or [type(e).__name__])[0][:200]
@@ -224,7 +228,12 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
     if todo:
         with _deferred_checkpoint(ws):
             prepare_all(todo, options, register_yaml, finished, workers)
-    return IngestResult([results[i] for i in sorted(results)])
+    notices = [] if register_yaml else [_(NO_REGISTER)]
+    return IngestResult([results[i] for i in sorted(results)], notices)
+
+
+NO_REGISTER = N_("没有区划名册（--regions）：街道和社区只能从台账的列、标题、工作表名和文件名中的名称得出，可能不全，也无法核对；"
+                 "用 census regions init 生成本区名册、补上社区后，加 --regions 重新导入。")
 
 
 def _stored_path(ws: Workspace, source_id: int) -> str | None:

@@ -6,7 +6,12 @@ say, and which rows below it are data.
   row above field names, or names split across two rows: "身份证" over "号码") is merged.
 - Lines above the header are context: "单位：XX科技有限公司　性质：民营科技企业" applies to every row below.
 - Below the header, blank rows, "合计/总计/小计" rows, "填表人/审核人/制表" lines, notes and repeated header rows
-  are not data. Every row gets exactly one kind, so every row of a file is accounted for.
+  are not data; nor are a template's hint row ("（必填）", "格式：YYYY-MM-DD") and example rows ("例", 张三 with a
+  made-up ID) right under the header (`templates.py`). Every row gets exactly one kind, so every row of a file is
+  accounted for.
+- A header row below the first that lays the columns out differently (a second community's block, its columns
+  in another order) is a `BLOCK_HEADER`: `sheets.py` splits the sheet there and reads each block with its own
+  header. A row above the header holding an ID number is `UNEXPLAINED`: data no header explains (quarantined).
 """
 
 from __future__ import annotations
@@ -22,8 +27,20 @@ import pyarrow.compute as pc
 
 from ..config import FieldMatcher
 from ..text import PY_WHITESPACE, PY_WHITESPACE_RE2, arrow_mask, arrow_strings, halfwidth, squeeze
-from ..vocab import BLANK, CONTEXT, DATA, HEADER, HEADER_REPEAT, NOTE, SIGNATURE, TITLE
+from ..vocab import (
+    BLANK,
+    BLOCK_HEADER,
+    CONTEXT,
+    DATA,
+    HEADER,
+    HEADER_REPEAT,
+    NOTE,
+    SIGNATURE,
+    TITLE,
+    UNEXPLAINED,
+)
 from ..vocab import TOTAL_ROW as TOTAL
+from .templates import holds_person_data, template_rows
 
 SCAN_ROWS = 40  # the header is looked for in the first rows of a sheet
 MIN_SCORE = 3.0  # weights of matched fields; a name column alone (3) is enough only with another field
@@ -60,6 +77,10 @@ class Layout:
     kinds: np.ndarray | None = None
     row_context: dict[int, dict[str, str]] = field(default_factory=dict)  # context lines between blocks
 
+    def header_fields(self, matcher: FieldMatcher) -> dict[int, str | None]:
+        """The field each column's header names (before two columns naming one field are told apart)."""
+        return {c.index: matcher.match(c.header)[0] if c.header else None for c in self.columns}
+
     def column_of(self, field_name: str) -> Column | None:
         best = None
         for c in self.columns:
@@ -76,6 +97,9 @@ def _text(v) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return ""
     return squeeze(halfwidth(str(v)))
+
+
+cell_text = _text  # a cell's text as header matching sees it: half-width, without spaces ("" when empty)
 
 
 def _score(cells: list[str], matcher: FieldMatcher) -> tuple[float, list[tuple[str | None, float]]]:
@@ -173,6 +197,9 @@ def find_layout(cells: pd.DataFrame, letters: list[str], matcher: FieldMatcher,
         if not line.strip():
             kinds[i] = BLANK
             continue
+        if holds_person_data(top[i] if i < len(top) else [_text(v) for v in cells.iloc[i]]):
+            kinds[i] = UNEXPLAINED  # an ID number above the header: data, but no header explains it
+            continue
         ctx = parse_context(line, matcher)
         if ctx:
             kinds[i] = CONTEXT
@@ -182,6 +209,7 @@ def find_layout(cells: pd.DataFrame, letters: list[str], matcher: FieldMatcher,
             kinds[i] = HEADER if (i == rows[0] - 1 and sum(1 for c in top[i] if c) >= 2) else TITLE
         layout.titles.append(line)
     kinds[layout.data_start:] = _classify_rows(cells.iloc[layout.data_start:], layout, layout.data_start, matcher)
+    template_rows(cells, layout.data_start, {f: c.index for f in ("seq", "name", "id_number") if (c := layout.column_of(f))}, kinds)
     layout.kinds = kinds
     return layout
 
@@ -257,6 +285,15 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
             suspect |= arrow_mask(pc.equal(pc.utf8_trim_whitespace(text), headers[c]))
     if name_col is not None:  # "24人" or a sentence where a name should be
         suspect |= arrow_mask(pc.match_substring_regex(arrow_strings(cells[name_col.index]), "[0-9]|.{12,}"))
+    blocks = layout.header_rows != [-1]
+    header_like = np.zeros(n, dtype=bool)  # another block's header may stand here: the ID (else the phone) column
+    digits = id_col or layout.column_of("phone")  # holds text without a digit; without either, the name column a
+    if blocks and digits is not None:  # field's name
+        text = arrow_strings(cells[digits.index])
+        header_like = present[:, digits.index] & ~arrow_mask(pc.match_substring_regex(text, "[0-9\uff10-\uff19]"))
+    elif blocks and name_col is not None:
+        header_like = arrow_mask(pc.match_substring_regex(arrow_strings(cells[name_col.index]), matcher.contained_pattern))
+    suspect |= header_like
     header_texts = frozenset(headers.values())
     where = np.flatnonzero(suspect)
     if not len(where):
@@ -272,8 +309,31 @@ def _classify_rows(cells: pd.DataFrame, layout: Layout, offset: int, matcher: Fi
             kinds[i] = CONTEXT
             layout.row_context[offset + int(i)] = ctx
             continue
-        kinds[i] = _nondata_kind(values, header_texts) or DATA
+        kind = _nondata_kind(values, header_texts) or DATA
+        if header_like[i] and kind in (DATA, HEADER_REPEAT) and _starts_block(row, layout, matcher):
+            kind = BLOCK_HEADER
+        kinds[i] = kind
     return kinds
+
+
+def _starts_block(row: tuple, layout: Layout, matcher: FieldMatcher) -> bool:
+    """Whether a row below the header is the header of another block: it reads as a header and names a field
+    in a column whose own header names another (a repeated header names the same ones)."""
+    texts = [_text(v) for v in row]
+    if all(not t or t == c.header for t, c in zip(texts, layout.columns, strict=False)):
+        return False  # the header again, as it was
+    if any(v and _looks_like_id(v) for v in row):
+        return False
+    score, matches = _score(texts, matcher)
+    if score < MIN_SCORE:
+        return False
+    own = layout.header_fields(matcher)
+    return any(f and own.get(j) != f for j, (f, _) in enumerate(matches))
+
+
+def row_kind(values: tuple[str, ...]) -> str | None:
+    """The non-data kind of a line from its non-empty cells (total, signature, note), or None."""
+    return _nondata_kind(tuple(v.strip() for v in values if v and v.strip()), frozenset())
 
 
 # the characters whose half-width (NFKC) form holds a colon: a line without one names no field (`parse_context`)

@@ -2,8 +2,9 @@
 rows) and sheet summaries, without touching the workspace.
 
 `prepare_files` runs in the ingest's worker processes (`workers.py`), so both cores read at once; `ingest.py`
-writes what it returns. Per table (phase 1, `_lay_out_table`): the data rows, their raw field cells, the context
-they inherit and the quarantine reasons that need the whole row. Over every row of a batch at once (phase 2,
+writes what it returns. Each sheet is split into pieces (`sheets.plan_sheet`: tables, forms, rows no header
+explains); per piece (phase 1, `parts.lay_out_piece`): the data rows, their raw field cells, the context they
+inherit and the quarantine reasons that need the whole row. Over every row of a batch at once (phase 2,
 `records.normalize`): the record columns and the issues found.
 """
 
@@ -25,12 +26,23 @@ import pyarrow.compute as pc
 from ..config import Register, Schemas, load_schemas
 from ..errors import NotATable, SourceError
 from ..i18n import N_, _
-from ..text import PY_WHITESPACE_RE2, arrow_mask, arrow_strings, clean
-from ..vocab import DATA, NONDATA_KINDS, SKIPPED_SHEET
-from .layout import Column, Layout, find_layout
-from .places import block_context, table_context
+from ..vocab import DATA, NONDATA_KINDS, SHEET_QUARANTINED, SHEET_READ, SHEET_SKIPPED, SKIPPED_SHEET
+from .layout import Layout
+from .parts import (
+    COUNTS,
+    Part,
+    RowCounts,
+    SheetSummary,
+    joined_raw,
+    lay_out_piece,
+    looks_like_unit,
+    row_texts,
+)
 from .readers import PASS_THROUGH, Table, read_source
 from .records import ISSUE_SCHEMA, NONDATA_SCHEMA, RECORD_SCHEMA, normalize
+from .sheets import FORMS, NO_HEADER, TABLE, Piece, plan_sheet
+
+__all__ = ["COUNTS", "IngestOptions", "Prepared", "RowCounts", "SheetSummary", "file_sha256", "prepare_files"]
 
 
 @dataclass
@@ -41,32 +53,6 @@ class IngestOptions:
     community: str | None = None
     replace: bool = False
     schema_files: tuple[str, ...] = ()
-
-
-@dataclass(kw_only=True)
-class RowCounts:
-    """Where the rows of a sheet (or, summed, of a file) went: every row is data (a record or quarantined),
-    non-data (titles, headers, totals …) or blank."""
-
-    rows_total: int = 0
-    data_rows: int = 0
-    records: int = 0
-    quarantined: int = 0
-    nondata: int = 0
-    blank: int = 0
-
-
-COUNTS = tuple(RowCounts.__dataclass_fields__)
-
-
-@dataclass
-class SheetSummary(RowCounts):
-    sheet: str
-    status: str  # read, skipped
-    reason: str | None = None
-    header_rows: str | None = None
-    columns: list[dict] = field(default_factory=list)
-    context: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,7 +80,7 @@ class Prepared:
 
 
 TABLES = ("records", "issues", "nondata")  # the tables of a Prepared file
-NO_HEADER = N_("没有表头：没有哪一行同时写有姓名或身份证号列和另一个已知字段")  # why a sheet is skipped
+SKIPPED_REASON = N_("无表头，也无身份证号或手机号码：说明页或空白工作表")  # why a sheet is skipped
 
 
 def file_sha256(path: Path) -> str:
@@ -116,7 +102,7 @@ def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOpti
     schemas = load_schemas(options.schema_files)
     register = Register.from_yaml(register_yaml) if register_yaml else Register()
     results: list[Prepared | BaseException] = []
-    parts: list[_Part] = []
+    parts: list[Part] = []
     for k, (path, display_path, sha) in enumerate(items):
         if reading is not None:
             reading(k)
@@ -136,7 +122,7 @@ def prepare_files(items: list[tuple[Path, str, str | None]], options: IngestOpti
     return results
 
 
-def _normalize_parts(results: list, parts: list[_Part], schemas: Schemas, register: Register) -> None:
+def _normalize_parts(results: list, parts: list[Part], schemas: Schemas, register: Register) -> None:
     """Normalise the batch's tables in one pass; if that fails, file by file (the error is then the result of
     the file that caused it)."""
     try:
@@ -163,23 +149,8 @@ def _normalize_parts(results: list, parts: list[_Part], schemas: Schemas, regist
             results[i] = e
 
 
-@dataclass
-class _Part:
-    """One table of one file, laid out: its data rows' raw fields (`frame`), the raw cells kept as they are,
-    its non-data rows, and its summary."""
-
-    part: int
-    file: int  # index into the batch's results
-    frame: pd.DataFrame
-    raw: pa.Array  # the raw cells joined (`_joined_raw`)
-    raw_keys: list[str]
-    labels: dict[str, str]
-    nondata: pd.DataFrame
-    summary: SheetSummary
-
-
 def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas: Schemas, register: Register,
-                  sha: str | None, part0: int, file_index: int) -> tuple[Prepared, list[_Part]]:
+                  sha: str | None, part0: int, file_index: int) -> tuple[Prepared, list[Part]]:
     try:
         src = read_source(path, options.encoding)
     except SourceError as e:  # named as the user knows the file
@@ -187,38 +158,45 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
     kind = options.kind or _file_kind(src.format, display_path)
     prep = Prepared(display_path, str(path.resolve()), sha or file_sha256(path), path.stat().st_size, src.format,
                     src.encoding, kind, None, None, None, [], [])
-    parts: list[_Part] = []
+    parts: list[Part] = []
     nondata: list[pd.DataFrame] = []
     ordinal = 0
     for table in src.tables:
-        summary = SheetSummary(table.sheet, "read", rows_total=int(table.rows[-1]) if len(table.rows) else 0)
+        summary = SheetSummary(table.sheet, SHEET_READ, rows_total=int(table.rows[-1]) if len(table.rows) else 0)
         prep.sheets.append(summary)
-        lay = find_layout(table.cells, table.letters, schemas.fields, table.header, table.labels)
-        if lay is not None and table.faults:  # lines the reader could not read are data rows, quarantined
-            below = [p for p in table.faults if p > lay.header_rows[-1]]
-            lay.kinds[below] = DATA
-        if lay is None:
-            summary.status = "skipped"
-            summary.reason = NO_HEADER  # stored as written here, shown with _()
-            texts = _row_texts(table.cells)
+        pieces = plan_sheet(table, schemas.fields)
+        for piece in pieces:
+            _with_faults(piece, table)
+        if not pieces:
+            summary.status = SHEET_SKIPPED
+            summary.reason = SKIPPED_REASON  # stored as written here, shown with _()
+            texts = row_texts(table.cells)
             keep = texts != ""
             summary.nondata = int(keep.sum())
             summary.blank = summary.rows_total - summary.nondata
             nondata.append(pd.DataFrame({"sheet": table.sheet, "row": table.rows[keep], "kind": SKIPPED_SHEET, "text": texts[keep]}))
             continue
-        table_kind = options.kind or _table_kind(kind, lay, table.sheet, src.format)
-        part = _lay_out_table(table, lay, table_kind, display_path, options, register, summary, part0 + len(parts), ordinal)
-        part.file = file_index
-        if len(part.frame) and part.frame["fb_street"].isna().all() and part.frame["fb_community"].isna().all() \
-                and part.frame["f_street"].isna().all() and part.frame["f_community"].isna().all() \
-                and table_kind in ("community_ledger", "household_register"):
-            where = _("工作表“{sheet}”").format(sheet=table.sheet) if table.sheet else _("这个文件")
-            prep.notices.append(_("{path}：{where}的各行没有写街道和社区，标题、工作表名和路径也没有；"
-                                  "请用 --community 社区名（和 --street 街道名）指明它们属于哪里。").format(path=display_path, where=where))
-        ordinal += len(part.frame)
-        nondata.append(part.nondata)
-        parts.append(part)
-    if src.tables and all(s.status == "skipped" for s in prep.sheets):
+        summary.rows_total += sum(p.span for p in pieces) - len(table.cells)  # tables side by side: each its rows
+        sheet_parts = []
+        for piece in pieces:
+            table_kind = options.kind or _table_kind(kind, piece.layout, table.sheet, src.format)
+            part = lay_out_piece(piece, table_kind, display_path, options.street, options.community, register, summary,
+                                 part0 + len(parts), ordinal)
+            part.file = file_index
+            ordinal += len(part.frame)
+            nondata.append(part.nondata)
+            parts.append(part)
+            sheet_parts.append(part)
+            if len(part.frame) and part.frame["fb_street"].isna().all() and part.frame["fb_community"].isna().all() \
+                    and part.frame["f_street"].isna().all() and part.frame["f_community"].isna().all() \
+                    and table_kind in ("community_ledger", "household_register"):
+                where = _("工作表“{sheet}”").format(sheet=table.sheet) if table.sheet else _("这个文件")
+                notice = _("{path}：{where}的各行没有写街道和社区，标题、工作表名和路径也没有；"
+                           "请用 --community 社区名（和 --street 街道名）指明它们属于哪里。").format(path=display_path, where=where)
+                if notice not in prep.notices:
+                    prep.notices.append(notice)
+        _sum_up_sheet(summary, pieces, sheet_parts, display_path, prep.notices)
+    if src.tables and all(s.status == SHEET_SKIPPED for s in prep.sheets):
         if src.format == "html" or path.suffix.lower() == ".txt":  # a readme, a web page: no table at all
             raise NotATable(display_path, _("不是表格：没有一行像表头那样写着姓名、身份证号等列名。"))
         raise SourceError(display_path, _("没有哪个工作表的表头同时写有姓名或身份证号列和另一个已知字段（姓名、身份证号、联系电话……）；"
@@ -229,7 +207,68 @@ def _lay_out_file(path: Path, display_path: str, options: IngestOptions, schemas
     return prep, parts
 
 
-def _assemble(results: list, parts: list[_Part], out: dict[str, Any], issues: pd.DataFrame) -> None:
+def _with_faults(piece: Piece, table: Table) -> None:
+    """Lines the reader could not read whole (`Table.faults`, by position) are data rows of the piece holding them,
+    to be quarantined with the reader's reason (`lay_out_piece`), not titles or notes."""
+    if not table.faults or piece.what != TABLE:
+        return
+    reasons = {int(table.rows[p]): why for p, why in table.faults.items()}
+    own = {i: reasons[int(r)] for i, r in enumerate(piece.table.rows) if int(r) in reasons}
+    lay = piece.layout
+    below = [i for i in own if i > lay.header_rows[-1]]
+    if not below:
+        return
+    lay.kinds[below] = DATA
+    piece.table.faults = {i: own[i] for i in below}
+    at = np.flatnonzero(np.isin(lay.kinds, NONDATA_KINDS))
+    piece.nondata = (at, lay.kinds[at])
+
+
+def _sum_up_sheet(summary: SheetSummary, pieces: list[Piece], parts: list[Part], display_path: str, notices: list[str]) -> None:
+    """A sheet's summary from its pieces (header rows, columns, context; blank rows), its parts' raw cells joined
+    under the sheet's raw keys (every key of its pieces, in order), and a line in the ingest summary for every
+    sheet or block of rows whose data was quarantined because no header explains it."""
+    keys = list(dict.fromkeys(k for p in parts for k in p.raw_cells))
+    summary.raw_keys = keys
+    for p in parts:
+        p.raw = joined_raw([p.raw_cells.get(k) for k in keys], len(p.frame)) if keys else joined_raw([], len(p.frame))
+    several = len(pieces) > 1
+    summary.header_rows = ", ".join(f"{piece.cols} {p.header}" if piece.cols else p.header for piece, p in zip(pieces, parts, strict=True))
+    summary.columns = [{**c, **({"table": k + 1} if several else {})} for k, p in enumerate(parts) for c in p.columns]
+    summary.context = [p.context for p in parts] if several else parts[0].context
+    summary.blank = summary.rows_total - summary.data_rows - summary.nondata
+    where = f"工作表“{summary.sheet}”" if summary.sheet else "文件"
+    if all(p.what == NO_HEADER for p in pieces):
+        summary.status = SHEET_QUARANTINED
+        summary.reason = _("有数据（身份证号或手机号码），但没有一行表头写明姓名或身份证号及其他字段")
+        notices.append(_("{path}：{where}有{n}行数据，但找不到表头（没有一行写明姓名或身份证号及其他字段），这些行已全部隔离；"
+                         "请补上表头后用 --replace 重新导入，隔离的行可用 census export records --quarantined 查看。").format(
+            path=display_path, where=where, n=summary.data_rows))
+    for part in parts:
+        unexplained = part.frame["row"][part.frame["reason"] == "row.unexplained"]
+        if len(unexplained):
+            notices.append(_("{path}：{where}第{rows}行有身份证号，却在表头之上，无法归入任何表格，已隔离；"
+                             "请把它们移到表头之下，用 --replace 重新导入。").format(
+                path=display_path, where=where, rows=_row_list(unexplained.tolist())))
+    if several or pieces[0].what == FORMS:
+        forms = sum(len(p.frame) for piece, p in zip(pieces, parts, strict=True) if piece.what == FORMS)
+        tables = sum(piece.what != FORMS for piece in pieces)
+        described = [*([_("{n}个表格").format(n=tables)] if tables else []), *([_("登记表{n}份").format(n=forms)] if forms else [])]
+        summary.reason = "、".join(described)
+
+
+def _row_list(rows: list[int]) -> str:
+    """[3, 4, 5, 9] → "3–5、9"."""
+    spans: list[list[int]] = []
+    for r in rows:
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    return "、".join(f"{a}–{b}" if a != b else f"{a}" for a, b in spans)
+
+
+def _assemble(results: list, parts: list[Part], out: dict[str, Any], issues: pd.DataFrame) -> None:
     """Split the batch's normalised rows and issues back into each file: its records as one Arrow table (which
     crosses from the worker process and into DuckDB without a per-value cost), with the raw cells joined."""
     table = pa.Table.from_arrays([pa.array(out[f.name], type=f.type, from_pandas=True) for f in RECORD_SCHEMA],
@@ -239,8 +278,15 @@ def _assemble(results: list, parts: list[_Part], out: dict[str, Any], issues: pd
     for j, p in enumerate(parts):
         chunk = table.slice(bounds[j], bounds[j + 1] - bounds[j])
         tables.setdefault(p.file, []).append(chunk.append_column("raw", p.raw))
-        p.summary.quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
-        p.summary.records = p.summary.data_rows - p.summary.quarantined
+        quarantined = int(pc.sum(pc.equal(chunk["status"], "quarantined")).as_py() or 0)
+        p.summary.quarantined += quarantined
+        p.summary.records += len(p.frame) - quarantined
+    for p in parts:  # a sheet whose every data row was quarantined yields no one: said once, in the summary
+        s = p.summary
+        notice = _("{path}：工作表“{sheet}”的{n}行数据全部隔离，没有读出任何人员；请检查该表（census export records "
+                   "--quarantined 列出隔离的行和原因）。").format(path=results[p.file].path, sheet=s.sheet, n=s.data_rows)
+        if s.data_rows and not s.records and s.status == SHEET_READ and notice not in results[p.file].notices:
+            results[p.file].notices.append(notice)
     for i, chunks in tables.items():
         t = pa.concat_tables(chunks)
         # a copy of the file's rows, unless they are the whole batch in one piece: a slice pickles (crossing to
@@ -260,34 +306,6 @@ def _assemble(results: list, parts: list[_Part], out: dict[str, Any], issues: pd
         rows = np.flatnonzero(files == i)
         results[i].warnings = dict(sorted(Counter(counted.iloc[rows].dropna()).items()))
         results[i].issues = all_issues.take(pa.array(rows))
-
-
-def _joined_raw(cells: list[pd.Series], n: int) -> pa.Array:
-    """A table's raw cells, one string per row: the cells in the order of its raw keys joined by U+001F (a
-    character no ledger holds; one typed in a cell becomes a space), empty cells as ''."""
-    if not cells:
-        return pa.array([""] * n, type=pa.string())
-    cols = []
-    for c in cells:
-        text = pc.fill_null(arrow_strings(c), "")
-        cols.append(pc.replace_substring(text, "\x1f", " ") if pc.any(pc.match_substring(text, "\x1f")).as_py() else text)
-    return pc.binary_join_element_wise(*cols, "\x1f")
-
-
-def _row_texts(cells: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
-    """Each row's non-empty cells joined by one space, runs of spaces inside a cell squeezed to one (what a
-    non-data or quarantined row said). `rows`: the positions of the rows wanted (all when None)."""
-    n = len(cells) if rows is None else len(rows)
-    if not n or not cells.shape[1]:
-        return np.full(n, "", dtype=object)
-    taken = None if rows is None else pa.array(rows, type=pa.int64())
-    cols = []
-    for c in cells.columns:
-        text = arrow_strings(cells[c]) if taken is None else arrow_strings(cells[c]).take(taken)
-        cols.append(pc.fill_null(pc.replace_substring_regex(text, f"[{PY_WHITESPACE_RE2}]+", " "), ""))
-    joined = pc.binary_join_element_wise(*cols, " ")  # (null_handling="skip" drops all-null rows in pyarrow 26)
-    joined = pc.utf8_trim(pc.replace_substring_regex(joined, " {2,}", " "), " ")
-    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 _HOUSEHOLD_PATH = re.compile(r"住户|户籍|户口|人口|居民信息|实有人口")
@@ -310,156 +328,6 @@ def _table_kind(file_kind: str, lay: Layout, sheet: str, fmt: str) -> str:
         return file_kind
     if {"household_no", "relation"} & fields:
         return "household_register"
-    if "work_unit" in lay.context or _looks_like_unit(sheet):
+    if "work_unit" in lay.context or looks_like_unit(sheet):
         return "unit_ledger"
     return file_kind
-
-
-_UNIT_NAME = re.compile(r"(公司|事务所|协会|商会|基金会|中心|工作室|集团|厂|店|所|院|学校|银行)$")
-
-
-def _looks_like_unit(name: str) -> bool:
-    return bool(name) and bool(_UNIT_NAME.search(clean(name)))
-
-
-def _unit_context(lay: Layout, sheet: str) -> dict[str, str]:
-    """The unit every row of a table works for, when a line above the header or the sheet's name says so."""
-    ctx = {k: lay.context[k] for k in ("work_unit", "unit_type") if k in lay.context}
-    if "work_unit" not in ctx and _looks_like_unit(sheet):
-        ctx["work_unit"] = sheet
-    return ctx
-
-
-# ============================================================================================ one table
-RAW_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "education", "political_status", "representative",
-              "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community")
-
-
-def _lay_out_table(table: Table, lay: Layout, kind: str, display_path: str, options: IngestOptions,
-                   register: Register, summary: SheetSummary, part: int, ordinal0: int) -> _Part:
-    """Phase 1, per table: pick the data rows, their raw field cells, the context they inherit, and the
-    quarantine reasons that need the whole row."""
-    kinds = lay.kinds
-    data_mask = kinds == DATA
-    at = np.flatnonzero(data_mask)
-    if len(at) and at[-1] - at[0] + 1 == len(at):  # one run of rows (no blocks, no blank lines): a slice, no copy
-        cells = table.cells.iloc[at[0]:at[-1] + 1].reset_index(drop=True)
-    else:
-        cells = table.cells[data_mask].reset_index(drop=True)
-    rows = table.rows[data_mask]
-    n = len(cells)
-    col = {c.field: c for c in lay.columns if c.field}
-    empty = pd.Series(pd.NA, index=cells.index, dtype="string")
-    columns = {"ordinal": np.arange(ordinal0, ordinal0 + n, dtype=np.int64), "part": np.full(n, part), "sheet": _constant(table.sheet, n),
-               "row": rows.astype(np.int64), "source_kind": _constant(kind, n)}
-    columns.update({f"f_{f}": (cells[col[f].index] if f in col else empty) for f in RAW_FIELDS})
-    columns["lossy_id"] = table.lossy(col["id_number"].index)[data_mask] if "id_number" in col else np.zeros(n, dtype=bool)
-
-    # rows that are data-shaped but are no record
-    present = cells.notna().to_numpy()
-    has_name, has_id = columns["f_name"].notna().to_numpy(), columns["f_id_number"].notna().to_numpy()
-    numeric_only = np.zeros(n, dtype=bool)
-    number = f"^[{PY_WHITESPACE_RE2}]*\\p{{Nd}}+(\\.\\p{{Nd}}+)?[{PY_WHITESPACE_RE2}]*$"  # what Python reads as \s*\d+(\.\d+)?\s*
-    cand = ~has_name | arrow_mask(pc.match_substring_regex(arrow_strings(columns["f_name"]), number))
-    if cand.any():  # only rows whose name cell is empty or a number can be all numbers
-        sub = cells[cand]
-        digits = sum(arrow_mask(pc.match_substring_regex(arrow_strings(sub[c]), number)).astype(np.int64) for c in sub.columns)
-        nonempty = present[cand].sum(axis=1)
-        numeric_only[cand] = (digits == nonempty) & (nonempty >= 3)
-    meaningful = [c.index for c in lay.columns if c.field and c.field not in ("seq", "name", "note")]
-    others = present[:, meaningful].any(axis=1) if meaningful else np.zeros(n, dtype=bool)
-    reason = np.full(n, None, dtype=object)
-    reason[numeric_only] = "row.all_numeric"
-    reason[(reason == None) & ~has_name & ~has_id] = "row.no_identity"  # noqa: E711
-    reason[(reason == None) & has_name & ~has_id & ~others & (kind != "questionnaire")] = "row.name_only"  # noqa: E711
-    if table.faults:  # a line the reader could not read whole is quarantined with the reader's reason
-        fault = np.full(len(table.rows), None, dtype=object)
-        fault[list(table.faults)] = list(table.faults.values())
-        fault = fault[data_mask]
-        reason = np.where(fault != None, fault, reason)  # noqa: E711
-    columns["reason"] = reason
-    texts = np.full(n, None, dtype=object)
-    if (reason != None).any():  # noqa: E711 - the quarantined rows' text, for the issue
-        texts[reason != None] = _row_texts(cells, np.flatnonzero(reason != None))  # noqa: E711
-    columns["row_text"] = texts
-
-    # what the rows inherit: a context line of their block, else the table's context
-    ctx = table_context(lay, table.sheet, display_path, options.street, options.community, register)
-    ctx.update(_unit_context(lay, table.sheet))
-    if lay.row_context:
-        block = block_context(lay, data_mask, register)
-        for k in ("work_unit", "unit_type"):
-            columns[f"ctx_{k}"] = block[k].fillna(ctx[k]) if k in ctx else block[k]
-        in_block = block["street"].notna() | block["community"].notna()
-        columns["fb_street"] = block["street"].where(in_block, ctx.get("street"))
-        columns["fb_community"] = block["community"].where(in_block, ctx.get("community"))
-        columns["fb_street_from"] = np.where(in_block, "context", ctx.get("_street_from"))
-        columns["fb_community_from"] = np.where(in_block, "context", ctx.get("_community_from"))
-    else:  # no context lines between blocks: the table's context holds for every row
-        for k in ("work_unit", "unit_type"):
-            columns[f"ctx_{k}"] = _constant(ctx.get(k), n)
-        for k in ("street", "community"):
-            columns[f"fb_{k}"] = _constant(ctx.get(k), n)
-            columns[f"fb_{k}_from"] = _constant(ctx.get(f"_{k}_from"), n)
-    frame = pd.DataFrame(columns, index=cells.index, copy=False)
-
-    # the raw cells (ID and phone columns are kept apart, to be masked)
-    skip_raw = {c.index for f, c in col.items() if f in ("id_number", "phone")}
-    raw: list[pd.Series] = []
-    raw_keys: list[str] = []
-    raw_key_of: dict[int, str] = {}
-    for c in lay.columns:
-        if c.index in skip_raw:
-            continue
-        key = c.header or (f"列{c.letter}" if c.letter else f"列{c.index + 1}")
-        base, k = key, 2
-        while key in raw_keys:
-            key, k = f"{base}_{k}", k + 1
-        raw_keys.append(key)
-        raw_key_of[c.index] = key
-        raw.append(cells[c.index])
-
-    nd_mask = np.isin(kinds, NONDATA_KINDS)
-    texts = _row_texts(table.cells, np.flatnonzero(nd_mask))
-    nondata = pd.DataFrame({"sheet": table.sheet, "row": table.rows[nd_mask], "kind": kinds[nd_mask], "text": texts})
-
-    summary.header_rows = "-".join(str(int(table.rows[r])) for r in lay.header_rows) if lay.header_rows != [-1] else "names"
-    summary.columns = [{"letter": c.letter, "header": c.header, "field": c.field, "raw_key": raw_key_of.get(c.index)}
-                       for c in lay.columns]
-    if table.header is not None:  # .sav: keep variable names, labels and value labels for questionnaire tables
-        for c, info in zip(lay.columns, summary.columns, strict=True):
-            name = table.header[c.index]
-            info["variable"] = name
-            info["label"] = (table.labels or [""] * len(table.header))[c.index] or None
-            labels = table.value_labels.get(name)
-            if labels:
-                info["value_labels"] = [{"value": _plain(v), "label": str(lab)} for v, lab in labels.items()]
-    summary.context = {k: v for k, v in ctx.items() if not k.startswith("_")}
-    summary.data_rows = n
-    summary.nondata = int(nd_mask.sum())
-    summary.blank = summary.rows_total - n - summary.nondata
-    labels = {f: _column_label(c) for f, c in col.items()}
-    return _Part(part, -1, frame, _joined_raw(raw, n), raw_keys, labels, nondata, summary)
-
-
-def _constant(value: str | None, n: int) -> pd.Series | np.ndarray:
-    """A column of n times one value, as pandas makes it from the value alone (text: Arrow strings, made
-    here by one Arrow take; None: an object column)."""
-    if value is None:
-        return np.full(n, None, dtype=object)
-    repeated = pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
-    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([repeated]), dtype=_STR))
-
-
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
-
-
-def _plain(v):
-    """A value-label key as JSON can hold it: 1.0 → 1."""
-    return int(v) if isinstance(v, float) and v.is_integer() else v
-
-
-def _column_label(c: Column) -> str:
-    if c.letter and c.header:
-        return f"{c.letter}（{c.header}）"
-    return c.header or c.letter

@@ -27,7 +27,7 @@ RECORD_COLUMNS = [
     "name", "name_raw", "name_pinyin", "sex", "id_number", "id_raw", "id_valid", "id_code", "birth_date", "birth_precision",
     "phone", "phones", "phone_raw", "ethnicity", "education", "political_status", "party", "work_unit", "unit_key",
     "unit_type", "position", "occupation", "category_raw", "representative", "street", "street_code", "community",
-    "community_code", "region_from", "address", "note",
+    "community_code", "region_from", "address", "note", "col_range",
 ]
 _TYPED = {"id_valid": pa.bool_(), "birth_date": pa.timestamp("s"), "representative": pa.bool_()}
 RECORD_SCHEMA = pa.schema([("ordinal", pa.int64()), ("sheet", pa.string()), ("row", pa.int64()), ("status", pa.string()),
@@ -55,8 +55,8 @@ def normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,
     column of `_RECORD_SCHEMA`, row for row with `frame`), and the issues found."""
     quarantined = frame["reason"].notna().to_numpy()
     out: dict[str, Any] = {"ordinal": frame["ordinal"], "sheet": frame["sheet"], "row": frame["row"],
-                           "source_kind": frame["source_kind"], "status": np.where(quarantined, QUARANTINED, RECORD),
-                           "reason": frame["reason"]}
+                           "col_range": frame["col_range"], "source_kind": frame["source_kind"],
+                           "status": np.where(quarantined, QUARANTINED, RECORD), "reason": frame["reason"]}
     issue_frames: list[pd.DataFrame] = []
 
     where: dict[str, np.ndarray] = {}  # the rows' part, ordinal, sheet and row, made NumPy arrays once

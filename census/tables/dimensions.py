@@ -10,7 +10,7 @@ from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..errors import UsageError
 from ..i18n import _, listing
-from ..text import fold
+from ..text import clean, fold
 from ..vocab import (
     CPC_MEMBER,
     DEFAULT_AGE_BANDS,
@@ -39,6 +39,35 @@ def age_band_expr(as_of: date, bands: tuple[int, ...]) -> str:
     return f"CASE WHEN p.birth_date IS NULL THEN '{UNKNOWN}' " + " ".join(parts) + " END"
 
 
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def unit_type_labels() -> list[str]:
+    """The canonical 单位性质 of `evidence.yaml`, in its order (a rule's `label`, else its sector's)."""
+    ev = load_schemas().evidence
+    return list(dict.fromkeys(r.label or ev.facets["sector"].get(r.sector, r.sector) for r in ev.unit_type if r.sector))
+
+
+def unit_type_sql(column: str = "p.unit_type") -> str:
+    """SQL for the canonical 单位性质 of a unit type as written: the label of the first `evidence.yaml` unit-type
+    rule it matches (as the classifier matches it: lower case, without spaces), else the text without spaces and
+    punctuation; 未知 when there is none. 民营（科技型）, 民营(科技型) and 民营科技型 are one value."""
+    ev = load_schemas().evidence
+    key = f"lower(regexp_replace({column}, '\\s+', '', 'g'))"
+    whens = []
+    for rule in ev.unit_type:
+        if not rule.sector:
+            continue
+        label = rule.label or ev.facets["sector"].get(rule.sector, rule.sector)
+        conds = [f"contains({key}, {_quoted(clean(k))})" for k in rule.keywords if clean(k)]
+        conds += [f"regexp_matches({key}, {_quoted(p)})" for p in rule.patterns]
+        if conds:
+            whens.append(f"WHEN {' OR '.join(conds)} THEN {_quoted(label)}")
+    plain = f"regexp_replace({column}, '[^\\p{{L}}\\p{{N}}]+', '', 'g')"
+    return f"CASE WHEN {column} IS NULL OR {plain} = '' THEN '{UNKNOWN}' {' '.join(whens)} ELSE {plain} END"
+
+
 def dimension_sql(as_of: date, bands: tuple[int, ...]) -> dict[str, str]:
     return {
         "category": "c.category",
@@ -50,7 +79,7 @@ def dimension_sql(as_of: date, bands: tuple[int, ...]) -> dict[str, str]:
         "political_status": f"coalesce(p.political_status, '{UNKNOWN}')",
         "party": f"coalesce(p.party, '{UNKNOWN}')",
         "representative": f"CASE WHEN p.representative THEN '{REPRESENTATIVE}' ELSE '{NOT_REPRESENTATIVE}' END",
-        "unit_type": f"coalesce(p.unit_type, '{UNKNOWN}')",
+        "unit_type": unit_type_sql(),
         "source_kind": source_kind_sql(),
     }
 
@@ -81,6 +110,8 @@ def value_order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
         return {REPRESENTATIVE: 0, NOT_REPRESENTATIVE: 1}
     if dim == "source_kind":
         return {SOURCE_KIND_LABELS[k]: i for i, k in enumerate(SOURCE_KINDS)}
+    if dim == "unit_type":
+        return {label: i for i, label in enumerate(unit_type_labels())}
     return {}
 
 

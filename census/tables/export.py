@@ -36,7 +36,7 @@ def export_records(ws: Workspace, reveal: bool = False, quarantined: bool = Fals
     """One row per record (or per quarantined row), with its provenance, normalised fields and raw cells."""
     status = QUARANTINED if quarantined else RECORD
     df = ws.df(
-        """SELECT r.record_id, s.path AS file, r.sheet, r.row, r.status, r.reason, r.source_kind, l.person_id,
+        """SELECT r.record_id, s.path AS file, r.sheet, r.row, r.col_range, r.status, r.reason, r.source_kind, l.person_id,
                   r.name, r.name_raw, r.sex, r.id_number, r.id_raw, r.id_valid, r.id_code, r.birth_date, r.phone, r.phone_raw,
                   r.education, r.political_status, r.party, r.work_unit, r.unit_type, r.position, r.occupation,
                   r.category_raw AS category_declared, r.representative, r.street, r.street_code, r.community,
@@ -65,11 +65,12 @@ def export_persons(ws: Workspace, scheme: str = "current4", reveal: bool = False
 
 
 def export_links(ws: Workspace) -> pd.DataFrame:
-    """person_id, file, sheet, row — one row per source record."""
+    """person_id, file, sheet, row, col_range — one row per source record (col_range: the columns of its table,
+    "H:M", when its sheet holds tables side by side)."""
     return ws.df(
-        """SELECT l.person_id, s.path AS file, r.sheet, r.row
+        """SELECT l.person_id, s.path AS file, r.sheet, r.row, r.col_range
            FROM links l JOIN records r USING (record_id) JOIN sources s USING (source_id)
-           ORDER BY s.path, r.sheet, r.row"""
+           ORDER BY s.path, r.sheet, r.row, r.col_range"""
     )
 
 

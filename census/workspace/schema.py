@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..issues import CODES, EMPTY
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _RECORDS = """CREATE TABLE records (
         record_id BIGINT {key},
@@ -60,7 +60,7 @@ _V1 = [
     """CREATE TABLE sheets (
         source_id INTEGER NOT NULL,
         sheet VARCHAR NOT NULL,
-        status VARCHAR NOT NULL,        -- read, skipped
+        status VARCHAR NOT NULL,        -- read, skipped, quarantined (data but no header: its rows quarantined)
         reason VARCHAR,
         header_rows VARCHAR,            -- "4" or "3-4"
         columns JSON,                   -- [{letter, header, field, raw_key}]
@@ -94,7 +94,8 @@ _V1 = [
         source_id INTEGER NOT NULL,
         sheet VARCHAR NOT NULL,
         row INTEGER NOT NULL,
-        kind VARCHAR NOT NULL,          -- title, context, header, total, signature, note, header_repeat, skipped_sheet
+        kind VARCHAR NOT NULL,          -- title, context, header, total, signature, note, header_repeat, hint,
+                                        -- example, form, skipped_sheet (vocab.NONDATA_KINDS)
         text VARCHAR
     )""",
     """CREATE TABLE regions (
@@ -181,4 +182,10 @@ _V3 = [
     "DELETE FROM meta WHERE key = 'classified_persons'",  # categories.classify.CLASSIFIED_KEY: classify again
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
+# 4: where a record's table lies when its sheet holds tables side by side ("H:M"; NULL otherwise): two records
+# of one sheet row are told apart by it
+_V4 = [
+    "ALTER TABLE records ADD COLUMN col_range VARCHAR",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}

@@ -154,7 +154,12 @@ class Workspace:
             finally:
                 self._depth -= 1
             return
-        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except Exception as e:
+            if interrupted(e):
+                raise KeyboardInterrupt from e
+            raise
         self._depth = 1
         try:
             yield self.con
@@ -166,7 +171,12 @@ class Workspace:
                 raise KeyboardInterrupt from e  # Ctrl-C, however DuckDB put it: nothing may go on as if it were an error
             raise
         self._depth = 0
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except Exception as e:
+            if interrupted(e):  # Ctrl-C as the transaction commits: DuckDB rolled it back
+                raise KeyboardInterrupt from e
+            raise
 
     # ------------------------------------------------------------------ meta
     def get(self, key: str, default: str | None = None) -> str | None:

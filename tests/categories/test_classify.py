@@ -112,3 +112,78 @@ def test_scheme_file_errors_name_the_key_path(tmp_path):
 from ..conftest import ROOT  # noqa: E402
 
 ROOT_SCHEME = ROOT / "schemas" / "schemes" / "current4.yaml"
+
+
+# ============================================================================================ without a declared category
+# (name, unit, unit type, position, household occupation) → (current4, legacy6): the issue's three rules
+UNDECLARED = [
+    # a shop is a shop, whatever fashionable word its name carries
+    ("店一", "雨花台区同泽科技小吃店", "", "店主", "", "非公有制经济人士", "个体工商户"),
+    ("店二", "雨花台区正程智能干洗店", "", "业主", "", "非公有制经济人士", "个体工商户"),
+    ("店三", "雨花台区云星数据手机维修部", "民营", "经营者", "", "非公有制经济人士", "个体工商户"),
+    ("店四", "星云智慧超市", "", "", "个体经营", "非公有制经济人士", "个体工商户"),
+    ("店五", "星云数据科技", "", "", "个体经营", "非公有制经济人士", "个体工商户"),  # no company form: a shop
+    # a technology company's engineers and technical managers, whatever its unit type says
+    ("技一", "南京思成电子科技有限公司", "民营企业", "软件工程师", "", "民营企业和外商投资企业管理技术人员", "民营科技企业创业人员和技术人员"),
+    ("技二", "南京汇睿信息技术有限公司", "私营企业", "技术总监", "", "民营企业和外商投资企业管理技术人员", "民营科技企业创业人员和技术人员"),
+    ("技三", "江苏泰源网络科技有限公司", "有限责任公司（自然人投资）", "算法工程师", "", "民营企业和外商投资企业管理技术人员",
+     "民营科技企业创业人员和技术人员"),
+    ("技四", "南京鼎宇软件有限公司", "民营", "法定代表人", "", "非公有制经济人士", "民营科技企业创业人员和技术人员"),
+    # the trade right before the company form decides, not a technology word anywhere
+    ("主一", "南京云帆智能建材有限公司", "", "法定代表人", "", "非公有制经济人士", "私营企业主"),
+    ("主二", "南京云帆智能餐饮管理有限公司", "民营企业", "董事长", "", "非公有制经济人士", "私营企业主"),
+    ("主三", "南京云帆科技商贸发展有限公司", "", "投资人", "", "非公有制经济人士", "私营企业主"),
+    ("员一", "南京云帆智能建材有限公司", "", "工程师", "", "民营企业和外商投资企业管理技术人员", "不属于统计范围"),
+    # a skill someone lives on alone, or staff of an employer
+    ("影一", "无", "", "摄影师", "", "自由职业人员", "自由职业人员"),
+    ("影二", "", "", "摄影师", "", "自由职业人员", "自由职业人员"),
+    ("影三", "南京星火文化传媒有限公司", "", "摄影师", "", "新媒体从业人员", "民营科技企业创业人员和技术人员"),
+]
+
+
+def test_categories_without_a_declared_one(ws, tmp_path):
+    rows = [["雨花街道康盛花园社区新的社会阶层人士台账"], ["姓名", "身份证号", "工作单位", "单位性质", "职务"]]
+    household = [["姓名", "公民身份号码", "工作单位", "职业", "所属社区"]]
+    for i, (name, unit, utype, pos, occupation, *_) in enumerate(UNDECLARED):
+        idn = make_id("19800101", f"{300 + i:03d}")
+        if occupation:
+            household.append([name, idn, unit, occupation, "康盛花园社区"])
+        else:
+            rows.append([name, idn, unit or None, utype or None, pos or None])
+    write_xlsx(tmp_path / "康盛花园社区台账.xlsx", {"台账": rows})
+    write_csv(tmp_path / "住户台帐.csv", household)
+    ingest(ws, [tmp_path], IngestOptions(street="雨花街道"))
+    link(ws, LinkOptions(probabilistic=False))
+    cur, leg = _categories(ws, "current4"), _categories(ws, "legacy6")
+    assert [(n, cur[n], leg[n]) for n, *_ in UNDECLARED] == [(n, c, lg) for n, *_, c, lg in UNDECLARED]
+    reason = dict(ws.query("""SELECT p.name, c.reason FROM persons p JOIN classifications c USING (person_id)
+                              WHERE c.scheme = 'legacy6'"""))["技一"]
+    assert reason == "单位性质为民营企业，但单位“南京思成电子科技有限公司”属民营科技企业，职务为软件工程师"
+
+
+def test_the_trade_of_a_unit_is_the_word_before_its_company_form():
+    from census.categories.evidence import compiled_evidence
+    from census.config import load_schemas
+
+    ev = compiled_evidence(load_schemas())
+    assert ev.trade("南京云帆智能建材有限公司") == "南京云帆智能建材"
+    assert ev.trade("南京云帆智能餐饮管理有限公司") == "南京云帆智能餐饮"
+    assert ev.trade("南京云帆信息技术服务有限公司雨花分公司") == "南京云帆信息技术"
+    assert ev.trade("江苏泰源软件开发股份有限公司") == "江苏泰源软件"
+    assert ev.trade("云帆科技") == "云帆科技"
+    assert ev.is_company("南京云帆科技有限公司") and not ev.is_company("雨花台区云帆科技便利店")
+
+
+def test_unit_types_are_shown_by_their_canonical_label(ws, tmp_path):
+    from census import tally
+
+    rows = [["姓名", "身份证号", "工作单位", "单位性质", "职务"]]
+    types = ["民营（科技型）", "民营(科技型)", "民营科技型", "科技型企业", "外资企业", "中外合资企业", "其他", None]
+    for i, t in enumerate(types):
+        rows.append([f"人{i}", make_id("19800101", f"{400 + i:03d}"), "南京云帆科技有限公司", t, "工程师"])
+    write_xlsx(tmp_path / "康盛花园社区台账.xlsx", {"台账": rows})
+    ingest(ws, [tmp_path], IngestOptions(street="雨花街道"))
+    link(ws, LinkOptions(probabilistic=False))
+    t = tally(ws, "current4", ["unit_type"])
+    assert [(r["unit_type"], r["count"]) for r in t.to_dict()["rows"]] == [
+        ("外商投资企业", 2), ("民营科技企业", 4), ("其他", 1), ("未知", 1)]

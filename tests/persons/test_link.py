@@ -3,6 +3,8 @@ stable person ids across re-links, explanations, and review decisions that survi
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import openpyxl
 import pytest
@@ -131,3 +133,37 @@ def test_schema_file_adds_synonyms_and_is_validated(ws, tmp_path):
     bad.write_text("fields:\n  nmae: {synonyms: [x]}\n", encoding="utf-8")
     with pytest.raises(SchemaError, match=r"bad.yaml：fields/nmae：不认识这个字段"):
         ingest(ws, [p], IngestOptions(schema_files=(str(bad),)))
+
+
+def _transposed(id18: str, i: int, j: int) -> str:
+    s = list(id18)
+    s[i], s[j] = s[j], s[i]
+    return "".join(s)
+
+
+def test_an_id_with_two_digits_transposed_is_the_same_person(ws, district, tmp_path):
+    """A valid ID typed elsewhere with two of its digits swapped — next to each other or far apart — and an agreeing
+    name: strong evidence, even with another phone (two digits apart used to count against the pair)."""
+    from census.sources.values import normalize_id
+
+    people = _people(300)
+    rows, swapped = [HEADER], {}
+    for k, p in enumerate(people[230:250]):
+        i, j = (7, 8) if k % 2 else (3, 12)
+        while p[2][i] == p[2][j] or normalize_id(_transposed(p[2], i, j)).valid:
+            i, j = i + 1, j + (1 if k % 2 else 0)
+        swapped[p[0]] = _transposed(p[2], i, j)
+        phone = p[4] if k < 10 else f"138{k:08d}"  # half of them with a phone of their own
+        rows.append([p[0], None, swapped[p[0]], None, phone, p[5]])
+    more = tmp_path / "more"
+    more.mkdir()
+    write_xlsx(more / "雨花街道_补充名单.xlsx", {"名单": rows})
+    ingest(ws, [more], IngestOptions(street="雨花街道", kind="unit_ledger"))
+    r = link(ws)
+    assert r.persons == 300
+    got = dict(ws.query("""SELECT r.name, count(DISTINCT l.person_id) FROM records r JOIN links l USING (record_id)
+                           WHERE r.name IN (SELECT name FROM records WHERE NOT id_valid AND id_raw IS NOT NULL) GROUP BY r.name"""))
+    assert len(got) == len(swapped) == 20 and set(got.values()) == {1}
+    weights = [json.loads(d)["id_number"] for (d,) in ws.query("""SELECT detail FROM pairs p JOIN records r ON r.record_id IN (p.record_a, p.record_b)
+                                                                  WHERE NOT r.id_valid AND r.id_raw IS NOT NULL""")]
+    assert weights and min(weights) > 5  # the transposition weighs for the pair, not against it
