@@ -50,6 +50,7 @@ _TABLE = [
     Code("education.unknown", "warning", "学历无法识别", "{value} is not a GB/T 4658 education level or a known variant"),
     Code("political_status.unknown", "warning", "政治面貌无法识别", "{value} is not a GB/T 4762 political status or a known variant"),
     Code("representative.unknown", "warning", "代表人士标记无法识别", "{value} is neither yes nor no"),
+    Code("arrangement.unknown", "warning", "政治安排无法识别", "{value} is not a political arrangement census knows (人大代表, 政协委员, 工商联, 新联会 or 特约人员 posts)"),
     Code("category.unknown", "warning", "人员类别无法识别", "{value} is not a category of any scheme"),
     # regions
     Code("region.unknown_street", "warning", "街道不在区划名册中", "the street {value} is not in the region register"),
@@ -61,7 +62,7 @@ _TABLE = [
     Code("row.all_numeric", "quarantine", "整行均为数字", "every cell of the row is a number (a column-number row or a misplaced block)"),
     Code("row.name_only", "quarantine", "仅有姓名", "the row has a name and nothing else to tell who it is"),
     # persons (linking and classification)
-    Code("person.conflict_category", "conflict", "人员类别冲突", "the records declare different categories: {value}",
+    Code("person.conflict_category", "conflict", "人员类别冲突", "the records declare categories that are different categories of the scheme: {value}",
          "人员类别申报不一致：{value}"),
     Code("person.conflict_community", "conflict", "所属社区冲突", "the records place the person in different communities: {value}",
          "所属社区冲突：{value}"),
@@ -101,16 +102,19 @@ def severity(code: str) -> str:
     return CODES[code].severity
 
 
-# the columns of the workspace's `issues` table, in order
-ISSUE_COLUMNS = ("record_id", "person_id", "source_id", "sheet", "row", "column", "field", "code", "severity", "value", "message")
+# the columns of the workspace's `issues` table, in order: `round` is the round (year) of the record or person,
+# `scheme` the scheme a person's category conflict is of (NULL for every other issue)
+ISSUE_COLUMNS = ("record_id", "person_id", "source_id", "sheet", "row", "column", "field", "code", "severity", "value",
+                 "message", "round", "scheme")
 
 
 def person_issue_rows(found: pd.DataFrame) -> pd.DataFrame:
-    """Person-level issues (columns person_id, field, code, value, and `detail` for the message where it is not
-    the value) as rows of the `issues` table: severity and message from the code table."""
+    """Person-level issues (columns person_id, round, field, code, value; optionally scheme, and `detail` for the
+    message where it is not the value) as rows of the `issues` table: severity and message from the code table."""
     out = pd.DataFrame({c: pd.Series([None] * len(found), dtype="object") for c in ISSUE_COLUMNS})
-    for c in ("person_id", "field", "code", "value"):
-        out[c] = found[c].to_numpy(dtype=object)
+    for c in ("person_id", "round", "scheme", "field", "code", "value"):
+        if c in found:
+            out[c] = found[c].to_numpy(dtype=object)
     shown = found["detail"] if "detail" in found else found["value"]
     out["severity"] = [CODES[c].severity for c in out["code"]]
     out["message"] = [CODES[c].message_zh.format(value=v) for c, v in zip(out["code"], shown, strict=True)]

@@ -10,7 +10,7 @@ import os
 import sys
 
 from ..errors import CensusError
-from . import ingest, link, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
+from . import cycle, ingest, link, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
 from .root import app, err
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from ..i18n import _
 from ..render.console import json_text
 from ..sources import IngestOptions, IngestResult
 from ..sources.ingest import ingest as run
@@ -18,7 +19,8 @@ from .root import app, err
 
 
 # =============================================================================================== ingest
-@app.command(epilog="Example: census ingest examples/district --regions examples/regions.yaml")
+@app.command(epilog="Examples: census ingest examples/district --regions examples/regions.yaml · "
+             "census ingest examples/district_2027 --round 2027")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (read recursively: .xlsx .xlsm .xls .csv .txt .sav).", show_default=False)],
     db: DbOpt = None,
@@ -29,11 +31,13 @@ def ingest(
     street: Annotated[str | None, typer.Option("--street", help="Street of rows that name none (after their columns, title, sheet and path).")] = None,
     community: Annotated[str | None, typer.Option("--community", help="Community of rows that name none.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace the records of a file whose content changed since it was ingested.")] = False,
+    round_: Annotated[str | None, typer.Option("--round", help="The round (year) the files belong to, e.g. 2027 [default: the latest round in the workspace; in a new workspace, the current year].")] = None,
     fmt: format_option("table", "json", help="table: a summary on stderr; json: the summary as JSON on stdout.") = "table",
 ) -> None:
     """Read source files into the workspace: every row becomes a record or is quarantined with a reason.
 
-    A file already ingested (same content, under any name) changes nothing. Each file is one transaction.
+    A file already ingested into the round (same content, under any name) changes nothing; the same file may be
+    ingested into another round. Each file is one transaction.
     """
     options = IngestOptions(encoding=encoding, kind=kind, street=street, community=community, replace=replace,
                             schema_files=tuple(str(p) for p in schema or ()))
@@ -45,7 +49,7 @@ def ingest(
         def progress(name: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=name[-40:])
 
-        result = run(ws, paths, options, regions=regions, progress=progress)
+        result = run(ws, paths, options, regions=regions, progress=progress, round=round_)
     if fmt == "json":
         write(json_text(result.to_dict()), None)
     _print_ingest(result)
@@ -62,6 +66,7 @@ def _print_ingest(result: IngestResult) -> None:
         t.add_row(f.path, f.status, f.kind or "", str(f.data_rows), str(f.records), str(f.quarantined), str(f.nondata), warn)
     err.print(t)
     tot = result.totals()
+    err.print(_("年度：{round}。").format(round=result.round))
     err.print(f"{tot['files']} files: {tot['data_rows']} data rows → {tot['records']} records, {tot['quarantined']} quarantined; "
               f"{tot['nondata']} title/header/total lines, {tot['blank']} blank rows.")
     for f in result.files:

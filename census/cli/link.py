@@ -11,13 +11,15 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from ..errors import UsageError
+from ..i18n import _
 from ..persons import LinkOptions, explain_person
 from ..persons.decisions import apply_review, decisions_json, list_decisions, undo_decision
 from ..pipeline import ensure_current
 from ..pipeline import link as run_link
 from ..render import export_review
 from ..render.console import json_text
-from .options import DbOpt, RevealOpt, format_option, open_workspace, say_ran, write
+from ..tables.dimensions import check_request
+from .options import DbOpt, RevealOpt, RoundOpt, SchemeOpt, format_option, open_workspace, say_ran, write
 from .root import app, err
 
 
@@ -84,28 +86,34 @@ review_app = typer.Typer(help="Review (核查): uncertain pairs and conflicting 
 app.add_typer(review_app, name="review")
 
 
-@review_app.command("export", epilog="Example: census review export -o 核查清单.xlsx")
+@review_app.command("export", epilog="Example: census review export -o 核查清单.xlsx · census review export -o 核查清单.xlsx --round 2027 --scheme legacy6")
 def review_export(
     output: Annotated[Path, typer.Option("--output", "-o", help="The workbook to write (.xlsx).")],
     db: DbOpt = None,
+    scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     reveal: RevealOpt = False,
 ) -> None:
-    """Write the pairs and conflicts that need a clerk, by street and community, with a column to fill."""
+    """Write the pairs and conflicts of a round that need a clerk, by street and community, with a column to fill.
+    A category conflict is listed once per person, under the scheme in force (--scheme)."""
+    check_request(scheme, [])
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        n_pairs, n_conflicts = export_review(ws, output, reveal)
-    err.print(f"Wrote {output}: {n_pairs} uncertain pairs, {n_conflicts} conflicts.")
+        n_pairs, n_conflicts = export_review(ws, output, reveal, scheme, round_)
+    err.print(_("已写入 {path}：疑似同一人{pairs}对，信息冲突{conflicts}项。").format(path=output, pairs=n_pairs, conflicts=n_conflicts))
 
 
 @review_app.command("apply", epilog="Example: census review apply 核查清单.xlsx")
-def review_apply(file: Annotated[Path, typer.Argument(help="A review workbook, filled in.")], db: DbOpt = None) -> None:
-    """Read a filled review workbook back: answers become decisions that survive every later re-link."""
+def review_apply(file: Annotated[Path, typer.Argument(help="A review workbook, filled in.")], db: DbOpt = None,
+                 fmt: format_option("table", "json") = "table") -> None:
+    """Read a filled review workbook back: answers become decisions that survive every later re-link. A row whose
+    answer is not a valid value is refused (named on stderr, exit 1); the other rows are applied."""
     with open_workspace(db, create=False) as ws:
         r = apply_review(ws, file)
-    for p in r.problems:
+    for p in r.refused:
         err.print(p, markup=False)
-    write(f"{r.must_link} same person, {r.cannot_link} not the same, {r.corrections} corrections; {r.unanswered} rows left unanswered.", None)
-    if r.problems:
+    write(json_text(r.to_dict()) if fmt == "json" else r.summary(), None)
+    if r.refused:
         raise typer.Exit(1)
 
 
@@ -123,4 +131,4 @@ def review_undo(decision: Annotated[int, typer.Argument(help="The decision_id fr
     """Undo one review decision (the next link no longer applies it)."""
     with open_workspace(db, create=False) as ws:
         undo_decision(ws, decision)
-    err.print(f"Decision {decision} undone; the next link will not apply it.")
+    err.print(_("核查结论{id}已撤销；之后的统计不再采用它，相应事项重新列入核查清单。").format(id=decision))

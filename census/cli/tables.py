@@ -22,16 +22,28 @@ from ..tables.tally import narrative as run_narrative
 from ..tables.tally import tally as run_tally
 from ..vocab import DIMENSIONS
 from ..workspace.queries import district_name
-from .options import DbOpt, OutOpt, SchemeOpt, format_option, open_workspace, parse_date, say_ran, write
+from ..workspace.rounds import rounds as workspace_rounds
+from .options import (
+    DbOpt,
+    OutOpt,
+    RoundOpt,
+    SchemeOpt,
+    format_option,
+    open_workspace,
+    parse_date,
+    say_ran,
+    write,
+)
 from .root import app, err
 
 
 # =============================================================================================== tally
 @app.command(epilog="Examples: census tally --by street --by category · census tally --rows street --cols category --format xlsx -o 分布.xlsx · "
-             "census tally --narrative --where street=雨花街道")
+             "census tally --narrative --where street=雨花街道 · census tally --round 2026 · census tally --rows category --cols round")
 def tally(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     by: Annotated[list[str] | None, typer.Option("--by", help=f"Dimension to count by (repeat for nested tables): {', '.join(DIMENSIONS)}.")] = None,
     rows: Annotated[str | None, typer.Option("--rows", help="Wide table: the dimension down the side (with --cols).")] = None,
     cols: Annotated[str | None, typer.Option("--cols", help="Wide table: the dimension across (with --rows).")] = None,
@@ -58,16 +70,20 @@ def tally(
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
         if narrative:
-            write(run_narrative(ws, scheme, filters), output)
+            write(run_narrative(ws, scheme, filters, round=round_), output)
             return
         if wide:
-            t = crosstab(ws, scheme, rows, cols, filters, when, percent=percent, suppress=suppress, complementary=complementary)
+            t = crosstab(ws, scheme, rows, cols, filters, when, percent=percent, suppress=suppress, complementary=complementary,
+                         round=round_)
             grid = crosstab_grid(t)
         else:
-            t = run_tally(ws, scheme, by or ["category"], filters, when, percent=percent, suppress=suppress, complementary=complementary)
+            t = run_tally(ws, scheme, by or ["category"], filters, when, percent=percent, suppress=suppress,
+                          complementary=complementary, round=round_)
             grid = tally_grid(t)
         district = district_name(ws)
-    title = f"{filters.get('street') or district}新的社会阶层人士分布统计表（{scheme}）"
+        several = len(workspace_rounds(ws)) > 1
+    year = f"{t.round}年" if t.round and several else ""
+    title = f"{filters.get('street') or district}{year}新的社会阶层人士分布统计表（{scheme}）"
     foot = table_note(t.outside_total, t.unresolved, t.excluded, suppress, grid)
     if fmt == "json":
         write(json_text(t.to_dict()), output)
@@ -94,18 +110,20 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The workbook to write (.xlsx).")],
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date of the report: ages are computed at it, the title carries its year (YYYY-MM-DD) [default: today].")] = None,
     layout: Annotated[Path | None, typer.Option("--layout", help="Report layout (YAML, like schemas/reports/default.yaml): which sheets, in which order; check it with `census schema check`.")] = None,
     suppress: Annotated[int | None, typer.Option("--suppress", help="Published tables show cells under N as \"<N\", with complementary suppression (totals stay true).", min=2)] = None,
 ) -> None:
     """Write the district's report workbook: summary, tables by category, street, community and structure,
-    representatives (代表人士), data quality and coverage (补查建议), with native Excel charts."""
+    representatives (代表人士), data quality, coverage (补查建议) and, when there is an earlier round, the changes
+    since it (年度变化), with native Excel charts."""
     when = parse_date(as_of, "--as-of")
     check_request(scheme, [])
     load_layout(layout)  # a bad layout fails before any linking
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        result = build_report(ws, output, scheme, when, layout, suppress)
+        result = build_report(ws, output, scheme, when, layout, suppress, round=round_)
     err.print(f"Wrote {result.path}: {len(result.sheets)} sheets")
 
 
@@ -118,6 +136,7 @@ def survey(
     by: Annotated[str | None, typer.Option("--by", help="Split each table by the respondent's linked person: category (or another tally dimension such as street); unlinked respondents are 未关联.")] = None,
     calibrate: Annotated[bool, typer.Option("--calibrate", help="Weight respondents to the census count of their category (post-stratification) and add weighted estimates.")] = False,
     scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     fmt: format_option("table", "csv", "json", "md") = "table",
     output: OutOpt = None,
 ) -> None:
@@ -125,7 +144,7 @@ def survey(
     with open_workspace(db, create=False) as ws:
         if by or calibrate:
             say_ran(ensure_current(ws))
-        r = run_survey(ws, question, by, calibrate, scheme)
+        r = run_survey(ws, question, by, calibrate, scheme, round=round_)
     if fmt == "json":
         write(json_text(r.to_dict()), output)
         return

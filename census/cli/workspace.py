@@ -21,7 +21,18 @@ from ..serialize import to_json_records
 from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
-from .options import DbOpt, OutOpt, RevealOpt, SchemeOpt, format_option, open_workspace, say_ran, write
+from ..workspace.rounds import table_round
+from .options import (
+    DbOpt,
+    OutOpt,
+    RevealOpt,
+    RoundOpt,
+    SchemeOpt,
+    format_option,
+    open_workspace,
+    say_ran,
+    write,
+)
 from .root import app, err
 
 
@@ -35,6 +46,7 @@ def export(
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
     quarantined: Annotated[bool, typer.Option("--quarantined", help="With records: the quarantined rows and their reasons instead.")] = False,
+    round_: RoundOpt = None,
 ) -> None:
     """Write records, persons, links (person_id, file, sheet, row) or issues as CSV or JSON.
 
@@ -43,7 +55,7 @@ def export(
     with open_workspace(db, create=False) as ws:
         if what != "issues" and not (what == "records" and quarantined):
             say_ran(ensure_current(ws))
-        df = run_export(ws, what, scheme, reveal, quarantined)
+        df = run_export(ws, what, scheme, reveal, quarantined, round=round_)
     write(to_json_records(df) if fmt == "json" else df.to_csv(index=False, lineterminator="\n"), output)
 
 
@@ -61,6 +73,8 @@ def status(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> N
         f"files       {s.files}" + "".join(f", {k} {v['files']}" for k, v in s.by_kind.items()),
         f"records     {s.records} ({s.quarantined} rows quarantined, {s.nondata_rows} non-data lines)",
         f"persons     {s.persons}",
+        "rounds      " + ("; ".join(f"{r}: {v['files']} files, {v['records']} records, {v['persons']} persons"
+                                   for r, v in s.rounds.items()) or "none"),
         f"linking     {'up to date' if s.link_current else 'out of date: run census link (tally and export do it for you)'}",
         "issues      " + (", ".join(f"{k} {v}" for k, v in s.issues.items()) or "none"),
     ]
@@ -73,6 +87,7 @@ def classify(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
     explain: Annotated[str | None, typer.Option("--explain", help="Print the decision path of one person.")] = None,
+    round_: RoundOpt = None,
     fmt: format_option("table", "json") = "table",
 ) -> None:
     """Classify every person under every scheme, or explain one person's category."""
@@ -80,7 +95,7 @@ def classify(
         ran = ensure_current(ws)
         say_ran(ran)
         if explain:
-            d = run_explain(ws, explain, scheme)
+            d = run_explain(ws, explain, scheme, round_=table_round(ws, round_) if round_ else None)
             if fmt == "json":
                 write(json_text(d), None)
                 return
@@ -88,7 +103,7 @@ def classify(
             lines += [f"  {i + 1}. {s}" for i, s in enumerate(d["steps"])]
             write("\n".join(lines), None)
             return
-        r = ran.classified or classification_summary(ws)
+        r = classification_summary(ws, table_round(ws, round_))
     if fmt == "json":
         write(json_text(asdict(r)), None)
         return

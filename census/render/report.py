@@ -27,9 +27,20 @@ from ..pipeline import ensure_current
 from ..tables.dimensions import check_request, known_values
 from ..tables.report import community_table, coverage, key_figures, quality
 from ..tables.tally import crosstab, narrative, tally
-from ..vocab import REPRESENTATIVE, SEVERITY_LABELS, SOURCE_KIND_LABELS, SUBTOTAL, TOTAL, UNKNOWN, URBAN_RURAL
+from ..vocab import (
+    MULTI_VALUED,
+    REPRESENTATIVE,
+    SEVERITY_LABELS,
+    SOURCE_KIND_LABELS,
+    SUBTOTAL,
+    TOTAL,
+    UNKNOWN,
+    URBAN_RURAL,
+)
 from ..workspace import Workspace
 from ..workspace.queries import district_name
+from ..workspace.rounds import previous_round, table_round
+from .report_rounds import write_arrangements, write_changes
 from .rows import Grid, crosstab_grid, dimension_label, footnote, suppression_note, table_note, tally_grid
 from .xlsx import Book, Placed, add_chart, one_table_sheet
 
@@ -56,17 +67,20 @@ class _Context:
     suppress: int | None
     district: str
     scheme_title: str
+    round: str | None = None  # the round (year) the report is of
 
     def fill(self, template: str) -> str:
-        return template.format(district=self.district, year=self.as_of.year, scheme=self.scheme_title)
+        return template.format(district=self.district, year=self.round or self.as_of.year, scheme=self.scheme_title)
 
 
 def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: date | None = None,
-                 layout: Path | None = None, suppress: int | None = None) -> ReportResult:
-    """Write the report workbook to `output` from `layout` (default: schemas/reports/default.yaml).
+                 layout: Path | None = None, suppress: int | None = None, round: str | int | None = None) -> ReportResult:
+    """Write the report workbook of a round (default: the latest) to `output` from `layout` (default:
+    schemas/reports/default.yaml); its year is the round's.
 
-    `as_of` dates the report (ages, the year in the title; default today). `suppress` N hides published cells
-    under N as "<N", with complementary suppression. Stale persons are linked and classified first."""
+    `as_of` dates the report (ages; default today). `suppress` N hides published cells under N as "<N", with
+    complementary suppression. Stale persons are linked and classified first. A changes sheet (年度变化) is written
+    only when the workspace holds an earlier round."""
     check_request(scheme, [])
     if suppress is not None and suppress < 2:
         raise UsageError(f"--suppress must be at least 2, not {suppress}.")
@@ -78,11 +92,14 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
     spec = load_layout(layout)
     ensure_current(ws)
     schemes = compiled_schemes(load_schemas())
-    ctx = _Context(ws, scheme, as_of or date.today(), suppress, district_name(ws), schemes[scheme].file.title)
+    ctx = _Context(ws, scheme, as_of or date.today(), suppress, district_name(ws), schemes[scheme].file.title,
+                   table_round(ws, round))
     book = Book(output)
     result = ReportResult(output, [])
     try:
         for sheet in spec.sheets:
+            if sheet.kind == "changes" and previous_round(ws, ctx.round) is None:
+                continue  # the first round has nothing to compare with
             title = ctx.fill(spec.title if sheet.kind == "narrative" and sheet.title is None else sheet.title or _default_title(sheet))
             sheet_ctx = replace(ctx, suppress=suppress if sheet.kind in PUBLISHED else None)
             result.numbers[sheet.name] = _WRITERS[sheet.kind](book, sheet_ctx, sheet, title)
@@ -113,7 +130,7 @@ def _one_dim(ctx: _Context, dim: str, where: dict[str, str] | None = None):
     """A tally by one dimension with shares of the total, suppressed when asked, listing every known value (0
     where nobody is)."""
     t = tally(ctx.ws, ctx.scheme, [dim], where, ctx.as_of, percent="total", suppress=ctx.suppress,
-              complementary=bool(ctx.suppress))
+              complementary=bool(ctx.suppress) and dim not in MULTI_VALUED, round=ctx.round)
     grid = tally_grid(t, known_values(ctx.ws, ctx.scheme, dim))
     grid.foot = suppression_note(ctx.suppress, grid.cells()) or None
     return t, grid
@@ -130,14 +147,14 @@ def _write_narrative(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> 
     main = schemes[ctx.scheme].file
     s.line(f"统计口径：{main.title}" + (f"，依据{main.basis}" if main.basis else "") + f"；统计时点：{ctx.as_of.isoformat()}。")
     s.row += 1
-    texts = {ctx.scheme: narrative(ctx.ws, ctx.scheme)}
+    texts = {ctx.scheme: narrative(ctx.ws, ctx.scheme, round=ctx.round)}
     s.line(f"一、{main.title}", book.subtitle)
     s.paragraph(texts[ctx.scheme], span)
     if other:
-        texts[other] = narrative(ctx.ws, other)
+        texts[other] = narrative(ctx.ws, other, round=ctx.round)
         s.line(f"二、{schemes[other].file.title}（供对照）", book.subtitle)
         s.paragraph(texts[other], span)
-    figures = key_figures(ctx.ws, ctx.scheme, other, ctx.as_of)
+    figures = key_figures(ctx.ws, ctx.scheme, other, ctx.as_of, ctx.round)
     s.table(Grid(["主要数据", "人数"], [([k, v], "") for k, v in figures.items()], subtitle="三、主要数据"))
     s.finish((1, 0), (0, 0))
     return {"kind": "narrative", "title": title, "narratives": texts, "figures": figures}
@@ -150,7 +167,7 @@ def _write_tally(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict
         t, grid = _one_dim(ctx, by[0])
     else:
         t = tally(ctx.ws, ctx.scheme, by, None, ctx.as_of, percent="total", suppress=ctx.suppress,
-                  complementary=bool(ctx.suppress))
+                  complementary=bool(ctx.suppress) and not set(by) & set(MULTI_VALUED), round=ctx.round)
         grid = tally_grid(t)
     grid.foot = table_note(t.outside_total, t.unresolved, t.excluded, ctx.suppress, grid)
     s, placed = one_table_sheet(book, sheet.name, title, grid)
@@ -164,7 +181,7 @@ def _write_crosstab(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
     if sheet.rows == "community":
         return _write_community_table(book, ctx, sheet, title)
     ct = crosstab(ctx.ws, ctx.scheme, sheet.rows, sheet.cols, as_of=ctx.as_of, suppress=ctx.suppress,
-                  complementary=bool(ctx.suppress))
+                  complementary=bool(ctx.suppress) and not {sheet.rows, sheet.cols} & set(MULTI_VALUED), round=ctx.round)
     grid = crosstab_grid(ct)
     grid.foot = table_note(ct.outside_total, ct.unresolved, ct.excluded, ct.suppress, grid)
     s, placed = one_table_sheet(book, sheet.name, title, grid)
@@ -175,7 +192,7 @@ def _write_crosstab(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
 
 def _write_community_table(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
     """Communities × `cols`, grouped by street with 小计 rows; suppression protects every published sum."""
-    ct = community_table(ctx.ws, ctx.scheme, sheet.cols, ctx.as_of, ctx.suppress)
+    ct = community_table(ctx.ws, ctx.scheme, sheet.cols, ctx.as_of, ctx.suppress, ctx.round)
     rows: list[tuple[list, str]] = []
     out_rows: list[dict] = []
     for st, cms in ct.groups.items():
@@ -239,6 +256,7 @@ def _write_representatives(book: Book, ctx: _Context, sheet: SheetDef, title: st
         grid.header[1] = REPRESENTATIVE
         s.table(grid)
         numbers[dim] = t.to_dict()
+    numbers["arrangement"] = write_arrangements(s, ctx, f"（{_NUMERALS[len(tables) % 10]}）")
     if tables:
         t = tables[0][1]
         s.line("代表人士中" + footnote(t.outside_total, t.unresolved, t.excluded))
@@ -248,7 +266,7 @@ def _write_representatives(book: Book, ctx: _Context, sheet: SheetDef, title: st
 
 # -------------------------------------------------------------------------------------------- 7. quality
 def _write_quality(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
-    q = quality(ctx.ws, ctx.scheme, ctx.as_of)
+    q = quality(ctx.ws, ctx.scheme, ctx.as_of, ctx.round)
     s = book.sheet(sheet.name)
     s.title(title, 6)
     rows: list[tuple[list, str]] = [([p, SOURCE_KIND_LABELS.get(k, k), d, r, n, w], "") for p, k, d, r, n, w in q.sources]
@@ -276,7 +294,7 @@ def _write_quality(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> di
 
 # -------------------------------------------------------------------------------------------- 8. coverage
 def _write_coverage(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
-    cov = coverage(ctx.ws, ctx.scheme, ctx.as_of)
+    cov = coverage(ctx.ws, ctx.scheme, ctx.as_of, ctx.round)
     rows: list[tuple[list, str]] = []
     for r in cov.rows:
         kind = URBAN_RURAL.get((r.type or "")[:1], "")
@@ -299,4 +317,5 @@ def _write_coverage(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
 _WRITERS = {
     "narrative": _write_narrative, "tally": _write_tally, "crosstab": _write_crosstab, "structure": _write_structure,
     "representatives": _write_representatives, "quality": _write_quality, "coverage": _write_coverage,
+    "changes": write_changes,
 }

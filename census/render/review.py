@@ -2,9 +2,11 @@
 street and community so each office can take its part, with the column a clerk fills in.
 
   疑似同一人 — one row per uncertain pair, the two records side by side (masked), a column "是否同一人" (是/否);
-  信息冲突   — one row per person whose records disagree (category, community, birth date), a column "正确值".
+  信息冲突   — one row per person and field whose records disagree (category under the scheme in force, community,
+               birth date), a column "正确值" (a category of that scheme, a community of the register, a date).
 
-`census review apply` reads it back (`census.persons.decisions.apply_review`).
+The workbook is of one round and one scheme. `census review apply` reads it back
+(`census.persons.decisions.apply_review`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,31 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..persons.decisions import ANSWER, CONFLICT_HEADER, CONFLICT_SHEET, CORRECTABLE, PAIR_SHEET, SIDE
+from ..config import load_schemas
+from ..i18n import _
+from ..persons.decisions import (
+    ANSWER,
+    CONFLICT_HEADER,
+    CONFLICT_SHEET,
+    CORRECT,
+    CORRECTABLE,
+    PAIR_SHEET,
+    SIDE,
+)
 from ..persons.review import review_frames
+from ..vocab import UNRESOLVED
 from ..workspace import Workspace
+from ..workspace.rounds import table_round
 from .xlsx import Book
 
 
-def export_review(ws: Workspace, output: Path, reveal: bool = False) -> tuple[int, int]:
-    """Write the review workbook; returns (pairs, conflicts) written."""
-    pairs, conflicts = review_frames(ws, reveal)
+def export_review(ws: Workspace, output: Path, reveal: bool = False, scheme: str = "current4",
+                  round: str | int | None = None) -> tuple[int, int]:
+    """Write the review workbook of a round (default: the latest) under `scheme`; returns (pairs, conflicts)
+    written."""
+    target = table_round(ws, round)
+    pairs, conflicts = review_frames(ws, reveal, scheme, target)
+    scheme_file = load_schemas().schemes[scheme]
     book = Book(Path(output))
     cell = book.cells["", "text"]
 
@@ -47,15 +65,21 @@ def export_review(ws: Workspace, output: Path, reveal: bool = False) -> tuple[in
 
     ws2 = book.wb.add_worksheet(CONFLICT_SHEET)
     ws2.write_row(0, 0, CONFLICT_HEADER, book.head)
+    answer, anchor = CONFLICT_HEADER.index(CORRECT), len(CONFLICT_HEADER) - 1
+    categories = [c.label for c in scheme_file.categories if c.group != UNRESOLVED]
     for i, r in enumerate(conflicts.itertuples(index=False), start=1):
-        ws2.write_row(i, 0, [r.person_id, _cell(r.name), r.street, r.community_group, CORRECTABLE.get(r.field, r.field),
-                             _cell(r.value), _cell(r.message)], cell)
-        ws2.write_blank(i, 7, None, book.answer)
-        ws2.write_number(i, 8, int(r.anchor), cell)
+        ws2.write_row(i, 0, [r.person_id, _cell(r.name), r.round, r.street, r.community_group,
+                             CORRECTABLE.get(r.field, r.field), _cell(r.value), _cell(r.message), scheme_file.title], cell)
+        ws2.write_blank(i, answer, None, book.answer)
+        ws2.write_number(i, anchor, int(r.anchor), cell)
+        if r.field == "category":  # a list to pick from; another value is refused by `census review apply`
+            ws2.data_validation(i, answer, i, answer, {"validate": "list", "source": categories, "error_type": "warning",
+                                                       "input_title": CORRECT, "input_message": _("选择核实后的类别")})
     ws2.freeze_panes(1, 2)
-    ws2.set_column(0, 6, 14)
-    ws2.set_column(8, 8, 10, None, {"hidden": True})
-    ws2.write(len(conflicts) + 2, 0, "请在“正确值”一栏填写核实后的值（类别、社区名称或出生日期YYYY-MM-DD），不确定的留空。", book.hint)
+    ws2.set_column(0, anchor - 1, 14)
+    ws2.set_column(anchor, anchor, 10, None, {"hidden": True})
+    ws2.write(len(conflicts) + 2, 0, _("请在“正确值”一栏填写核实后的值（“{title}”口径的类别、区划名册中的社区名称或出生日期YYYY-MM-DD），"
+                                      "不确定的留空；保存后运行 census review apply 本文件。").format(title=scheme_file.title), book.hint)
     book.close()
     return len(pairs), len(conflicts)
 

@@ -24,6 +24,7 @@ from ..vocab import SOURCE_KINDS
 from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
 from ..workspace.queries import store_register
+from ..workspace.rounds import ingest_round
 from .discover import discover
 from .prepare import COUNTS, IngestOptions, Prepared, RowCounts, SheetSummary, file_sha256
 from .records import RECORD_COLUMNS
@@ -54,6 +55,7 @@ class FileResult(RowCounts):
 @dataclass
 class IngestResult:
     files: list[FileResult]
+    round: str | None = None  # the round (year) the files went into
 
     @property
     def ok(self) -> bool:
@@ -66,21 +68,22 @@ class IngestResult:
         return out
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "totals": self.totals(), "files": [asdict(f) for f in self.files]}
+        return {"ok": self.ok, "round": self.round, "totals": self.totals(), "files": [asdict(f) for f in self.files]}
 
 
 # ============================================================================================ writing
-def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
+def _insert(ws: Workspace, prep: Prepared, source_id: int, round_: str) -> None:
     con = ws.con
     base = ws.scalar("SELECT coalesce(max(record_id), 0) FROM records") + 1
     now = datetime.now().replace(microsecond=0)
     totals = prep.counts()
     n_warn = sum(prep.warnings.values())
     con.execute(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [source_id, prep.path, prep.abs_path, prep.sha256, prep.size, prep.format, prep.encoding, prep.kind, now,
          totals["rows_total"], totals["data_rows"], totals["records"], totals["quarantined"], totals["nondata"],
-         totals["blank"], n_warn, sum(s.status == "read" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets)],
+         totals["blank"], n_warn, sum(s.status == "read" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets),
+         round_],
     )
     for s in prep.sheets:
         con.execute(
@@ -95,7 +98,7 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
             SELECT {base} + ordinal, {source_id}, sheet, row, status, reason, source_kind, raw, {cols} FROM _frame""")
     if prep.issues is not None and prep.issues.num_rows:
         _insert_frame(con, prep.issues, f"""INSERT INTO issues SELECT {base} + ordinal, NULL, {source_id}, sheet, row, "column",
-            field, code, severity, value, message FROM _frame""")
+            field, code, severity, value, message, '{round_}', NULL FROM _frame""")
     if prep.nondata is not None and prep.nondata.num_rows:
         _insert_frame(con, prep.nondata, f"INSERT INTO nondata SELECT {source_id}, sheet, row, kind, text FROM _frame")
 
@@ -125,10 +128,13 @@ def _result_from(prep: Prepared, status: str, source_id: int) -> FileResult:
 # ============================================================================================ the stage
 def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOptions | None = None,
            regions: str | os.PathLike | None = None, progress: Callable[[str, int, int], None] | None = None,
-           workers: int | None = None) -> IngestResult:
+           workers: int | None = None, round: str | int | None = None) -> IngestResult:
     """Ingest files and directories into the workspace. Each file is one transaction; a file that fails is
-    reported and the others still go in. `regions` loads (and stores) the district's register first."""
+    reported and the others still go in. `regions` loads (and stores) the district's register first. `round` is
+    the round (year) the files go into: default the workspace's latest round, in a new workspace the current
+    year; a file already in that round (same content) changes nothing, the same content may go into another."""
     options = options or IngestOptions()
+    target = ingest_round(ws, round)
     if options.kind and options.kind not in SOURCE_KINDS:
         raise UsageError(f"--kind must be one of {', '.join(SOURCE_KINDS)}, not {options.kind!r}.")
     load_schemas(options.schema_files)  # validate --schema files before reading any data
@@ -141,7 +147,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Path, str, str]] = []
-    known = {sha: (sid, p) for sid, p, sha in ws.query("SELECT source_id, path, sha256 FROM sources")}
+    known = {sha: (sid, p) for sid, p, sha in ws.query("SELECT source_id, path, sha256 FROM sources WHERE round = ?", [target])}
     by_path = {p: (sid, sha) for sha, (sid, p) in known.items()}
     claimed: set[str] = set()
     for i, (f, shown) in enumerate(files):
@@ -175,7 +181,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
             if old is not None:
                 remove_source(ws, old[0])
             sid = int(ws.scalar("SELECT coalesce(max(source_id), 0) FROM sources")) + 1
-            _insert(ws, prep, sid)
+            _insert(ws, prep, sid, target)
             ws.bump_data_version()
         results[i] = _result_from(prep, "replaced" if old is not None else "ingested", sid)
 
@@ -194,7 +200,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
     with _deferred_checkpoint(ws):
         prepare_all(todo, options, register_yaml, finished, workers)
-    return IngestResult([results[i] for i in sorted(results)])
+    return IngestResult([results[i] for i in sorted(results)], target)
 
 
 @contextmanager

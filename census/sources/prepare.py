@@ -29,6 +29,7 @@ from .layout import Column, Layout, find_layout
 from .places import block_context, table_context
 from .readers import Table, read_source
 from .records import ISSUE_SCHEMA, NONDATA_SCHEMA, RECORD_SCHEMA, normalize
+from .roster import ROSTER_FIELDS
 
 
 @dataclass
@@ -245,12 +246,15 @@ def _row_texts(cells: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarra
 
 
 _HOUSEHOLD_PATH = re.compile(r"住户|户籍|户口|人口|居民信息|实有人口")
+_ROSTER_PATH = re.compile(r"代表人士|政治安排|人大代表|政协委员")
 _UNIT_PATH = re.compile(r"驻地单位|单位台帐|单位台账|企业|员工|职工|花名册|公司|事务所|协会")
 
 
 def _file_kind(fmt: str, display_path: str) -> str:
     if fmt == "sav":
         return "questionnaire"
+    if _ROSTER_PATH.search(display_path):
+        return "roster"
     if _HOUSEHOLD_PATH.search(display_path):
         return "household_register"
     if _UNIT_PATH.search(display_path):
@@ -260,8 +264,10 @@ def _file_kind(fmt: str, display_path: str) -> str:
 
 def _table_kind(file_kind: str, lay: Layout, sheet: str, fmt: str) -> str:
     fields = {c.field for c in lay.columns if c.field}
-    if file_kind == "questionnaire":
+    if file_kind in ("questionnaire", "roster"):
         return file_kind
+    if len(set(ROSTER_FIELDS) & fields) >= 2 and not {"category", "community", "household_no"} & fields:
+        return "roster"  # a list of arrangements (人大代表, 政协委员 …) that is no ledger
     if {"household_no", "relation"} & fields:
         return "household_register"
     if "work_unit" in lay.context or _looks_like_unit(sheet):
@@ -286,7 +292,8 @@ def _unit_context(lay: Layout, sheet: str) -> dict[str, str]:
 
 # ============================================================================================ one table
 RAW_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "education", "political_status", "representative",
-              "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community")
+              "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community",
+              *ROSTER_FIELDS)
 
 
 def _lay_out_table(table: Table, lay: Layout, kind: str, display_path: str, options: IngestOptions,

@@ -9,11 +9,15 @@ from datetime import date
 from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..errors import UsageError
+from ..i18n import _
 from ..vocab import (
+    ARRANGEMENTS,
     CPC_MEMBER,
     DEFAULT_AGE_BANDS,
     DIMENSIONS,
+    MULTI_VALUED,
     NEW_CLASS,
+    NO_ARRANGEMENT,
     NON_CPC,
     NOT_REPRESENTATIVE,
     REPRESENTATIVE,
@@ -22,6 +26,7 @@ from ..vocab import (
 )
 from ..workspace import Workspace
 from ..workspace.queries import communities, streets
+from ..workspace.rounds import rounds
 
 
 def age_band_expr(as_of: date, bands: tuple[int, ...]) -> str:
@@ -47,7 +52,20 @@ def dimension_sql(as_of: date, bands: tuple[int, ...]) -> dict[str, str]:
         "representative": f"CASE WHEN p.representative THEN '{REPRESENTATIVE}' ELSE '{NOT_REPRESENTATIVE}' END",
         "unit_type": f"coalesce(p.unit_type, '{UNKNOWN}')",
         "source_kind": f"coalesce(p.source_kinds, '{UNKNOWN}')",
+        # multi-valued (vocab.MULTI_VALUED): the list of a person's values; tallies unnest it and filters test it
+        "arrangement": f"CASE WHEN len(coalesce(p.arrangements, [])) = 0 THEN ['{NO_ARRANGEMENT}'] ELSE p.arrangements END",
+        "round": "p.round",
     }
+
+
+def select_sql(dims: dict[str, str], dim: str) -> str:
+    """The SQL of a dimension's value in a SELECT list (a multi-valued one unnested: one row per value)."""
+    return f"unnest({dims[dim]})" if dim in MULTI_VALUED else dims[dim]
+
+
+def filter_sql(dims: dict[str, str], dim: str) -> str:
+    """The SQL of a filter `dim = ?` (a multi-valued dimension: the person holds the value)."""
+    return f"list_contains({dims[dim]}, ?)" if dim in MULTI_VALUED else f"({dims[dim]}) = ?"
 
 
 def parse_where(items: list[str] | None) -> dict[str, str]:
@@ -79,6 +97,10 @@ def value_order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
         return {CPC_MEMBER: 0, NON_CPC: 1}
     if dim == "representative":
         return {REPRESENTATIVE: 0, NOT_REPRESENTATIVE: 1}
+    if dim == "arrangement":
+        return {label: i for i, label in enumerate((*ARRANGEMENTS, NO_ARRANGEMENT))}
+    if dim == "round":
+        return {r: i for i, r in enumerate(rounds(ws))}
     return {}
 
 
@@ -93,7 +115,8 @@ def sort_key(order: dict[str, int], dim: str):
     return key
 
 
-def check_request(scheme: str, by: list[str], percent: str | None = None, wide: bool = False) -> None:
+def check_request(scheme: str, by: list[str], percent: str | None = None, wide: bool = False,
+                  complementary: bool = False) -> None:
     """Raise UsageError for an unknown scheme, dimension or percent base (before any work is done)."""
     schemes = compiled_schemes(load_schemas())
     if scheme not in schemes:
@@ -103,6 +126,8 @@ def check_request(scheme: str, by: list[str], percent: str | None = None, wide: 
             raise UsageError(f"{'--rows/--cols' if wide else '--by'} {d!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
     if len(set(by)) != len(by):
         raise UsageError("each --by dimension may be given once.")
+    if complementary and any(d in MULTI_VALUED for d in by):
+        raise UsageError(_("按政治安排统计时一人可计入多项，各项之和不等于合计，不能使用 --suppress-complementary；请只用 --suppress。"))
     allowed = ("row", "col", "total") if wide else ("row", "total")
     if percent is not None and percent not in allowed:
         raise UsageError(f"--percent must be one of {', '.join(allowed)}{'' if wide else ' (col needs --rows/--cols)'}, not {percent!r}.")
@@ -119,6 +144,8 @@ def axis_values(ws: Workspace, scheme: str, dim: str, seen: set[str], where: dic
         known = list(order)
     elif dim == "community":
         known = communities(ws, where.get("street"))
+    elif dim == "round":
+        known = rounds(ws)
     values = list(dict.fromkeys([*known, *sorted(seen - set(known), key=sort_key(order, dim))]))
     return values
 
@@ -146,4 +173,6 @@ def known_values(ws: Workspace, scheme: str, dim: str) -> list[str]:
         return [REPRESENTATIVE, NOT_REPRESENTATIVE]
     if dim == "age_band":
         return age_band_labels(DEFAULT_AGE_BANDS)
+    if dim == "round":
+        return rounds(ws)
     return []

@@ -1,10 +1,13 @@
 """Tallies: distinct persons counted by dimensions, in SQL over the workspace (never a loop over persons).
 
 The JSON contract (`Tally.to_dict`) is stable — scripts depend on it:
-    {"scheme": "legacy6", "by": ["street", "category"], "total": 5419,
+    {"scheme": "legacy6", "round": "2027", "by": ["street", "category"], "total": 5419,
      "rows": [{"street": "宁南街道", "category": "个体工商户", "count": 512}, ...],
      "outside_total": {"非公有制经济人士": 4721}, "unresolved": 12, "excluded": 2000}
-`rows` are the leaf cells with a non-zero count of the persons in `total`; they sum to `total`.
+`rows` are the leaf cells with a non-zero count of the persons in `total`; they sum to `total`. Every table is of
+one round (`round`, default the latest); `by` round puts rounds side by side (`round` is then null and `rounds`
+lists them). `arrangement` is multi-valued: a person holding two arrangements is counted under each, so its rows
+may sum to more than `total`, which counts persons once.
 """
 
 from __future__ import annotations
@@ -13,12 +16,35 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..errors import UsageError
+from ..i18n import _
 from ..pipeline import ensure_current
-from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
+from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, MULTI_VALUED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
 from ..workspace import Workspace
-from .dimensions import axis_values, check_request, dimension_sql, sort_key, value_order
+from ..workspace.rounds import rounds as workspace_rounds
+from ..workspace.rounds import table_round
+from .dimensions import (
+    axis_values,
+    check_request,
+    dimension_sql,
+    filter_sql,
+    select_sql,
+    sort_key,
+    value_order,
+)
 from .suppress import complementary as extend
 from .suppress import hidden_mark, primary
+
+
+def _share(n: int, den: int) -> float | None:
+    return round(100.0 * n / den, 1) if den else None
+
+
+def _with_round(d: dict, round_: str | None, rounds: list[str] | None) -> dict:
+    """The table's round after its scheme (null, with the rounds listed, when rounds are side by side)."""
+    out = {"scheme": d.pop("scheme"), "round": round_}
+    if rounds is not None:
+        out["rounds"] = list(rounds)
+    return {**out, **d}
 
 
 def _with_options(d: dict, where: dict, percent: str | None, suppress: int | None) -> dict:
@@ -46,6 +72,8 @@ class Tally:
     percent: str | None = None  # row, col, total
     suppress: int | None = None
     hidden: set[int] = field(default_factory=set)  # indices of `rows` shown as "<N"
+    round: str | None = None  # the round counted (None when rounds are a dimension)
+    rounds: list[str] | None = None  # the rounds side by side, when `by` holds round
 
     def to_dict(self) -> dict:
         rows = []
@@ -59,7 +87,7 @@ class Tally:
             "scheme": self.scheme, "by": list(self.by), "total": self.total, "rows": rows,
             "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded,
         }
-        return _with_options(d, self.where, self.percent, self.suppress)
+        return _with_options(_with_round(d, self.round, self.rounds), self.where, self.percent, self.suppress)
 
 
 @dataclass
@@ -82,13 +110,15 @@ class Crosstab:
     percent: str | None = None
     suppress: int | None = None
     hidden: set[tuple[str, str]] = field(default_factory=set)
+    round: str | None = None
+    rounds: list[str] | None = None
 
     def value(self, r: str, c: str) -> int:
         return self.cells.get((r, c), 0)
 
     def share(self, r: str, c: str) -> float | None:
         den = {"row": self.row_totals.get(r, 0), "col": self.col_totals.get(c, 0), "total": self.total}.get(self.percent or "")
-        return round(100.0 * self.value(r, c) / den, 1) if den else None
+        return _share(self.value(r, c), den) if den else None
 
     def to_dict(self) -> dict:
         rows = []
@@ -101,17 +131,23 @@ class Crosstab:
         d = {"scheme": self.scheme, "rows_dim": self.row_dim, "cols_dim": self.col_dim, "columns": list(self.col_values),
              "rows": rows, "column_totals": {c: self.col_totals.get(c, 0) for c in self.col_values}, "total": self.total,
              "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded}
-        return _with_options(d, self.where, self.percent, self.suppress)
+        return _with_options(_with_round(d, self.round, self.rounds), self.where, self.percent, self.suppress)
 
 
-def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str]) -> tuple[str, list, dict, int, int]:
-    """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme and filter."""
+def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str],
+          round_: str | None) -> tuple[str, list, dict, int, int]:
+    """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme, round (None: every round)
+    and filter."""
     conds = ["c.scheme = ?"]
     params: list = [scheme]
+    if round_ is not None:
+        conds.append("p.round = ?")
+        params.append(round_)
     for k, v in where.items():
-        conds.append(f"({dims[k]}) = ?")
+        conds.append(filter_sql(dims, k))
         params.append(v)
-    base = f"FROM persons p JOIN classifications c ON c.person_id = p.person_id WHERE {' AND '.join(conds)}"
+    base = (f"FROM persons p JOIN classifications c ON c.person_id = p.person_id AND c.round = p.round "
+            f"WHERE {' AND '.join(conds)}")
     groups = ws.query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
     order = value_order(ws, scheme, "category")
     outside = {cat: n for grp, cat, n in sorted(groups, key=lambda g: order.get(g[1], 99)) if grp == OUTSIDE}
@@ -120,26 +156,41 @@ def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str
     return base, params, outside, unresolved, excluded
 
 
+def resolve_rounds(ws: Workspace, dims: list[str], where: dict[str, str], wanted: str | int | None) -> tuple[str | None, list[str] | None]:
+    """(the round a table counts, or None; the rounds side by side, when `dims` holds round)."""
+    if "round" in dims:
+        if wanted is not None:
+            raise UsageError(_("--round 与按年度（round）统计不能同时使用：按年度统计时各年度并列。"))
+        return None, workspace_rounds(ws)
+    if "round" in where:
+        return table_round(ws, where.pop("round")), None
+    return table_round(ws, wanted), None
+
+
 def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: dict[str, str] | None = None,
           as_of: date | None = None, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
-          suppress: int | None = None, complementary: bool = False) -> Tally:
-    """Count distinct persons of the new social class by `by`, under `scheme`, after `where` filters.
+          suppress: int | None = None, complementary: bool = False, round: str | int | None = None) -> Tally:
+    """Count distinct persons of the new social class by `by`, under `scheme`, in one round (default: the latest;
+    `by` round puts every round side by side), after `where` filters.
 
     `percent` adds each row's share: of the total ("total"), or within its group of the first dimensions
     ("row"). `suppress` N shows cells under N as "<N" (totals stay true); `complementary` also hides the
     fewest further cells so that none can be recovered from the published 小计 and 合计."""
     by = list(by or ["category"])
     where = dict(where or {})
-    check_request(scheme, by, percent)
+    check_request(scheme, by, percent, complementary=complementary)
     ensure_current(ws)
+    target, side_by_side = resolve_rounds(ws, by, where, round)
     dims = dimension_sql(as_of or date.today(), tuple(age_bands))
-    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims)
-    cols = ", ".join(f"{dims[d]} AS d{i}" for i, d in enumerate(by))
+    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims, target)
+    cols = ", ".join(f"{select_sql(dims, d)} AS d{i}" for i, d in enumerate(by))
     keys = ", ".join(f"d{i}" for i in range(len(by)))
     sets = ", ".join("(" + ", ".join(f"d{i}" for i in range(k)) + ")" for k in range(len(by), -1, -1))
+    multi = any(d in MULTI_VALUED for d in by)  # a person in several cells: count each person once in every sum
     result = ws.query(
-        f"""SELECT {keys}, {' + '.join(f'grouping(d{i})' for i in range(len(by)))} AS level, count(*) AS n
-            FROM (SELECT {cols} {base} AND c.grp = '{NEW_CLASS}')
+        f"""SELECT {keys}, {' + '.join(f'grouping(d{i})' for i in range(len(by)))} AS level,
+                   {'count(DISTINCT pid)' if multi else 'count(*)'} AS n
+            FROM (SELECT p.person_id || '/' || p.round AS pid, {cols} {base} AND c.grp = '{NEW_CLASS}')
             GROUP BY GROUPING SETS ({sets})""",
         params,
     )
@@ -154,12 +205,13 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
     leaves.sort(key=lambda x: tuple(f(v) for f, v in zip(keyfuncs, x[0], strict=True)))
     rows = [{**{d: v for d, v in zip(by, values, strict=True)}, "count": n} for values, n in leaves]
     total = subtotals.pop((), 0)
-    t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress)
+    t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress,
+              round=target, rounds=side_by_side)
     if percent:
         for r in rows:
             group = tuple(r[d] for d in by[:-1])
             den = total if percent == "total" or len(by) == 1 else subtotals.get(group, 0)
-            r["percent"] = round(100.0 * r["count"] / den, 1) if den else None
+            r["percent"] = _share(r["count"], den)
     if suppress:
         counts = [r["count"] for r in rows]
         t.hidden = _suppress_long(t, counts, suppress, complementary)
@@ -182,21 +234,26 @@ def _suppress_long(t: Tally, counts: list[int], threshold: int, complementary: b
 def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols: str = "category",
              where: dict[str, str] | None = None, as_of: date | None = None,
              age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
-             suppress: int | None = None, complementary: bool = False) -> Crosstab:
+             suppress: int | None = None, complementary: bool = False, round: str | int | None = None) -> Crosstab:
     """The wide table: every known value of `rows` down (all streets of the register, even empty ones),
-    every value of `cols` across (all categories of the scheme), totals in both margins."""
+    every value of `cols` across (all categories of the scheme), totals in both margins. Of one round (default:
+    the latest), or rounds side by side when `rows` or `cols` is round."""
     if rows == cols:
         raise UsageError("--rows and --cols must be different dimensions.")
-    check_request(scheme, [rows, cols], percent, wide=True)
+    check_request(scheme, [rows, cols], percent, wide=True, complementary=complementary)
     where = dict(where or {})
-    t = tally(ws, scheme, [rows, cols], where, as_of, age_bands)
+    t = tally(ws, scheme, [rows, cols], where, as_of, age_bands, round=round)
     row_values = axis_values(ws, scheme, rows, {r[rows] for r in t.rows}, where)
     col_values = axis_values(ws, scheme, cols, {r[cols] for r in t.rows}, where)
     cells = {(r[rows], r[cols]): r["count"] for r in t.rows}
     row_totals = {rv: t.subtotals.get((rv,), 0) for rv in row_values}
-    col_totals = {cv: sum(n for (_, c), n in cells.items() if c == cv) for cv in col_values}
+    if rows in MULTI_VALUED:  # a person may be in several rows: each column's total counts them once
+        by_col = tally(ws, scheme, [cols], where, as_of, age_bands, round=round)
+        col_totals = {cv: next((r["count"] for r in by_col.rows if r[cols] == cv), 0) for cv in col_values}
+    else:
+        col_totals = {cv: sum(n for (_, c), n in cells.items() if c == cv) for cv in col_values}
     ct = Crosstab(scheme, rows, cols, row_values, col_values, cells, row_totals, col_totals, t.total,
-                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress)
+                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress, round=t.round, rounds=t.rounds)
     if suppress:
         keys = [(r, c) for r in row_values for c in col_values]
         counts = [cells.get(k, 0) for k in keys]
@@ -210,18 +267,19 @@ def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols
     return ct
 
 
-def narrative(ws: Workspace, scheme: str = "current4", where: dict[str, str] | None = None) -> str:
+def narrative(ws: Workspace, scheme: str = "current4", where: dict[str, str] | None = None,
+              round: str | int | None = None) -> str:
     """The summary paragraph district reports write: "全区共有新的社会阶层人士N名，其中…（占X%）……；另有非公有制
-    经济人士N名。代表人士N名。" with the scheme's labels, and the 待核实 count stated."""
+    经济人士N名。代表人士N名。" with the scheme's labels, and the 待核实 count stated (of one round, default the latest)."""
     where = dict(where or {})
-    t = tally(ws, scheme, ["category"], where, percent="total")
+    t = tally(ws, scheme, ["category"], where, percent="total", round=round)
     area = where.get("community") or where.get("street") or ("全区" if not where else "所选范围内")
     parts = [f"{r['category']}{r['count']}人（占{r['percent']:.1f}%）" for r in t.rows if r["count"]]
     text = f"{area}共有新的社会阶层人士{t.total}名"
     text += ("，其中" + "，".join(parts) + "。") if parts else "。"
     if t.outside_total:
         text += "另有" + "、".join(f"{k}{v}名" for k, v in t.outside_total.items()) + "。"
-    reps = tally(ws, scheme, ["representative"], where)
+    reps = tally(ws, scheme, ["representative"], where, round=t.round)
     n_reps = sum(r["count"] for r in reps.rows if r["representative"] == REPRESENTATIVE)
     text += f"代表人士{n_reps}名。"
     if t.unresolved:
