@@ -118,4 +118,4 @@ def followup(
         write_followup_workbook(output, f, title)
         err.print(_("已写入 {path}：补查人员{n}名，需补查社区（村）{m}个。").format(path=output, n=len(f.persons), m=len(f.communities)))
     else:
-        _text([followup_persons_grid(f), followup_communities_grid(f)], title, followup_note(), fmt, output)
+        _text([followup_persons_grid(f, fill=False), followup_communities_grid(f)], title, followup_note(), fmt, output)

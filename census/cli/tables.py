@@ -84,7 +84,7 @@ def tally(
         several = len(workspace_rounds(ws)) > 1
     year = f"{t.round}年" if t.round and several else ""
     title = f"{filters.get('street') or district}{year}新的社会阶层人士分布统计表（{scheme}）"
-    foot = table_note(t.outside_total, t.unresolved, t.excluded, suppress, grid)
+    foot = table_note(t.outside_total, t.unresolved, t.excluded, suppress, grid, t.by_round)
     if fmt == "json":
         write(json_text(t.to_dict()), output)
     elif fmt == "xlsx":

@@ -97,7 +97,7 @@ def _cell(row: list, col: int | None) -> str:
     return _text(row[col]) if col is not None and col < len(row) else ""
 
 
-class _Checker:
+class AnswerChecker:
     """Whether an answer in the 正确值 column is a value the field can take."""
 
     def __init__(self, ws: Workspace):
@@ -174,7 +174,7 @@ def apply_review(ws: Workspace, path: Path) -> ApplyResult:
         rows = book.get_sheet_by_name(CONFLICT_SHEET).to_python(skip_empty_area=False)
         cols = _header(rows, path, CONFLICT_SHEET, ("人员编号", FIELD_COLUMN, CORRECT, ANCHOR))
         fields = {v: k for k, v in CORRECTABLE.items()}
-        checker = _Checker(ws)
+        checker = AnswerChecker(ws)
         for n, row in enumerate(rows[1:], start=2):
             pid = _cell(row, cols["人员编号"])
             if not pid.startswith("P"):

@@ -153,7 +153,7 @@ def carry_arrangements(ws: Workspace) -> int:
         if round_ in with_roster or not earlier:
             continue
         carried += ws.con.execute("""
-            UPDATE persons p SET arrangements = list_concat(p.arrangements, list_filter(q.arrangements, x -> NOT list_contains(p.arrangements, x))),
+            UPDATE persons p SET arrangements = list_concat(p.arrangements, list_filter(q.arrangements, lambda x: NOT list_contains(p.arrangements, x))),
                                  representative = true
             FROM persons q WHERE q.person_id = p.person_id AND q.round = ? AND p.round = ? AND len(q.arrangements) > 0
         """, [earlier[-1], round_]).fetchall()[0][0]

@@ -89,12 +89,13 @@ def followup_title(f: Followup, district: str = "") -> str:
     return _("{district}新的社会阶层人士补查名单（{r}年）").format(district=district, r=f.round)
 
 
-def followup_persons_grid(f: Followup) -> Grid:
+def followup_persons_grid(f: Followup, fill: bool = True) -> Grid:
+    """The persons to follow up; `fill` adds the columns the community fills in (核实结果, 备注)."""
     header = [_("街道"), _("社区（村）"), _("人员编号"), _("姓名"), _("性别"), _("身份证号"), _("联系电话"), _("工作单位"),
-              _("现归类"), _("发现来源"), _(FOLLOWUP_ANSWER), _("备注")]
+              _("现归类"), _("发现来源"), *([_(FOLLOWUP_ANSWER), _("备注")] if fill else [])]
     rows = [([p.street, p.community or NO_COMMUNITY, p.person_id, p.name or "", p.sex or "", p.id_number or "",
               p.phone or "", p.work_unit or "", p.category if p.group != "unresolved" else group_label(p.group),
-              p.found_text(), "", ""], "") for p in f.persons]
+              p.found_text(), *(["", ""] if fill else [])], "") for p in f.persons]
     rows.append(([TOTAL, _("{n}人").format(n=len(f.persons)), *[""] * (len(header) - 2)], "total"))
     return Grid(header, rows, label_columns=len(header), subtitle=_("（一）其他来源登记、社区台账未列入的人员"))
 

@@ -126,6 +126,8 @@ def check_request(scheme: str, by: list[str], percent: str | None = None, wide: 
             raise UsageError(f"{'--rows/--cols' if wide else '--by'} {d!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
     if len(set(by)) != len(by):
         raise UsageError("each --by dimension may be given once.")
+    if "round" in by and not wide and by[0] != "round":
+        raise UsageError(_("按年度并列时，round 须为第一个 --by 维度（各年度分别小计），或使用 --rows/--cols。"))
     if complementary and any(d in MULTI_VALUED for d in by):
         raise UsageError(_("按政治安排统计时一人可计入多项，各项之和不等于合计，不能使用 --suppress-complementary；请只用 --suppress。"))
     allowed = ("row", "col", "total") if wide else ("row", "total")

@@ -74,6 +74,7 @@ class Tally:
     hidden: set[int] = field(default_factory=set)  # indices of `rows` shown as "<N"
     round: str | None = None  # the round counted (None when rounds are a dimension)
     rounds: list[str] | None = None  # the rounds side by side, when `by` holds round
+    by_round: dict[str, dict] = field(default_factory=dict)  # rounds side by side: each one's total and who is beside it
 
     def to_dict(self) -> dict:
         rows = []
@@ -87,6 +88,8 @@ class Tally:
             "scheme": self.scheme, "by": list(self.by), "total": self.total, "rows": rows,
             "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded,
         }
+        if self.by_round:
+            d["by_round"] = self.by_round
         return _with_options(_with_round(d, self.round, self.rounds), self.where, self.percent, self.suppress)
 
 
@@ -112,6 +115,7 @@ class Crosstab:
     hidden: set[tuple[str, str]] = field(default_factory=set)
     round: str | None = None
     rounds: list[str] | None = None
+    by_round: dict[str, dict] = field(default_factory=dict)
 
     def value(self, r: str, c: str) -> int:
         return self.cells.get((r, c), 0)
@@ -131,6 +135,8 @@ class Crosstab:
         d = {"scheme": self.scheme, "rows_dim": self.row_dim, "cols_dim": self.col_dim, "columns": list(self.col_values),
              "rows": rows, "column_totals": {c: self.col_totals.get(c, 0) for c in self.col_values}, "total": self.total,
              "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded}
+        if self.by_round:
+            d["by_round"] = self.by_round
         return _with_options(_with_round(d, self.round, self.rounds), self.where, self.percent, self.suppress)
 
 
@@ -156,6 +162,19 @@ def _base(ws: Workspace, scheme: str, where: dict[str, str], dims: dict[str, str
     return base, params, outside, unresolved, excluded
 
 
+def _by_round(ws: Workspace, base: str, params: list, rounds: list[str]) -> dict[str, dict]:
+    """Rounds side by side: each round's total, who is reported beside it, 待核实 and out of scope."""
+    out = {r: {"total": 0, "outside_total": {}, "unresolved": 0, "excluded": 0} for r in rounds}
+    for r, grp, cat, n in ws.query(f"SELECT p.round, c.grp, c.category, count(*) {base} GROUP BY ALL ORDER BY ALL", params):
+        if grp == NEW_CLASS:
+            out[r]["total"] += n
+        elif grp == OUTSIDE:
+            out[r]["outside_total"][cat] = n
+        else:
+            out[r]["unresolved" if grp == UNRESOLVED else "excluded"] += n
+    return out
+
+
 def resolve_rounds(ws: Workspace, dims: list[str], where: dict[str, str], wanted: str | int | None) -> tuple[str | None, list[str] | None]:
     """(the round a table counts, or None; the rounds side by side, when `dims` holds round)."""
     if "round" in dims:
@@ -177,10 +196,16 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
     ("row"). `suppress` N shows cells under N as "<N" (totals stay true); `complementary` also hides the
     fewest further cells so that none can be recovered from the published 小计 and 合计."""
     by = list(by or ["category"])
-    where = dict(where or {})
     check_request(scheme, by, percent, complementary=complementary)
+    return _count(ws, scheme, by, dict(where or {}), as_of, age_bands, percent, suppress, complementary, round)
+
+
+def _count(ws: Workspace, scheme: str, by: list[str], where: dict[str, str], as_of: date | None,
+           age_bands: tuple[int, ...], percent: str | None, suppress: int | None, complementary: bool,
+           wanted: str | int | None) -> Tally:
+    """`tally` after its request was checked (a crosstab's dimensions are checked as a wide table's)."""
     ensure_current(ws)
-    target, side_by_side = resolve_rounds(ws, by, where, round)
+    target, side_by_side = resolve_rounds(ws, by, where, wanted)
     dims = dimension_sql(as_of or date.today(), tuple(age_bands))
     base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims, target)
     cols = ", ".join(f"{select_sql(dims, d)} AS d{i}" for i, d in enumerate(by))
@@ -207,6 +232,8 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
     total = subtotals.pop((), 0)
     t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress,
               round=target, rounds=side_by_side)
+    if side_by_side is not None:
+        t.by_round = _by_round(ws, base, params, side_by_side)
     if percent:
         for r in rows:
             group = tuple(r[d] for d in by[:-1])
@@ -242,18 +269,19 @@ def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols
         raise UsageError("--rows and --cols must be different dimensions.")
     check_request(scheme, [rows, cols], percent, wide=True, complementary=complementary)
     where = dict(where or {})
-    t = tally(ws, scheme, [rows, cols], where, as_of, age_bands, round=round)
+    t = _count(ws, scheme, [rows, cols], dict(where), as_of, age_bands, None, None, False, round)
     row_values = axis_values(ws, scheme, rows, {r[rows] for r in t.rows}, where)
     col_values = axis_values(ws, scheme, cols, {r[cols] for r in t.rows}, where)
     cells = {(r[rows], r[cols]): r["count"] for r in t.rows}
     row_totals = {rv: t.subtotals.get((rv,), 0) for rv in row_values}
     if rows in MULTI_VALUED:  # a person may be in several rows: each column's total counts them once
-        by_col = tally(ws, scheme, [cols], where, as_of, age_bands, round=round)
+        by_col = _count(ws, scheme, [cols], dict(where), as_of, age_bands, None, None, False, round)
         col_totals = {cv: next((r["count"] for r in by_col.rows if r[cols] == cv), 0) for cv in col_values}
     else:
         col_totals = {cv: sum(n for (_, c), n in cells.items() if c == cv) for cv in col_values}
     ct = Crosstab(scheme, rows, cols, row_values, col_values, cells, row_totals, col_totals, t.total,
-                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress, round=t.round, rounds=t.rounds)
+                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress, round=t.round, rounds=t.rounds,
+                  by_round=t.by_round)
     if suppress:
         keys = [(r, c) for r in row_values for c in col_values]
         counts = [cells.get(k, 0) for k in keys]

@@ -125,7 +125,7 @@ def test_every_command_has_help_and_an_example():
             yield from commands(g.typer_instance, prefix + g.name + " ")
 
     found = dict(commands(app))
-    assert {"ingest", "tally", "export", "status", "link", "classify", "schema check"} <= found.keys()
+    assert {"ingest", "tally", "export", "status", "link", "classify", "schema check", "diff", "followup"} <= found.keys()
     for name, c in found.items():
         assert c.callback.__doc__, name
         assert c.epilog and "census " in c.epilog, f"{name} has no example"
@@ -193,5 +193,6 @@ def test_readme_lists_every_issue_code_and_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)` \| (\w+) \|", readme, re.M))
     assert listed == {(c.code, c.severity) for c in CODES.values()}
-    for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes"):
+    for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes",
+                 "diff", "followup"):
         assert f"`census {name}" in readme, name
