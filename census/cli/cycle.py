@@ -61,15 +61,17 @@ def _text(blocks: list, title: str, foot: str, fmt: str, output: Path | None) ->
 
 
 # =============================================================================================== diff
-@app.command(epilog="Examples: census diff 2026 2027 · census diff 2026 2027 --format json · "
-             "census diff 2026 2027 --format xlsx -o 年度变化.xlsx")
+@app.command(help=_("比较两个年度：新增、减少、类别变化、社区变动的人员，以及新任和不再是代表人士的人员。人数按各年度计入合计的人员"
+                    "比较（现行四类中非公有制经济人士另计），新增减去减少等于合计的变化。"),
+             epilog=_("示例：census diff 2026 2027 · census diff 2026 2027 --format json · "
+                      "census diff 2026 2027 --format xlsx -o 年度变化.xlsx"))
 def diff(
-    from_round: Annotated[str, typer.Argument(help="The earlier round (year).", show_default=False)],
-    to_round: Annotated[str, typer.Argument(help="The later round (year).", show_default=False)],
+    from_round: Annotated[str, typer.Argument(help=_("较早的年度。"), show_default=False)],
+    to_round: Annotated[str, typer.Argument(help=_("较晚的年度。"), show_default=False)],
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
-    fmt: format_option("table", "csv", "json", "md", "xlsx", help="table, csv, json, md or xlsx (xlsx needs -o).") = "table",
+    fmt: format_option("table", "csv", "json", "md", "xlsx", help=_("table、csv、json、md 或 xlsx（xlsx 须用 -o 指定文件）。")) = "table",
     output: OutOpt = None,
 ) -> None:
     """Compare two rounds: who is new, gone, recategorised or moved, and who became or stopped being a representative."""
@@ -92,13 +94,15 @@ def diff(
 
 
 # =============================================================================================== followup
-@app.command(epilog="Examples: census followup -o 补查名单.xlsx --format xlsx · census followup --round 2027 --format csv")
+@app.command(help=_("补查名单：其他来源（单位台账、住户台帐、问卷、代表人士名册）登记在某社区、而该社区台账未列入的人员，按街道和社区"
+                    "排列，注明在何处发现，供社区核实增补；并列出登记人数为零或偏少的社区（村）。"),
+             epilog=_("示例：census followup --format xlsx -o 补查名单.xlsx · census followup --round 2027 --format csv"))
 def followup(
     db: DbOpt = None,
     round_: RoundOpt = None,
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
-    fmt: format_option("table", "csv", "json", "md", "xlsx", help="table, csv, json, md or xlsx (xlsx needs -o).") = "table",
+    fmt: format_option("table", "csv", "json", "md", "xlsx", help=_("table、csv、json、md 或 xlsx（xlsx 须用 -o 指定文件）。")) = "table",
     output: OutOpt = None,
 ) -> None:
     """The 补查 list: persons other sources place in a community whose ledger lacks them, by street and community,

@@ -31,7 +31,7 @@ def ingest(
     street: Annotated[str | None, typer.Option("--street", help="Street of rows that name none (after their columns, title, sheet and path).")] = None,
     community: Annotated[str | None, typer.Option("--community", help="Community of rows that name none.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace the records of a file whose content changed since it was ingested.")] = False,
-    round_: Annotated[str | None, typer.Option("--round", help="The round (year) the files belong to, e.g. 2027 [default: the latest round in the workspace; in a new workspace, the current year].")] = None,
+    round_: Annotated[str | None, typer.Option("--round", help=_("文件所属的年度，例如 2027 [默认：工作区中最近的年度；新工作区为当年]；同一文件可导入不同年度。"))] = None,
     fmt: format_option("table", "json", help="table: a summary on stderr; json: the summary as JSON on stdout.") = "table",
 ) -> None:
     """Read source files into the workspace: every row becomes a record or is quarantined with a reason.

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from ..errors import UsageError
+from ..i18n import _
 from ..pipeline import PipelineResult
 from ..vocab import FORMATS
 from ..workspace import Workspace
@@ -20,7 +21,7 @@ DbOpt = Annotated[Path | None, typer.Option("--db", help="Workspace file [defaul
 OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
 SchemeOpt = Annotated[str, typer.Option("--scheme", help="Classification scheme: current4 (现行四类) or legacy6 (2001年六类).")]
 RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show ID and phone numbers in full (they are masked otherwise).")]
-RoundOpt = Annotated[str | None, typer.Option("--round", help="The round (year) of the table, e.g. 2026 [default: the latest round in the workspace].")]
+RoundOpt = Annotated[str | None, typer.Option("--round", help=_("年度，例如 2026 [默认：工作区中最近的年度]。"))]
 
 
 def format_option(*allowed: str, help: str | None = None):

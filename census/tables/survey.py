@@ -26,6 +26,7 @@ from datetime import date
 from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..errors import CensusError, UsageError
+from ..i18n import _
 from ..pipeline import ensure_current
 from ..vocab import DEFAULT_AGE_BANDS, DIMENSIONS, MULTI_VALUED, NEW_CLASS, TOTAL
 from ..workspace import Workspace
@@ -158,7 +159,7 @@ def catalogue(ws: Workspace, round_: str | None = None) -> tuple[list[Question],
     questionnaire order. Variables of several questionnaire sources are merged by name."""
     infos: dict[str, dict] = {}
     keys: dict[tuple[int, str], dict[str, str]] = {}
-    for sid, _, sheet, columns in _sheets(ws, round_):
+    for sid, _path, sheet, columns in _sheets(ws, round_):
         for c in columns:
             name = c.get("variable") or c.get("header")
             if not name:
@@ -241,7 +242,7 @@ def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = N
     if by is not None and by not in DIMENSIONS:
         raise UsageError(f"--by {by!r} is not a dimension; use one of {', '.join(DIMENSIONS)}.")
     if by in MULTI_VALUED or by == "round":
-        raise UsageError(f"--by {by!r}: a questionnaire table is split by a dimension with one value per person and round.")
+        raise UsageError(_("--by {by}：问卷表只能按每人每年度只有一个取值的维度分组。").format(by=by))
     target = table_round(ws, round)
     default, by_name, keys = catalogue(ws, target)
     if not by_name:
@@ -372,7 +373,7 @@ def _table(q: Question, resp: list[dict], columns: list[str], weights: dict[int,
 def respondent_weights(ws: Workspace, scheme: str = "current4", round_: str | None = None) -> dict[int, float]:
     """The calibration weight of each questionnaire record of a round (record_id → weight); respondents left out
     have none."""
-    _, _, keys = catalogue(ws, round_)
+    _questions, _by_name, keys = catalogue(ws, round_)
     resp = _respondents(ws, keys, scheme, None, round_)
     return _calibrate(ws, resp, scheme, round_)[0]
 
