@@ -37,7 +37,7 @@ class Sighting:
     def text(self) -> str:
         sheet = f"“{self.sheet}”" if self.sheet else ""
         place = f"（{self.community}）" if self.community else ""
-        return f"{SOURCE_KIND_LABELS.get(self.kind, self.kind)} {self.file}{sheet}第{self.row}行{place}"
+        return f"{SOURCE_KIND_LABELS.get(self.kind, self.kind)}：{self.file}{sheet} 第{self.row}行{place}"
 
 
 @dataclass
