@@ -191,6 +191,15 @@ def test_the_report_compares_a_round_with_the_one_before(ws, tmp_path):
     cells = [c.value for row in book["年度变化"].iter_rows() for c in row if c.value is not None]
     assert "雨花台区新的社会阶层人士年度变化（2027年与上一年度比较）" in cells
     assert "类别变化" in cells and "社区变动" in cells
+    # a layout may put the rounds side by side: each with its own totals, none across them
+    layout = tmp_path / "layout.yaml"
+    layout.write_text("sheets:\n  - {name: 年度对比, kind: crosstab, rows: category, cols: round}\n"
+                      "  - {name: 按年度, kind: tally, by: [round, category]}\n", encoding="utf-8")
+    side = build_report(ws, tmp_path / "side.xlsx", layout=layout).numbers
+    assert side["年度对比"]["column_totals"] == {"2026": 492, "2027": 493} and side["年度对比"]["round"] is None
+    assert side["按年度"]["by_round"]["2027"]["total"] == 493
+    rows = [[c.value for c in r] for r in openpyxl.load_workbook(tmp_path / "side.xlsx")["年度对比"].iter_rows()]
+    assert rows[1] == ["类别", "2026", "2027"] and ["合计", 492, 493] in rows
     first = build_report(ws, tmp_path / "2026.xlsx", round="2026")
     assert "年度变化" not in first.sheets  # nothing earlier to compare with
     assert first.numbers["摘要"]["figures"]["新的社会阶层人士（现行四类）"] == 492

@@ -72,6 +72,10 @@ class _Context:
     def fill(self, template: str) -> str:
         return template.format(district=self.district, year=self.round or self.as_of.year, scheme=self.scheme_title)
 
+    def of(self, dims: list[str]) -> str | None:
+        """The round a table of `dims` counts: the report's, unless rounds are side by side in it."""
+        return None if "round" in dims else self.round
+
 
 def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: date | None = None,
                  layout: Path | None = None, suppress: int | None = None, round: str | int | None = None) -> ReportResult:
@@ -130,7 +134,7 @@ def _one_dim(ctx: _Context, dim: str, where: dict[str, str] | None = None):
     """A tally by one dimension with shares of the total, suppressed when asked, listing every known value (0
     where nobody is)."""
     t = tally(ctx.ws, ctx.scheme, [dim], where, ctx.as_of, percent="total", suppress=ctx.suppress,
-              complementary=bool(ctx.suppress) and dim not in MULTI_VALUED, round=ctx.round)
+              complementary=bool(ctx.suppress) and dim not in MULTI_VALUED, round=ctx.of([dim]))
     grid = tally_grid(t, known_values(ctx.ws, ctx.scheme, dim))
     grid.foot = suppression_note(ctx.suppress, grid.cells()) or None
     return t, grid
@@ -166,10 +170,11 @@ def _write_tally(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict
     if len(by) == 1:
         t, grid = _one_dim(ctx, by[0])
     else:
-        t = tally(ctx.ws, ctx.scheme, by, None, ctx.as_of, percent="total", suppress=ctx.suppress,
-                  complementary=bool(ctx.suppress) and not set(by) & set(MULTI_VALUED), round=ctx.round)
+        # rounds side by side: each round's shares are of its own total
+        t = tally(ctx.ws, ctx.scheme, by, None, ctx.as_of, percent="row" if by[0] == "round" else "total", suppress=ctx.suppress,
+                  complementary=bool(ctx.suppress) and not set(by) & set(MULTI_VALUED), round=ctx.of(by))
         grid = tally_grid(t)
-    grid.foot = table_note(t.outside_total, t.unresolved, t.excluded, ctx.suppress, grid)
+    grid.foot = table_note(t.outside_total, t.unresolved, t.excluded, ctx.suppress, grid, t.by_round)
     s, placed = one_table_sheet(book, sheet.name, title, grid)
     if sheet.chart:
         add_chart(book, s, placed, sheet.chart.type, sheet.chart.title or title, [1], s.row + 1)
@@ -181,9 +186,10 @@ def _write_crosstab(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
     if sheet.rows == "community":
         return _write_community_table(book, ctx, sheet, title)
     ct = crosstab(ctx.ws, ctx.scheme, sheet.rows, sheet.cols, as_of=ctx.as_of, suppress=ctx.suppress,
-                  complementary=bool(ctx.suppress) and not {sheet.rows, sheet.cols} & set(MULTI_VALUED), round=ctx.round)
+                  complementary=bool(ctx.suppress) and not {sheet.rows, sheet.cols} & set(MULTI_VALUED),
+                  round=ctx.of([sheet.rows, sheet.cols]))
     grid = crosstab_grid(ct)
-    grid.foot = table_note(ct.outside_total, ct.unresolved, ct.excluded, ct.suppress, grid)
+    grid.foot = table_note(ct.outside_total, ct.unresolved, ct.excluded, ct.suppress, grid, ct.by_round)
     s, placed = one_table_sheet(book, sheet.name, title, grid)
     if sheet.chart:
         add_chart(book, s, placed, sheet.chart.type, sheet.chart.title or title, list(range(1, len(ct.col_values) + 1)), s.row + 1)
