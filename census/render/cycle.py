@@ -24,25 +24,25 @@ def diff_title(d: RoundDiff, district: str = "") -> str:
 
 def diff_counts_grid(d: RoundDiff) -> Grid:
     """The counts: each change, and the totals of both rounds (new − gone = the change of the total)."""
-    rows: list[tuple[list, str]] = [([CHANGE_LABELS[c], d.counts.get(c, 0)], "") for c in CHANGES]
+    rows: list[tuple[list, str]] = [([_(CHANGE_LABELS[c]), d.counts.get(c, 0)], "") for c in CHANGES]
     if d.totals:
         rows.append(([_("{r}年合计").format(r=d.from_round), d.totals.get(d.from_round, 0)], "subtotal"))
         rows.append(([_("{r}年合计").format(r=d.to_round), d.totals.get(d.to_round, 0)], "total"))
-    rows += [([label, d.representative_counts.get(k, 0)], "") for k, label in REPRESENTATIVE_CHANGE_LABELS.items()]
+    rows += [([_(label), d.representative_counts.get(k, 0)], "") for k, label in REPRESENTATIVE_CHANGE_LABELS.items()]
     return Grid([_("变化"), _("人数")], rows, subtitle=_("（一）变化人数"))
 
 
 def diff_persons_grid(d: RoundDiff) -> Grid:
     """One row per person who changed: what changed, who, where, from what to what."""
     header = [_("变化"), _("人员编号"), _("姓名"), _("身份证号"), _("街道"), _("社区（村）"), _("变化前"), _("变化后")]
-    rows = [([CHANGE_LABELS[c.change], c.person_id, c.name or "", c.id_number or "", c.street or UNKNOWN,
+    rows = [([_(CHANGE_LABELS[c.change]), c.person_id, c.name or "", c.id_number or "", c.street or UNKNOWN,
               c.community or UNKNOWN, c.from_value or "", c.to_value or ""], "") for c in d.persons]
     return Grid(header, rows, label_columns=len(header), subtitle=_("（二）变化人员名单"))
 
 
 def diff_representatives_grid(d: RoundDiff) -> Grid:
     header = [_("变化"), _("人员编号"), _("姓名"), _("身份证号"), _("街道"), _("社区（村）"), _("原政治安排"), _("现政治安排")]
-    rows = [([REPRESENTATIVE_CHANGE_LABELS[c.change], c.person_id, c.name or "", c.id_number or "", c.street or UNKNOWN,
+    rows = [([_(REPRESENTATIVE_CHANGE_LABELS[c.change]), c.person_id, c.name or "", c.id_number or "", c.street or UNKNOWN,
               c.community or UNKNOWN, c.from_value or "", c.to_value or ""], "") for c in d.representatives]
     return Grid(header, rows, label_columns=len(header), subtitle=_("（三）代表人士变化"))
 
@@ -93,7 +93,7 @@ def followup_persons_grid(f: Followup, fill: bool = True) -> Grid:
     """The persons to follow up; `fill` adds the columns the community fills in (核实结果, 备注)."""
     header = [_("街道"), _("社区（村）"), _("人员编号"), _("姓名"), _("性别"), _("身份证号"), _("联系电话"), _("工作单位"),
               _("现归类"), _("发现来源"), *([_(FOLLOWUP_ANSWER), _("备注")] if fill else [])]
-    rows = [([p.street, p.community or NO_COMMUNITY, p.person_id, p.name or "", p.sex or "", p.id_number or "",
+    rows = [([p.street, p.community or _(NO_COMMUNITY), p.person_id, p.name or "", p.sex or "", p.id_number or "",
               p.phone or "", p.work_unit or "", p.category if p.group != "unresolved" else group_label(p.group),
               p.found_text(), *(["", ""] if fill else [])], "") for p in f.persons]
     rows.append(([TOTAL, _("{n}人").format(n=len(f.persons)), *[""] * (len(header) - 2)], "total"))

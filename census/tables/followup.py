@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from ..i18n import _
 from ..pipeline import ensure_current
 from ..privacy import mask_id, mask_phone
 from ..vocab import EXCLUDED, GROUP_LABELS, GROUPS, SOURCE_KIND_LABELS, UNKNOWN
@@ -37,7 +38,8 @@ class Sighting:
     def text(self) -> str:
         sheet = f"“{self.sheet}”" if self.sheet else ""
         place = f"（{self.community}）" if self.community else ""
-        return f"{SOURCE_KIND_LABELS.get(self.kind, self.kind)}：{self.file}{sheet} 第{self.row}行{place}"
+        return _("{kind}：{file}{sheet} 第{row}行{place}").format(kind=_(SOURCE_KIND_LABELS.get(self.kind, self.kind)),
+                                                               file=self.file, sheet=sheet, row=self.row, place=place)
 
 
 @dataclass
@@ -55,7 +57,7 @@ class FollowupPerson:
     found: list[Sighting] = field(default_factory=list)
 
     def found_text(self) -> str:
-        return "；".join(s.text() for s in self.found)
+        return _("；").join(s.text() for s in self.found)
 
 
 @dataclass
