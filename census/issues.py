@@ -55,6 +55,8 @@ _TABLE = [
     Code("education.unknown", "warning", N_("学历无法识别"), N_("“{value}”不是 GB/T 4658 的学历，也不是其常见写法")),
     Code("political_status.unknown", "warning", N_("政治面貌无法识别"), N_("“{value}”不是 GB/T 4762 的政治面貌，也不是其常见写法")),
     Code("representative.unknown", "warning", N_("代表人士标记无法识别"), N_("“{value}”既不是“是”也不是“否”")),
+    Code("arrangement.unknown", "warning", N_("政治安排无法识别"),
+         N_("“{value}”不是可识别的政治安排（人大代表、政协委员、工商联、新联会或特约人员的职务）")),
     Code("category.unknown", "warning", N_("人员类别无法识别"), N_("“{value}”不是任何分类方案中的人员类别")),
     # regions
     Code("region.unknown_street", "warning", N_("街道不在区划名册中"), N_("街道“{value}”不在区划名册中")),
@@ -119,16 +121,19 @@ def severity(code: str) -> str:
     return CODES[code].severity
 
 
-# the columns of the workspace's `issues` table, in order
-ISSUE_COLUMNS = ("record_id", "person_id", "source_id", "sheet", "row", "column", "field", "code", "severity", "value", "message")
+# the columns of the workspace's `issues` table, in order: `round` is the round (year) of the record or person,
+# `scheme` the scheme a person's category conflict is of (NULL for every other issue)
+ISSUE_COLUMNS = ("record_id", "person_id", "source_id", "sheet", "row", "column", "field", "code", "severity", "value",
+                 "message", "round", "scheme")
 
 
 def person_issue_rows(found: pd.DataFrame) -> pd.DataFrame:
-    """Person-level issues (columns person_id, field, code, value, and `detail` for the message where it is not
-    the value) as rows of the `issues` table: severity and message from the code table."""
+    """Person-level issues (columns person_id, round, field, code, value; optionally scheme, and `detail` for the
+    message where it is not the value) as rows of the `issues` table: severity and message from the code table."""
     out = pd.DataFrame({c: pd.Series([None] * len(found), dtype="object") for c in ISSUE_COLUMNS})
-    for c in ("person_id", "field", "code", "value"):
-        out[c] = found[c].to_numpy(dtype=object)
+    for c in ("person_id", "round", "scheme", "field", "code", "value"):
+        if c in found:
+            out[c] = found[c].to_numpy(dtype=object)
     shown = found["detail"] if "detail" in found else found["value"]
     out["severity"] = [CODES[c].severity for c in out["code"]]
     out["message"] = [CODES[c].message.format(value=v) for c, v in zip(out["code"], shown, strict=True)]

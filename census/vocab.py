@@ -13,10 +13,10 @@ from .i18n import N_
 
 # ---------------------------------------------------------------------------------------------- sources
 # what kind of file a row came from; the order is the order tables list them in
-SOURCE_KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "other")
+SOURCE_KINDS = ("community_ledger", "unit_ledger", "household_register", "questionnaire", "roster", "other")
 SOURCE_KIND_LABELS = {
     "community_ledger": N_("社区台账"), "unit_ledger": N_("单位台账"), "household_register": N_("住户台帐"),
-    "questionnaire": N_("问卷"), "other": N_("其他来源"),
+    "questionnaire": N_("问卷"), "roster": N_("代表人士名册"), "other": N_("其他来源"),
 }
 REVIEW_SOURCE = "review"  # a clerk's correction, ranked above every file
 REVIEW_SOURCE_LABEL = N_("核查结论")
@@ -51,11 +51,36 @@ SECONDARY_MARK = "×"  # a cell hidden by complementary suppression (so that a s
 DIMENSION_LABELS = {
     "category": N_("类别"), "street": N_("街道"), "community": N_("社区"), "sex": N_("性别"), "age_band": N_("年龄段"),
     "education": N_("学历"), "political_status": N_("政治面貌"), "party": N_("党派"), "representative": N_("代表人士"),
-    "unit_type": N_("单位性质"), "source_kind": N_("来源"),
+    "unit_type": N_("单位性质"), "source_kind": N_("来源"), "arrangement": N_("政治安排"), "round": N_("年度"),
 }
+MULTI_VALUED = ("arrangement",)  # a person may hold several values: counted under each, once in 小计 and 合计
 DIMENSIONS = tuple(DIMENSION_LABELS)
 DEFAULT_AGE_BANDS = (30, 40, 50, 60)
 REPRESENTATIVE, NOT_REPRESENTATIVE = "代表人士", "非代表人士"
+
+# ---------------------------------------------------------------------------------------------- arrangements
+# political arrangements of representatives (代表人士), as rosters write them: 人大代表 and 政协委员 by level,
+# posts in 工商联 and 新联会, 特约人员; the labels in the order tables list them (a body alone: its level or post
+# is not known)
+ARRANGEMENT_LEVELS = ("全国", "省", "市", "区")
+NPC, CPPCC, ACFIC, NSCA, SPECIAL = "人大代表", "政协委员", "工商联", "新联会", "特约人员"
+ACFIC_POSTS = ("主席", "副主席", "常委", "执委", "会员")
+NSCA_POSTS = ("会长", "副会长", "秘书长", "常务理事", "理事", "会员")
+ARRANGEMENTS = (
+    *(f"{lvl}{NPC}" for lvl in ARRANGEMENT_LEVELS), NPC,
+    *(f"{lvl}{CPPCC}" for lvl in ARRANGEMENT_LEVELS), CPPCC,
+    *(f"{ACFIC}{post}" for post in ACFIC_POSTS), ACFIC,
+    *(f"{NSCA}{post}" for post in NSCA_POSTS), NSCA,
+    SPECIAL,
+)
+ARRANGEMENT_BODIES = (NPC, CPPCC, ACFIC, NSCA, SPECIAL)
+NO_ARRANGEMENT = "无政治安排"
+ARRANGEMENT_SEPARATOR = "、"  # between a record's arrangements, as stored
+
+
+def arrangement_body(label: str) -> str:
+    """The body an arrangement label belongs to: 区人大代表 → 人大代表, 工商联执委 → 工商联."""
+    return next((b for b in ARRANGEMENT_BODIES if b in label), label)
 CPC_MEMBER, NON_CPC = "中共党员", "党外"
 
 
@@ -87,6 +112,14 @@ PERSON_ID_WIDTH = 7
 
 # ---------------------------------------------------------------------------------------------- issues
 SEVERITY_LABELS = {"error": N_("错误"), "warning": N_("警告"), "conflict": N_("冲突"), "quarantine": N_("隔离")}
+
+# ---------------------------------------------------------------------------------------------- rounds
+# a workspace holds rounds (years); every table is of one round. A round's population is the persons counted in
+# the scheme's total; between two rounds each is new, gone, recategorised, moved or unchanged
+CHANGES = ("new", "gone", "recategorised", "moved", "unchanged")
+CHANGE_LABELS = {"new": "新增", "gone": "减少", "recategorised": "类别变化", "moved": "社区变动", "unchanged": "无变化"}
+REPRESENTATIVE_CHANGES = ("became", "stopped")
+REPRESENTATIVE_CHANGE_LABELS = {"became": "新任代表人士", "stopped": "不再是代表人士"}
 
 # ---------------------------------------------------------------------------------------------- outputs
 # every output format of the command line; each command offers the subset it can write

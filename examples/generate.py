@@ -1598,12 +1598,31 @@ def write_more_layouts(rng: random.Random, d: District, out: Path, rec: Recorder
 
 # ================================================================================================ truth
 class Recorder:
-    """Writes source files and remembers every annotated row for rows.csv / nondata.csv."""
+    """Writes source files and remembers every annotated row for rows.csv / nondata.csv.
 
-    def __init__(self) -> None:
+    An edition of a later round (`folder`, `year`) writes what the writers put under district/ under `folder`
+    instead, with the year 2026 in paths, sheet names and the text of non-data rows (titles, 填报日期, signatures)
+    replaced by `year`; data rows are written as they are."""
+
+    def __init__(self, folder: str = "district", year: int | None = None) -> None:
         self.rows: list[tuple[str, str, int, str, bool, str, str]] = []
         self.nondata: list[tuple[str, str, int, str]] = []
         self.files: list[str] = []
+        self.folder = folder
+        self.year = year
+
+    def _path(self, path: str) -> str:
+        if self.folder != "district" and path.startswith("district/"):
+            path = self.folder + path[len("district"):]
+        return path.replace("2026", str(self.year)) if self.year else path
+
+    def _edition(self, sheet: Sheet) -> Sheet:
+        if not self.year:
+            return sheet
+        year = str(self.year)
+        rows = [row if info is None or info.kind == "data" else [v.replace("2026", year) if type(v) is str else v for v in row]
+                for row, info in zip(sheet.rows, sheet.info, strict=True)]
+        return Sheet(sheet.name.replace("2026", year), rows, sheet.info, sheet.merges, sheet.widths, sheet.date_format)
 
     def _note(self, path: str, sheet_name: str, sheet: Sheet) -> None:
         for r, info in enumerate(sheet.info, 1):
@@ -1618,6 +1637,7 @@ class Recorder:
                     self.nondata.append((path, sheet_name, r, i.kind))
 
     def write(self, out: Path, path: str, sheets: list[Sheet]) -> None:
+        path, sheets = self._path(path), [self._edition(s) for s in sheets]
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.endswith(".csv"):
@@ -1630,6 +1650,7 @@ class Recorder:
         self.files.append(path)
 
     def write_sav(self, out: Path, path: str, df: pd.DataFrame, labels: list[str], cases: Sheet) -> None:
+        path = self._path(path)
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
         value_labels = {k: {float(c): t for c, t in v.items()} for k, v in Q_VALUES.items() if k in df.columns}
@@ -1661,8 +1682,8 @@ def tally(persons: list[Person], scheme: str, streets: list[Street]) -> dict:
     }
 
 
-def write_truth(out: Path, d: District, rec: Recorder) -> dict:
-    truth = out / "truth"
+def write_truth(out: Path, d: District, rec: Recorder, folder: str = "truth") -> dict:
+    truth = out / folder
     truth.mkdir(parents=True, exist_ok=True)
     everyone = d.everyone
     with (truth / "persons.csv").open("w", encoding="utf-8", newline="") as f:
@@ -1701,16 +1722,316 @@ def write_truth(out: Path, d: District, rec: Recorder) -> dict:
     return expected
 
 
+# ================================================================================================ the next round
+# The district a year later, from random streams of its own (the 2026 files stay byte-identical): some persons
+# left, new ones came, some changed their work (and so their category), some moved to another community, some were
+# missed by their community's ledger but are in the household register (补查), and the representatives' roster
+# changed. The 2026 roster (the 2026 representatives and their political arrangements) goes in a folder of its own
+# so the 2026 demo keeps its files and totals. The truth of what changed goes to truth_2027/.
+NEXT_YEAR = 2027
+NEXT_FOLDER = f"district_{NEXT_YEAR}"
+NEXT_TRUTH = f"truth_{NEXT_YEAR}"
+ROSTER_FOLDER = "roster_2026"
+ROSTER_FILE = "雨花台区新的社会阶层代表人士名册（{year}年）.xlsx"
+ARRANGEMENT_CHOICES = (  # in the order census lists them (vocab.ARRANGEMENTS)
+    (("区政协委员",), 6), (("区人大代表",), 4), (("市政协委员",), 2), (("工商联执委",), 4), (("新联会理事",), 4),
+    (("新联会副会长",), 1), (("区政协委员", "工商联执委"), 2), (("区人大代表", "新联会理事"), 1), (("特约人员",), 2),
+    (("市人大代表", "工商联常委"), 1),
+)
+# archetype → archetype: the work a person took up (a 个体工商户 who founded a company becomes a 私营企业主 …), and how
+# many of the 700 in-scope persons of the demo do so
+TRANSITIONS = (("individual_business", "private_owner", 8), ("freelancer", "individual_business", 6),
+               ("private_tech_staff", "new_media_company", 6), ("individual_business", "private_tech_staff", 5),
+               ("freelancer", "intermediary", 5))
+NEXT_COUNTS = {"gone": 20, "new": 25, "moved": 15, "missed": 12, "stop_rep": 5, "start_rep": 6, "rearranged": 4}
+MISSED_ARCHETYPES = ("private_tech_staff", "foreign_staff", "individual_business", "intermediary", "new_media_creator")
+ARCHETYPE = {a.key: a for a in ARCHETYPES}
+
+
+@dataclass
+class RoundState:
+    """What a round holds of a person, for comparing rounds: category under each scheme, community, representative
+    and political arrangements."""
+
+    cat4: str
+    cat6: str
+    community: str | None
+    street: str
+    representative: bool
+    arrangements: tuple[str, ...]
+
+
+def _state(p: Person, arrangements: dict[str, tuple[str, ...]]) -> RoundState:
+    return RoundState(p.cat4, p.cat6, p.community.name if p.community else None, p.street.name, p.representative,
+                      arrangements.get(p.key, ()))
+
+
+def _arrangement(rng: random.Random) -> tuple[str, ...]:
+    choices, weights = zip(*ARRANGEMENT_CHOICES, strict=True)
+    return rng.choices(choices, weights)[0]
+
+
+def _take_up(rng: random.Random, p: Person, d: District, key: str) -> None:
+    """The person now works as archetype `key`: a unit of its pool, a position, what their ledger declares."""
+    a = ARCHETYPE[key]
+    p.archetype, p.cat4, p.cat6 = a.key, a.cat4, a.cat6
+    p.unit, p.work_unit, p.unit_type = None, "", ""
+    if a.pool and d.units[a.pool] and not (a.pool == "studio" and rng.random() < 0.5):
+        p.unit = rng.choice(d.units[a.pool])
+        p.work_unit, p.unit_type = p.unit.name, p.unit.unit_type
+    p.position = rng.choice(a.positions or p.unit.kind.positions)
+    p.occupation = rng.choice(a.occupations or p.unit.kind.occupations)
+    p.in_unit_ledger = bool(p.unit and p.unit.ledger) and rng.random() < 0.85
+    declare = a.always_declared or rng.random() < 0.8
+    p.declared = rng.choice(a.declared + (p.unit.kind.declared if p.unit else ())) if declare else ""
+
+
+def _household_of(d: District, p: Person) -> int | None:
+    return next((i for i, (_, members) in enumerate(d.households) if any(m is p for m, _ in members)), None)
+
+
+def _settle(rng: random.Random, people: People, d: District, p: Person, c: Community) -> None:
+    """The person (and their household) lives in community `c` now, and the household register lists them."""
+    p.community, p.street, p.address = c, c.street, address(rng, c)
+    i = _household_of(d, p)
+    if i is None:
+        members = family(rng, people, c, p)
+        d.residents += [m for m, _ in members if m is not p]
+        d.households.append((c, members))
+    else:
+        members = d.households[i][1]
+        for m, _ in members:
+            m.community, m.street, m.address = c, c.street, p.address
+        d.households[i] = (c, members)
+    p.in_household = True
+
+
+def write_roster(rng: random.Random, out: Path, rec: Recorder, path: str, year: int, reps: list[Person],
+                 arrangements: dict[str, tuple[str, ...]], layout: str) -> None:
+    """The representatives' roster (代表人士名册): a title, a header, one row per representative. `layout` "columns"
+    writes 人大代表 / 政协委员 with their level and the 工商联 / 新联会 / 特约 posts in columns of their own; "text"
+    writes them in one 安排情况 column of free text."""
+    if layout == "columns":
+        labels = ["序号", "姓名", "性别", "身份证号码", "工作单位", "人大代表", "政协委员", "工商联职务", "新联会职务", "特约人员", "备注"]
+    else:
+        labels = ["序号", "姓名", "性别", "公民身份号码", "工作单位", "政治面貌", "安排情况", "备注"]
+    sheet = Sheet("代表人士", widths=[6, 10, 6, 22, 30, 12, 12, 12, 12, 12, 12][: len(labels)])
+    r = sheet.add("title", [f"雨花台区新的社会阶层代表人士名册（{year}年）"])
+    sheet.merge(r, 0, r, len(labels) - 1)
+    sheet.add("header", labels)
+    sc = Scribe(rng, Style(), "ledger")
+    for seq, p in enumerate(sorted(reps, key=lambda q: (q.street.name, q.key)), 1):
+        sc.start()
+        sc.id_valid = True
+        arr = arrangements[p.key]
+        cells: list[Cell] = [str(seq), p.name, p.sex, p.id18, p.work_unit]
+        if layout == "columns":
+            level = {a: a[0] for a in arr if a.endswith(("人大代表", "政协委员"))}
+            cells += [next((f"{lv}级" for a, lv in level.items() if a.endswith("人大代表")), ""),
+                      next((f"{lv}级" for a, lv in level.items() if a.endswith("政协委员")), ""),
+                      next((a.removeprefix("工商联") for a in arr if a.startswith("工商联")), ""),
+                      next((a.removeprefix("新联会") for a in arr if a.startswith("新联会")), ""),
+                      "特约监督员" if "特约人员" in arr else "", ""]
+        else:
+            cells += [sc.political(p), rng.choice(("、", "，", " ")).join(arr), ""]
+        sheet.add("data", cells, p.key, True, "")
+    sheet.add("total", [f"合计：{len(reps)}人"])
+    rec.write(out, path, [sheet])
+
+
+def _rows_csv(path: Path, rec: Recorder) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "sheet", "row", "person_key", "id_valid", "noise", "col_range"])
+        w.writerows([r[0], r[1], r[2], r[3], "true" if r[4] else "false", r[5], r[6]] for r in sorted(rec.rows))
+
+
+def _nondata_csv(path: Path, rec: Recorder) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "sheet", "row", "kind"])
+        w.writerows(sorted(rec.nondata))
+
+
+def round_changes(before: dict[str, RoundState], after: dict[str, RoundState], scheme: str,
+                  order: dict[str, int]) -> dict:
+    """What `census diff 2026 2027 --scheme S --format json` must print, with truth person keys for person ids."""
+    labels = C4 if scheme == "current4" else L6
+    cat = (lambda s: s.cat4) if scheme == "current4" else (lambda s: s.cat6)
+    a = {k: s for k, s in before.items() if cat(s) in labels}
+    b = {k: s for k, s in after.items() if cat(s) in labels}
+    counts = dict.fromkeys(("new", "gone", "recategorised", "moved", "unchanged"), 0)
+    persons = []
+    for key in sorted(a.keys() | b.keys()):
+        sa, sb = a.get(key), b.get(key)
+        if sa is None:
+            change, frm, to = "new", None, cat(sb)
+        elif sb is None:
+            change, frm, to = "gone", cat(sa), None
+        elif cat(sa) != cat(sb):
+            change, frm, to = "recategorised", cat(sa), cat(sb)
+        elif sa.community != sb.community:
+            change, frm, to = "moved", sa.community or "未知", sb.community or "未知"
+        else:
+            change, frm, to = "unchanged", None, None
+        counts[change] += 1
+        if change != "unchanged":
+            persons.append({"person_key": key, "change": change, "from": frm, "to": to})
+    persons.sort(key=lambda x: (list(counts).index(x["change"]), order[x["person_key"]], x["person_key"]))
+    reps = []
+    for key in sorted(before.keys() | after.keys()):
+        ra = before[key].representative if key in before else False
+        rb = after[key].representative if key in after else False
+        if ra != rb:
+            reps.append({"person_key": key, "change": "stopped" if ra else "became",
+                         "from": "、".join(before[key].arrangements) or "代表人士" if ra else None,
+                         "to": "、".join(after[key].arrangements) or "代表人士" if rb else None})
+    rep_counts = {"became": sum(r["change"] == "became" for r in reps), "stopped": sum(r["change"] == "stopped" for r in reps)}
+    return {"from": "2026", "to": str(NEXT_YEAR), "scheme": scheme, "counts": counts, "persons": persons,
+            "representatives": {"counts": rep_counts, "persons": reps}}
+
+
+def write_next_round(out: Path, d: District, people: People, seed: int) -> dict:
+    """The 2026 roster and the district's 2027 round, with the truth of what changed (truth_2027/)."""
+    rng = random.Random(f"{seed}-{NEXT_YEAR}")
+    people.rng = random.Random(f"{seed}-{NEXT_YEAR}-people")
+    scale = len(d.in_scope) / DEMO_PERSONS
+    n = {k: max(1, round(v * scale)) for k, v in NEXT_COUNTS.items()}
+    everyone = d.everyone
+    order = {p.key: i for i, p in enumerate(everyone)}
+
+    # 2026: every representative gets political arrangements; the roster lists them
+    arrangements = {p.key: _arrangement(rng) for p in everyone if p.representative}
+    before = {p.key: _state(p, arrangements) for p in everyone}
+    truth_dir = out / NEXT_TRUTH
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    roster_rec = Recorder()
+    write_roster(random.Random(f"{seed}-roster-2026"), out, roster_rec, f"{ROSTER_FOLDER}/{ROSTER_FILE.format(year=2026)}", 2026,
+                 [p for p in everyone if p.representative], arrangements, "columns")
+    _rows_csv(truth_dir / "roster_2026_rows.csv", roster_rec)
+    _nondata_csv(truth_dir / "roster_2026_nondata.csv", roster_rec)
+    followup = [(2026, p, "unit_only") for p in d.in_scope if p.unit_only]
+    followup += [(2026, p, "undecidable") for p in d.residents if p.archetype == "undecidable"]
+
+    # who changes: persons of a community ledger (not the three deliberate conflicts), each at most once
+    pool = sorted((p for p in d.in_scope if p.community and not p.conflict_unit), key=lambda p: p.key)
+    rng.shuffle(pool)
+    used: set[str] = set()
+
+    def take(count: int, fits=lambda p: True) -> list[Person]:
+        chosen = [p for p in pool if p.key not in used and fits(p)][:count]
+        used.update(p.key for p in chosen)
+        return chosen
+
+    gone = take(n["gone"])
+    transitions = [(p, to) for frm, to, k in TRANSITIONS
+                   for p in take(max(1, round(k * scale)), lambda p, frm=frm: p.archetype == frm)]
+    moved = take(n["moved"])
+    missed = take(n["missed"], lambda p: p.archetype in MISSED_ARCHETYPES and bool(p.unit or p.archetype != "individual_business"))
+
+    gone_keys = {p.key for p in gone}
+    for p in gone:  # they left the district, and their households with them
+        i = _household_of(d, p)
+        if i is not None:
+            leaving = {m.key for m, _ in d.households[i][1]}
+            d.residents = [r for r in d.residents if r.key not in leaving]
+            del d.households[i]
+    d.in_scope = [p for p in d.in_scope if p.key not in gone_keys]
+    for p, to in transitions:
+        _take_up(rng, p, d, to)
+    comms = d.communities
+    for p in moved:
+        same = [c for c in p.street.communities if c is not p.community]
+        others = [c for c in comms if c.street is not p.street]
+        old = p.community
+        _settle(rng, people, d, p, rng.choice(same if rng.random() < 0.5 else others))
+        p.old_community = old if rng.random() < 0.35 and old.street is p.street else None
+    for p in missed:
+        _settle(rng, people, d, p, p.community)
+    missed_keys = {p.key for p in missed}
+    moved_keys = {p.key for p in moved}
+    for p in d.in_scope:  # this year's entries: second rows, questionnaire, no stale old-community rows
+        if p.key not in moved_keys:
+            p.old_community = None
+        p.duplicate = bool(p.community) and p.key not in missed_keys and rng.random() < 0.012
+        p.in_survey = bool(p.community) and p.key not in missed_keys and rng.random() < 0.10
+
+    # new persons: archetypes in the district's shares, in its communities, some in the household register
+    comm_cum = list(itertools.accumulate(c.weight * (0.6 if c.village else 1.0) for c in comms))
+    new = []
+    for _ in range(n["new"]):
+        a = ARCHETYPES[bisect.bisect_right(ARCHETYPE_SHARES, rng.random() * ARCHETYPE_SHARES[-1])]
+        p = people.person(a.key, a.born, education=a.education)
+        p.phone = people.mobile()
+        _take_up(rng, p, d, a.key)
+        p.community = rng.choices(comms, cum_weights=comm_cum)[0]
+        p.street, p.address = p.community.street, address(rng, p.community)
+        p.representative = rng.random() < 0.05
+        p.in_survey = rng.random() < 0.10
+        if rng.random() < 0.4:
+            _settle(rng, people, d, p, p.community)
+        new.append(p)
+    d.in_scope += new
+
+    # the roster a year later: some stop, some start, some change their arrangements
+    continuing = sorted((p for p in d.in_scope if p.key in before), key=lambda p: p.key)
+    reps = [p for p in continuing if p.representative]
+    for p in rng.sample(reps, min(n["stop_rep"], len(reps))):
+        p.representative = False
+    others = [p for p in continuing if not p.representative and p.community and p.key not in arrangements]
+    for p in rng.sample(others, min(n["start_rep"], len(others))):
+        p.representative = True
+    arrangements_next = {p.key: arrangements.get(p.key) or _arrangement(rng) for p in d.in_scope if p.representative}
+    staying = sorted(k for k in arrangements_next if k in arrangements)
+    for key in rng.sample(staying, min(n["rearranged"], len(staying))):
+        arrangements_next[key] = _arrangement(rng)
+
+    # the files of 2027: the ledgers leave out the missed persons; the roster holds this year's representatives
+    rec = Recorder(NEXT_FOLDER, NEXT_YEAR)
+    ledgers = District(d.streets, [p for p in d.in_scope if p.key not in missed_keys], d.residents, d.households,
+                       d.units, d.conflicts)
+    write_community_ledgers(random.Random(f"{seed}-{NEXT_YEAR}-community"), ledgers, out, rec)
+    write_unit_ledgers(random.Random(f"{seed}-{NEXT_YEAR}-units"), d, out, rec)
+    write_household(random.Random(f"{seed}-{NEXT_YEAR}-household"), d, out, rec)
+    write_questionnaire(random.Random(f"{seed}-{NEXT_YEAR}-survey"), d, out, rec)
+    write_roster(random.Random(f"{seed}-{NEXT_YEAR}-roster"), out, rec, f"district/代表人士/{ROSTER_FILE.format(year=NEXT_YEAR)}",
+                 NEXT_YEAR, [p for p in d.in_scope if p.representative], arrangements_next, "text")
+    expected = write_truth(out, d, rec, NEXT_TRUTH)
+
+    after = {p.key: _state(p, arrangements_next) for p in d.everyone}
+    order.update({p.key: len(order) + i for i, p in enumerate(p for p in d.everyone if p.key not in order)})
+    changes = {scheme: round_changes(before, after, scheme, order) for scheme in ("current4", "legacy6")}
+    (truth_dir / "changes.json").write_text(json.dumps(changes, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    followup += [(NEXT_YEAR, p, "missed") for p in missed]
+    followup += [(NEXT_YEAR, p, "unit_only") for p in d.in_scope if p.unit_only]
+    followup += [(NEXT_YEAR, p, "undecidable") for p in d.residents if p.archetype == "undecidable"]
+    with (truth_dir / "followup.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["round", "person_key", "street", "community", "why"])
+        w.writerows([y, p.key, p.street.name, p.community.name if p.community and why != "unit_only" else "", why]
+                    for y, p, why in sorted(followup, key=lambda x: (x[0], order[x[1].key])))
+    with (truth_dir / "roster.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["round", "person_key", "arrangements"])
+        w.writerows([2026, k, "、".join(v)] for k, v in sorted(arrangements.items(), key=lambda kv: order[kv[0]]))
+        w.writerows([NEXT_YEAR, k, "、".join(v)] for k, v in sorted(arrangements_next.items(), key=lambda kv: order[kv[0]]))
+    return {"files": len(rec.files), "rows": expected["rows"], "persons": expected["persons"],
+            "current4_total": expected["current4"]["total"], "legacy6_total": expected["legacy6"]["total"],
+            "changes": {s: c["counts"] for s, c in changes.items()}, "roster_2026": len(arrangements),
+            "roster_2027": len(arrangements_next)}
+
+
 # ================================================================================================ entry points
 def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, ledgers_only: bool = False,
-             undeclared: bool = False, hard_units: bool = False) -> dict:
+             undeclared: bool = False, hard_units: bool = False, next_round: bool = False) -> dict:
     """Write a district with `persons` in-scope persons into `out_dir` and return a summary. `ledgers_only`
     writes the community and unit ledgers alone (the ingest speed benchmark); the truth then covers them only.
     `undeclared`: no ledger or questionnaire declares a category (人员类别 left empty, no question of it), and
     `hard_units`: units written as the hidden district had them (`harden_units`) — the classification
-    benchmark's district."""
+    benchmark's district. `next_round` also writes the district's 2027 round and the 2026 roster
+    (`write_next_round`)."""
     out_dir = Path(out_dir)
-    for stale in ("district", "truth"):
+    for stale in ("district", "truth", NEXT_FOLDER, NEXT_TRUTH, ROSTER_FOLDER):
         if (out_dir / stale).exists():
             shutil.rmtree(out_dir / stale)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1734,9 +2055,12 @@ def generate(out_dir: Path, persons: int = DEMO_PERSONS, seed: int = DEMO_SEED, 
     expected = write_truth(out_dir, d, rec)
     street_names = {s.name for s in streets}
     sources = Counter("社区台账" if path.split("/")[1] in street_names else path.split("/")[1] for path, *_ in rec.rows)
-    return {"out": str(out_dir), "in_scope": len(d.in_scope), "persons": expected["persons"], "rows": expected["rows"],
-            "rows_by_source": dict(sorted(sources.items())), "nondata_rows": len(rec.nondata), "files": len(rec.files),
-            "current4_total": expected["current4"]["total"], "legacy6_total": expected["legacy6"]["total"]}
+    summary = {"out": str(out_dir), "in_scope": len(d.in_scope), "persons": expected["persons"], "rows": expected["rows"],
+               "rows_by_source": dict(sorted(sources.items())), "nondata_rows": len(rec.nondata), "files": len(rec.files),
+               "current4_total": expected["current4"]["total"], "legacy6_total": expected["legacy6"]["total"]}
+    if next_round and not ledgers_only:
+        summary[str(NEXT_YEAR)] = write_next_round(out_dir, d, people, seed)
+    return summary
 
 
 def nonblank_rows(path: Path) -> list[tuple[str, int]]:
@@ -1757,17 +2081,27 @@ def nonblank_rows(path: Path) -> list[tuple[str, int]]:
 
 
 def check(out_dir: Path) -> list[str]:
-    """Every non-blank row of every source file is in rows.csv or nondata.csv exactly once, and nothing else is."""
-    truth = out_dir / "truth"
-    listed = Counter()  # (file, sheet, row, col_range): a row holding two tables side by side is listed per table
-    for name in ("rows.csv", "nondata.csv"):
-        with (truth / name).open(encoding="utf-8", newline="") as f:
+    """Every non-blank row of every source file is in the truth's rows or non-data rows exactly once, and nothing
+    else is: the 2026 district (truth/), and when written, the 2027 round and the 2026 roster (truth_2027/)."""
+    problems = check_folder(out_dir, "district", out_dir / "truth" / "rows.csv", out_dir / "truth" / "nondata.csv")
+    nxt = out_dir / NEXT_TRUTH
+    if (out_dir / NEXT_FOLDER).exists():
+        problems += check_folder(out_dir, NEXT_FOLDER, nxt / "rows.csv", nxt / "nondata.csv")
+    if (out_dir / ROSTER_FOLDER).exists():
+        problems += check_folder(out_dir, ROSTER_FOLDER, nxt / "roster_2026_rows.csv", nxt / "roster_2026_nondata.csv")
+    return problems
+
+
+def check_folder(out_dir: Path, folder: str, rows_csv: Path, nondata_csv: Path) -> list[str]:
+    listed = Counter()
+    for name in (rows_csv, nondata_csv):
+        with name.open(encoding="utf-8", newline="") as f:
             for r in csv.DictReader(f):
                 listed[(r["file"], r["sheet"], int(r["row"]), r.get("col_range") or "")] += 1
     problems = [f"listed {n} times: {k}" for k, n in listed.items() if n > 1]
     rows = {k[:3] for k in listed}
     seen = set()
-    for path in sorted((out_dir / "district").rglob("*")):
+    for path in sorted((out_dir / folder).rglob("*")):
         if path.is_file():
             rel = path.relative_to(out_dir).as_posix()
             for sheet, row in nonblank_rows(path):
@@ -1787,6 +2121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ledgers-only", action="store_true", help="write the community and unit ledgers alone (benchmarks)")
     ap.add_argument("--undeclared", action="store_true", help="no ledger or questionnaire declares a category (benchmarks)")
     ap.add_argument("--hard-units", action="store_true", help="units written as a hidden district had them (benchmarks)")
+    ap.add_argument("--one-round", action="store_true", help="write the 2026 round alone (no 2027 round, no 2026 roster)")
     args = ap.parse_args(argv)
     if args.check:
         problems = check(args.out)
@@ -1795,7 +2130,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check: {'OK' if not problems else f'{len(problems)} problems'}")
         return 1 if problems else 0
     started = time.perf_counter()
-    summary = generate(args.out, args.persons, args.seed, args.ledgers_only, args.undeclared, args.hard_units)
+    summary = generate(args.out, args.persons, args.seed, args.ledgers_only, args.undeclared, args.hard_units,
+                       next_round=not args.one_round)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0

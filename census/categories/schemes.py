@@ -23,8 +23,9 @@ class Decision:
     rule: str
     reason: str
     declared: str | None = None
-    conflict: bool = False
+    conflict: bool = False  # for review (核查): the declarations disagree, or contradict a strong rule
     steps: list[str] = field(default_factory=list)
+    disagreeing: bool = False  # the declared values mean different categories of this scheme
 
 
 class Scheme:
@@ -133,10 +134,15 @@ def decide(scheme: Scheme, others: dict[str, Scheme], facets: Facets, declared: 
             why = unresolved_reason
         return Decision(inferred, scheme.group[inferred], rule_id, why, None, False, steps)
     cat, reason, kind, text = chosen
-    conflict = strong and inferred != cat and scheme.group[inferred] != "unresolved"
-    if len(seen) > 1:
-        reason += "（另有来源申报" + "、".join(f"{c}" for c in seen if c != cat) + "）"
-    if conflict:
+    if kind == REVIEW_SOURCE:  # a clerk decided: the review is closed
+        steps.append(f"{REVIEW_SOURCE_LABEL}为准，不再核查")
+        return Decision(cat, scheme.group[cat], f"declared:{kind}", reason, text, False, steps)
+    disagreeing = len(seen) > 1
+    contradicted = strong and inferred != cat and scheme.group[inferred] != "unresolved"
+    if disagreeing:
+        reason += "（另有来源申报" + "、".join(f"{c}" for c in seen if c != cat) + ("，待核查）" if not contradicted else "）")
+        steps.append(f"各来源申报的类别不一致：按来源权威取 {cat}，标记核查")
+    if contradicted:
         reason += f"；但{why}，应为{inferred}，待核查"
         steps.append(f"申报与证据不符：保留申报类别 {cat}，标记核查")
-    return Decision(cat, scheme.group[cat], f"declared:{kind}", reason, text, conflict, steps)
+    return Decision(cat, scheme.group[cat], f"declared:{kind}", reason, text, disagreeing or contradicted, steps, disagreeing)

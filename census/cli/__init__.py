@@ -20,7 +20,7 @@ from typer._click import (
 
 from ..errors import INTERRUPTED_EXIT, INTERRUPTED_TEXT, CensusError
 from ..i18n import _, language_from_environment, set_language
-from . import ingest, link, sources, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
+from . import cycle, ingest, link, sources, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
 from .help import help_hint, usage_message
 from .root import app, err
 

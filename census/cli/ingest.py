@@ -28,8 +28,9 @@ STATUS_LABELS = {"ingested": N_("已导入"), "replaced": N_("已替换"), "unch
 # =============================================================================================== ingest
 @app.command(
     help=N_("把源文件导入工作区：每一行要么成为一条记录，要么带着原因进入隔离区。\n\n"
-            "同一内容的文件（不论叫什么名字）再导入不会有任何改动；每个文件单独作为一次完整写入。"),
+            "同一年度中内容相同的文件（不论叫什么名字）再导入不会有任何改动，同一文件可导入不同年度；每个文件单独作为一次完整写入。"),
     epilog=N_("census ingest examples/district --regions examples/regions.yaml\n"
+              "census ingest examples/district_2027 --round 2027\n"
               "census ingest 住户台帐.csv --encoding gb18030 --kind household_register\n"
               "census ingest 康盛花园社区台账.xlsx --replace"))
 def ingest(
@@ -44,11 +45,14 @@ def ingest(
                                                  help=N_("CSV 文件的编码（默认自动识别 UTF-8、带 BOM 的 UTF-8 和 GB18030）。"))] = None,
     kind: Annotated[str | None, typer.Option("--kind", metavar=N_("类型"),
                                              help=N_("文件是什么：community_ledger（社区台账）、unit_ledger（单位台账）、"
-                                                     "household_register（住户台帐）、questionnaire（问卷）或 other（其他来源）；默认按文件名和内容判断。"))] = None,
+                                                     "household_register（住户台帐）、questionnaire（问卷）、roster（代表人士名册）或 other（其他来源）；默认按文件名和内容判断。"))] = None,
     street: Annotated[str | None, typer.Option("--street", metavar=N_("街道"),
                                                help=N_("没写街道的行（各列、标题、工作表名、路径都没写）归入这个街道。"))] = None,
     community: Annotated[str | None, typer.Option("--community", metavar=N_("社区"), help=N_("没写社区的行归入这个社区。"))] = None,
     replace: Annotated[bool, typer.Option("--replace", help=N_("文件内容自上次导入后有改动时，用新内容替换它的记录。"))] = False,
+    round_: Annotated[str | None, typer.Option("--round", metavar=N_("年度"), show_default=False,
+                                               help=N_("文件所属的年度，例如 2027（默认：工作区中最近的年度；新工作区为当年）；"
+                                                       "同一文件可导入不同年度。"))] = None,
     fmt: format_option("table", "json", help=N_("table：摘要打印在标准错误输出；json：摘要以 JSON 打印到标准输出。")) = "table",
 ) -> None:
     options = IngestOptions(encoding=encoding, kind=_kind(kind), street=street, community=community, replace=replace,
@@ -64,7 +68,7 @@ def ingest(
             def progress(name: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, description=name[-40:])
 
-            result = run(ws, paths, options, regions=regions, progress=progress)
+            result = run(ws, paths, options, regions=regions, progress=progress, round=round_)
     except BaseException:
         if not existed:  # a run that ingested nothing leaves no workspace behind (its error says why)
             discard_if_empty(path)
@@ -127,9 +131,9 @@ def print_summary(result: IngestResult, plain: bool) -> None:
                       str(f.quarantined), str(f.nondata), _warnings(f, 3))
         err.print(t)
     tot = result.totals()
-    err.print(_("共{files}个文件：数据{data}行 → 记录{records}条，隔离{quarantined}行；标题、表头、合计等非数据行{nondata}行，空行{blank}行。").format(
-        files=tot["files"] - tot["skipped"], data=tot["data_rows"], records=tot["records"], quarantined=tot["quarantined"], nondata=tot["nondata"],
-        blank=tot["blank"]), markup=False)
+    err.print(_("共{files}个文件（{round}年度）：数据{data}行 → 记录{records}条，隔离{quarantined}行；标题、表头、合计等非数据行{nondata}行，空行{blank}行。").format(
+        round=result.round, files=tot["files"] - tot["skipped"], data=tot["data_rows"], records=tot["records"],
+        quarantined=tot["quarantined"], nondata=tot["nondata"], blank=tot["blank"]), markup=False)
     for n in result.notices:
         err.print(n, style="yellow", markup=False)
     for f in result.files:

@@ -18,6 +18,7 @@ from ..pipeline import ensure_current
 from ..pipeline import link as run_link
 from ..render import export_review
 from ..render.console import json_text
+from ..tables.dimensions import check_request
 from ..vocab import LINK_RULE_LABELS, PAIR_STATUS_LABELS, SOURCE_KIND_LABELS
 from .help import CensusTyper
 from .options import (
@@ -25,6 +26,8 @@ from .options import (
     DbOpt,
     OutOpt,
     RevealOpt,
+    RoundOpt,
+    SchemeOpt,
     check_output,
     csv_only,
     format_option,
@@ -118,32 +121,38 @@ app.add_typer(review_app, name="review")
 
 @review_app.command(
     "export",
-    help=N_("把需要人工判断的记录对和冲突写成核查工作簿，按街道、社区排列，留一列供填写。"),
-    epilog=N_("census review export -o 核查清单.xlsx"))
+    help=N_("把一个年度中需要人工判断的记录对和冲突写成核查工作簿，按街道、社区排列，留一列供填写；"
+            "人员类别冲突按所用的分类方案（--scheme）每人只列一次。"),
+    epilog=N_("census review export -o 核查清单.xlsx\n"
+              "census review export -o 核查清单.xlsx --round 2027 --scheme legacy6"))
 def review_export(
     output: Annotated[Path, typer.Option("--output", "-o", metavar=N_("文件"), help=N_("要写出的工作簿（.xlsx）。"))],
     db: DbOpt = None,
+    scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     reveal: RevealOpt = False,
 ) -> None:
     check_output(output)
+    check_request(scheme, [])
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        n_pairs, n_conflicts = export_review(ws, output, reveal)
+        n_pairs, n_conflicts = export_review(ws, output, reveal, scheme, round_)
     say_wrote(output, _("疑似同一人{pairs}对，信息冲突{conflicts}项。").format(pairs=n_pairs, conflicts=n_conflicts))
 
 
 @review_app.command(
     "apply",
-    help=N_("读回填好的核查工作簿：每个回答都记为一项决定，以后每次重新关联都会遵守。"),
+    help=N_("读回填好的核查工作簿：每个回答都记为一项决定，以后每次重新关联都会遵守；"
+            "填写的值不合规定的行被拒绝（在标准错误输出中指明，退出码1），其他行照常采用。"),
     epilog=N_("census review apply 核查清单.xlsx"))
-def review_apply(file: Annotated[Path, typer.Argument(metavar=N_("文件"), help=N_("填好的核查工作簿"))], db: DbOpt = None) -> None:
+def review_apply(file: Annotated[Path, typer.Argument(metavar=N_("文件"), help=N_("填好的核查工作簿"))], db: DbOpt = None,
+                 fmt: format_option("table", "json") = "table") -> None:
     with open_workspace(db, create=False) as ws:
         r = apply_review(ws, file)
-    for p in r.problems:
+    for p in r.refused:
         err.print(p, markup=False)
-    write(_("同一人{same}对，不是同一人{different}对，更正{corrections}项；还有{unanswered}行未填。").format(
-        same=r.must_link, different=r.cannot_link, corrections=r.corrections, unanswered=r.unanswered), None)
-    if r.problems:
+    write(json_text(r.to_dict()) if fmt == "json" else r.summary(), None)
+    if r.refused:
         raise typer.Exit(1)
 
 
@@ -165,4 +174,4 @@ def review_undo(decision: Annotated[int, typer.Argument(metavar=N_("决定编号
                 db: DbOpt = None) -> None:
     with open_workspace(db, create=False) as ws:
         undo_decision(ws, decision)
-    err.print(_("已撤销决定 {decision}；下次关联不再遵守它。").format(decision=decision), markup=False)
+    err.print(_("核查结论{id}已撤销；之后的统计不再采用它，相应事项重新列入核查清单。").format(id=decision))

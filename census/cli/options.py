@@ -46,6 +46,8 @@ SchemeOpt = Annotated[str, typer.Option(
 RevealOpt = Annotated[bool, typer.Option("--reveal", help=N_("显示完整的身份证号和电话号码（默认打码）。"))]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar=N_("日期"), show_default=False,
                                              help=N_("按这一天计算年龄（年-月-日，如 2026-10-15；默认：今天）。"))]
+RoundOpt = Annotated[str | None, typer.Option("--round", metavar=N_("年度"), show_default=False,
+                                              help=N_("年度，例如 2026（默认：工作区中最近的年度）。"))]
 
 
 def format_option(*allowed: str, help: str | None = None):

@@ -23,11 +23,13 @@ from ..tables.survey import survey as run_survey
 from ..tables.tally import crosstab, narrative_result
 from ..tables.tally import tally as run_tally
 from ..workspace.queries import district_name
+from ..workspace.rounds import rounds as workspace_rounds
 from .options import (
     AsOfOpt,
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
+    RoundOpt,
     SchemeOpt,
     check_output,
     csv_only,
@@ -72,14 +74,18 @@ def _width(output: Path | None) -> int:
               "census tally --rows street --cols category --percent row --format xlsx -o 分布表.xlsx\n"
               "census tally --where street=雨花街道 --where street=板桥街道 --by community\n"
               "census tally --narrative --where community=康盛花园   # 一段综述文字\n"
-              "census tally --scheme 2001年六类 --where category=个体户"))
+              "census tally --scheme 2001年六类 --where category=个体户\n"
+              "census tally --round 2026\n"
+              "census tally --rows category --cols round           # 各年度并列"))
 def tally(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     by: Annotated[list[str] | None, typer.Option(
         "--by", metavar=DimensionOpt,
         help=N_("按这个维度分组（可重复，得到嵌套的长表）：category 类别、street 街道、community 社区、sex 性别、age_band 年龄段、"
-                "education 学历、political_status 政治面貌、party 党派、representative 代表人士、unit_type 单位性质、source_kind 来源；"
+                "education 学历、political_status 政治面貌、party 党派、representative 代表人士、unit_type 单位性质、source_kind 来源、"
+                "arrangement 政治安排、round 年度；"
                 "默认 category。"))] = None,
     rows: Annotated[str | None, typer.Option("--rows", metavar=DimensionOpt, help=N_("宽表：纵向列出的维度（与 --cols 一起用）。"))] = None,
     cols: Annotated[str | None, typer.Option("--cols", metavar=DimensionOpt, help=N_("宽表：横向列出的维度（与 --rows 一起用）。"))] = None,
@@ -116,18 +122,23 @@ def tally(
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
         if narrative:
-            n = narrative_result(ws, scheme, filters)
+            n = narrative_result(ws, scheme, filters, round=round_)
             write(json_text(n.to_dict()) if fmt == "json" else n.text, output)
             return
         if wide:
-            t = crosstab(ws, scheme, rows, cols, filters, when, percent=percent, suppress=suppress, complementary=complementary)
+            t = crosstab(ws, scheme, rows, cols, filters, when, percent=percent, suppress=suppress, complementary=complementary,
+                         round=round_)
             grid = crosstab_grid(t)
         else:
-            t = run_tally(ws, scheme, by or ["category"], filters, when, percent=percent, suppress=suppress, complementary=complementary)
+            t = run_tally(ws, scheme, by or ["category"], filters, when, percent=percent, suppress=suppress,
+                          complementary=complementary, round=round_)
             grid = tally_grid(t)
         district = district_name(ws)
-    title = _("{area}新的社会阶层人士分布统计表（{scheme}）").format(area=filter_title(t.where, district), scheme=scheme_label(t.scheme))
-    foot = table_note(t.outside_total, t.unresolved, t.excluded, suppress, grid)
+        several = len(workspace_rounds(ws)) > 1
+    year = _("{round}年").format(round=t.round) if t.round and several else ""
+    title = _("{area}{year}新的社会阶层人士分布统计表（{scheme}）").format(area=filter_title(t.where, district), year=year,
+                                                                 scheme=scheme_label(t.scheme))
+    foot = table_note(t.outside_total, t.unresolved, t.excluded, suppress, grid, t.by_round)
     if fmt == "json":
         write(json_text(t.to_dict()), output)
     elif fmt == "xlsx":
@@ -155,6 +166,7 @@ def report(
                                          help=N_("要写入的文件：以 .xlsx 结尾写报告工作簿，以 .docx 结尾写文字报告（公文格式）。"))],
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     as_of: Annotated[str | None, typer.Option("--as-of", metavar=N_("日期"), show_default=False,
                                               help=N_("报告日期：按这一天计算年龄，标题用这一年（年-月-日；默认：今天）。"))] = None,
     layout: Annotated[Path | None, typer.Option("--layout", metavar=N_("文件"),
@@ -168,7 +180,7 @@ def report(
     load_layout(layout)  # a bad layout fails before any linking
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        result = build_report(ws, output, scheme, when, layout, suppress)
+        result = build_report(ws, output, scheme, when, layout, suppress, round=round_)
     if isinstance(result, DocumentResult):
         say_wrote(result.path, _("文字报告，{n}个部分。").format(n=len(result.sections)))
     else:
@@ -191,6 +203,7 @@ def survey(
         help=N_("按回答者关联到的人员分列：category（或 street 等其他统计维度）；未关联的回答者归入“未关联”。"))] = None,
     calibrate: Annotated[bool, typer.Option("--calibrate", help=N_("按普查中各类别的人数给回答者加权（事后分层），并给出加权估计。"))] = False,
     scheme: SchemeOpt = "current4",
+    round_: RoundOpt = None,
     fmt: format_option("table", "csv", "json", "md") = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
@@ -200,7 +213,7 @@ def survey(
     with open_workspace(db, create=False) as ws:
         if by or calibrate:
             say_ran(ensure_current(ws))
-        r = run_survey(ws, question, by, calibrate, scheme)
+        r = run_survey(ws, question, by, calibrate, scheme, round=round_)
     if fmt == "json":
         write(json_text(r.to_dict()), output)
         return

@@ -23,12 +23,14 @@ from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
 from ..vocab import GROUP_LABELS, GROUPS, SEVERITY_LABELS, SOURCE_KIND_LABELS
+from ..workspace.rounds import table_round
 from .help import CensusTyper
 from .options import (
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
     RevealOpt,
+    RoundOpt,
     SchemeOpt,
     check_output,
     csv_only,
@@ -61,6 +63,7 @@ def export(
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
     quarantined: Annotated[bool, typer.Option("--quarantined", help=N_("与 records 一起用：导出被隔离的行及其原因。"))] = False,
+    round_: RoundOpt = None,
     encoding: CsvEncodingOpt = None,
 ) -> None:
     check_output(output)
@@ -68,7 +71,7 @@ def export(
     with open_workspace(db, create=False) as ws:
         if what != "issues" and not (what == "records" and quarantined):
             say_ran(ensure_current(ws))
-        df = run_export(ws, what, scheme, reveal, quarantined)
+        df = run_export(ws, what, scheme, reveal, quarantined, round=round_)
     if fmt == "json":
         write(to_json_records(df), output)
     else:
@@ -96,6 +99,9 @@ def status(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> N
         _("文件    {files}个").format(files=s.files) + (_("：{kinds}").format(kinds=kinds) if kinds else ""),
         _("记录    {records}条（另有隔离{quarantined}行，非数据行{nondata}行）").format(records=s.records, quarantined=s.quarantined, nondata=s.nondata_rows),
         _("人员    {persons}人").format(persons=s.persons),
+        _("年度    {rounds}").format(rounds=_("；").join(
+            _("{round}年：{files}个文件，{records}条记录，{persons}人").format(round=r, files=v["files"], records=v["records"], persons=v["persons"])
+            for r, v in s.rounds.items()) or _("无")),
         _("关联    {state}").format(state=_("已是最新") if s.link_current else _("需要更新：运行 census link（tally、export、report 会自动运行）")),
         _("问题    {issues}").format(issues=_counts(s.issues, SEVERITY_LABELS) or _("无")),
     ]
@@ -110,19 +116,20 @@ def classify(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
     explain: Annotated[str | None, typer.Option("--explain", metavar=N_("人员编号"), help=N_("打印这个人的分类过程。"))] = None,
+    round_: RoundOpt = None,
     fmt: format_option("table", "json") = "table",
 ) -> None:
     with open_workspace(db, create=False) as ws:
         ran = ensure_current(ws)
         say_ran(ran)
         if explain:
-            d = run_explain(ws, explain, scheme)
+            d = run_explain(ws, explain, scheme, round_=table_round(ws, round_) if round_ else None)
             if fmt == "json":
                 write(json_text(d), None)
                 return
             write("\n".join(explain_lines(d)), None)
             return
-        r = ran.classified or classification_summary(ws)
+        r = classification_summary(ws, table_round(ws, round_))
     if fmt == "json":
         write(json_text(asdict(r)), None)
         return

@@ -17,6 +17,7 @@ FIELD_NAMES = (
     "seq", "name", "sex", "id_number", "birth_date", "age", "ethnicity", "phone", "education", "political_status",
     "work_unit", "unit_type", "position", "occupation", "category", "representative", "street", "community",
     "address", "household_no", "relation", "note",
+    "npc", "cppcc", "arrangement", "level", "acfic", "nsca", "special",  # a roster's political arrangements
 )
 CONTEXT_KEYS = ("work_unit", "unit_type", "street", "community", "reporting_unit")
 

@@ -14,7 +14,7 @@ from ..i18n import _, listing
 from ..vocab import DIMENSIONS
 from .yaml import Model, Text, keyed, read_yaml, schemas_dir, validate
 
-KINDS = ("narrative", "tally", "crosstab", "structure", "representatives", "quality", "coverage")
+KINDS = ("narrative", "tally", "crosstab", "structure", "representatives", "quality", "coverage", "changes")
 PUBLISHED = ("tally", "crosstab", "structure", "representatives")  # the kinds `suppress` applies to
 PLACEHOLDERS = ("district", "year", "scheme")
 DEFAULT_BY = {"tally": ["category"], "structure": ["sex", "age_band", "education", "political_status", "party"],
@@ -22,6 +22,7 @@ DEFAULT_BY = {"tally": ["category"], "structure": ["sex", "age_band", "education
 DEFAULT_TITLES = {  # tally and crosstab titles are built from their dimensions (`_default_title`)
     "structure": "{district}{scheme}结构统计表", "representatives": "{district}{scheme}代表人士统计表",
     "quality": "{district}数据质量报告", "coverage": "{district}各社区（村）普查覆盖情况",
+    "changes": "{district}新的社会阶层人士年度变化（{year}年与上一年度比较）",
 }
 _BAD_SHEET_CHARS = set("[]:*?/\\")
 

@@ -152,7 +152,7 @@ def explain_person(ws: Workspace, person_id: str, reveal: bool = False) -> dict:
     """A person's records side by side and why each was linked: the rule, or the match weight per comparison
     of the pairs that joined them."""
     recs = ws.df("""
-        SELECT l.record_id, s.path AS file, r.sheet, r.row, r.source_kind, r.name, r.sex, r.id_raw AS id_number, r.id_valid,
+        SELECT l.record_id, s.round, s.path AS file, r.sheet, r.row, r.source_kind, r.name, r.sex, r.id_raw AS id_number, r.id_valid,
                strftime(r.birth_date, '%Y-%m-%d') AS birth_date, r.phone, r.work_unit, r.position, r.community,
                l.rule, l.probability
         FROM links l JOIN records r USING (record_id) JOIN sources s USING (source_id)
@@ -170,7 +170,9 @@ def explain_person(ws: Workspace, person_id: str, reveal: bool = False) -> dict:
     out_pairs = frame_records(pairs)
     for p in out_pairs:
         p["detail"] = json.loads(p["detail"]) if p.get("detail") else {}
-    person = frame_records(ws.df("SELECT * FROM persons WHERE person_id = ?", [person_id]))[0]
+    person = frame_records(ws.df("SELECT * FROM persons WHERE person_id = ? ORDER BY round DESC LIMIT 1", [person_id]))[0]
+    held = person.get("arrangements")
+    person["arrangements"] = [] if held is None else [str(a) for a in held]
     if not reveal:
         person["id_number"], person["phone"] = mask_id(person["id_number"]), mask_phone(person["phone"])
         person["phones"] = mask_phone(person["phones"])

@@ -12,58 +12,67 @@ import contextlib
 import pandas as pd
 
 from ..issues import person_issue_rows
-from ..vocab import COMMUNITY_SUFFIXES
+from ..vocab import ARRANGEMENT_SEPARATOR, ARRANGEMENTS, COMMUNITY_SUFFIXES
 from ..workspace import Workspace
 from ..workspace.queries import insert_issues, load_register
 from .decisions import corrections
 
 # which record wins a field when records disagree (lower first)
-REGION_RANK = {"community_ledger": 0, "household_register": 1, "questionnaire": 2, "unit_ledger": 3, "other": 4}
-FIELD_RANK = {"community_ledger": 0, "unit_ledger": 1, "questionnaire": 2, "household_register": 3, "other": 4}
+REGION_RANK = {"community_ledger": 0, "household_register": 1, "questionnaire": 2, "unit_ledger": 3, "roster": 4, "other": 5}
+FIELD_RANK = {"community_ledger": 0, "unit_ledger": 1, "questionnaire": 2, "household_register": 3, "roster": 4, "other": 5}
 _SUFFIXES = "(" + "|".join(COMMUNITY_SUFFIXES) + ")"  # a community's name without its suffix, in SQL
+_ARRANGEMENT_ORDER = "CASE a " + " ".join(f"WHEN '{label}' THEN {i}" for i, label in enumerate(ARRANGEMENTS)) + f" ELSE {len(ARRANGEMENTS)} END"
 
+# A person is one across rounds (one person_id), and is built once per round they have records in, from that
+# round's records alone: their name, community, category … of 2026 and of 2027.
 _PERSONS_SQL = f"""
 WITH pr AS (
-    SELECT a.person_id, r.*, rr.rank AS region_rank, fr.rank AS field_rank
-    FROM assignment a JOIN records r USING (record_id)
+    SELECT a.person_id, s.round, r.*, rr.rank AS region_rank, fr.rank AS field_rank
+    FROM assignment a JOIN records r USING (record_id) JOIN sources s ON s.source_id = r.source_id
     JOIN region_rank rr ON rr.kind = r.source_kind
     JOIN field_rank fr ON fr.kind = r.source_kind
 ),
 names AS (
-    SELECT person_id, arg_min(name, (-n, best, name)) AS name, arg_min(name_pinyin, (-n, best, name)) AS name_pinyin FROM (
-        SELECT person_id, name, any_value(name_pinyin) AS name_pinyin, count(*) AS n, min(field_rank) AS best
-        FROM pr WHERE name IS NOT NULL GROUP BY ALL) GROUP BY person_id
+    SELECT person_id, round, arg_min(name, (-n, best, name)) AS name, arg_min(name_pinyin, (-n, best, name)) AS name_pinyin FROM (
+        SELECT person_id, round, name, any_value(name_pinyin) AS name_pinyin, count(*) AS n, min(field_rank) AS best
+        FROM pr WHERE name IS NOT NULL GROUP BY ALL) GROUP BY person_id, round
 ),
 phones AS (
-    SELECT person_id, arg_min(phone, (-n, best, phone)) AS phone, string_agg(phone, '/' ORDER BY -n, best, phone) AS phones FROM (
-        SELECT person_id, phone, count(*) AS n, min(field_rank) AS best
-        FROM (SELECT person_id, field_rank, unnest(string_split(phones, '/')) AS phone FROM pr WHERE phones IS NOT NULL)
-        GROUP BY ALL) GROUP BY person_id
+    SELECT person_id, round, arg_min(phone, (-n, best, phone)) AS phone, string_agg(phone, '/' ORDER BY -n, best, phone) AS phones FROM (
+        SELECT person_id, round, phone, count(*) AS n, min(field_rank) AS best
+        FROM (SELECT person_id, round, field_rank, unnest(string_split(phones, '/')) AS phone FROM pr WHERE phones IS NOT NULL)
+        GROUP BY ALL) GROUP BY person_id, round
 ),
 community AS (
-    SELECT person_id,
+    SELECT person_id, round,
            arg_min(community, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS community,
            arg_min(community_code, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS community_code,
            arg_min(street, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS street,
            arg_min(street_code, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS street_code,
            count(DISTINCT coalesce(community_code, regexp_replace(community, '{_SUFFIXES}$', ''))) AS n_communities,
            string_agg(DISTINCT community, '、' ORDER BY community) AS communities
-    FROM (SELECT person_id, community, community_code, street, street_code, min(region_rank) AS best, count(*) AS n,
+    FROM (SELECT person_id, round, community, community_code, street, street_code, min(region_rank) AS best, count(*) AS n,
                  bool_or(source_kind = 'household_register') AS in_household
           FROM pr WHERE community IS NOT NULL GROUP BY ALL)
-    GROUP BY person_id
+    GROUP BY person_id, round
 ),
 street AS (
-    SELECT person_id, arg_min(street, (region_rank, record_id)) AS street, arg_min(street_code, (region_rank, record_id)) AS street_code
-    FROM pr WHERE street IS NOT NULL GROUP BY person_id
+    SELECT person_id, round, arg_min(street, (region_rank, record_id)) AS street, arg_min(street_code, (region_rank, record_id)) AS street_code
+    FROM pr WHERE street IS NOT NULL GROUP BY person_id, round
 ),
 births AS (
-    SELECT person_id, count(DISTINCT birth_date) FILTER (WHERE birth_precision = 'day') AS n_births,
+    SELECT person_id, round, count(DISTINCT birth_date) FILTER (WHERE birth_precision = 'day') AS n_births,
            string_agg(DISTINCT strftime(birth_date, '%Y-%m-%d'), '、' ORDER BY strftime(birth_date, '%Y-%m-%d')) FILTER (WHERE birth_precision = 'day') AS births
-    FROM pr GROUP BY person_id
+    FROM pr GROUP BY person_id, round
+),
+arrangements AS (
+    SELECT person_id, round, list(a ORDER BY {_ARRANGEMENT_ORDER}, a) AS arrangements FROM (
+        SELECT DISTINCT person_id, round, unnest(string_split(arrangements, '{ARRANGEMENT_SEPARATOR}')) AS a
+        FROM pr WHERE arrangements IS NOT NULL)
+    GROUP BY person_id, round
 ),
 base AS (
-    SELECT person_id,
+    SELECT person_id, round,
         arg_min(id_number, record_id) FILTER (WHERE id_valid) AS id_number,
         arg_min(sex, (NOT id_valid, field_rank, record_id)) FILTER (WHERE sex IS NOT NULL) AS sex,
         arg_min(birth_date, (NOT id_valid, birth_precision <> 'day', field_rank, record_id)) FILTER (WHERE birth_date IS NOT NULL) AS birth_date,
@@ -79,17 +88,24 @@ base AS (
         string_agg(DISTINCT source_kind, '/' ORDER BY source_kind) AS source_kinds,
         count(*) AS records,
         bool_or(id_valid) AS has_valid_id
-    FROM pr GROUP BY person_id
+    FROM pr GROUP BY person_id, round
 )
-SELECT b.person_id, n.name, n.name_pinyin, b.sex, b.id_number, b.birth_date, ph.phone, ph.phones,
+SELECT b.person_id, b.round, n.name, n.name_pinyin, b.sex, b.id_number, b.birth_date, ph.phone, ph.phones,
        b.ethnicity, b.education, b.political_status, b.party, b.work_unit, b.unit_type, b.position, b.occupation,
-       b.representative,
+       b.representative OR ar.arrangements IS NOT NULL AS representative,
        coalesce(c.street, s.street) AS street, coalesce(c.street_code, s.street_code) AS street_code,
-       c.community, c.community_code, b.source_kinds, b.records, b.has_valid_id,
+       c.community, c.community_code, b.source_kinds, b.records, b.has_valid_id, coalesce(ar.arrangements, []) AS arrangements,
        c.n_communities, c.communities, bi.n_births, bi.births
-FROM base b LEFT JOIN names n USING (person_id) LEFT JOIN phones ph USING (person_id)
-LEFT JOIN community c USING (person_id) LEFT JOIN street s USING (person_id) LEFT JOIN births bi USING (person_id)
+FROM base b LEFT JOIN names n USING (person_id, round) LEFT JOIN phones ph USING (person_id, round)
+LEFT JOIN community c USING (person_id, round) LEFT JOIN street s USING (person_id, round)
+LEFT JOIN births bi USING (person_id, round) LEFT JOIN arrangements ar USING (person_id, round)
 """
+
+# the columns of `persons`, in the order the build writes them
+PERSON_COLUMNS = ("person_id", "name", "name_pinyin", "sex", "id_number", "birth_date", "phone", "phones", "ethnicity",
+                  "education", "political_status", "party", "work_unit", "unit_type", "position", "occupation",
+                  "representative", "street", "street_code", "community", "community_code", "source_kinds", "records",
+                  "has_valid_id", "round", "arrangements")
 
 
 def build_persons(ws: Workspace, assignment: pd.DataFrame) -> int:
@@ -104,50 +120,69 @@ def build_persons(ws: Workspace, assignment: pd.DataFrame) -> int:
         con.execute("DELETE FROM links")
         con.execute("DELETE FROM issues WHERE person_id IS NOT NULL AND code LIKE 'person.conflict_%'")
         con.execute(f"CREATE OR REPLACE TEMP TABLE person_build AS {_PERSONS_SQL}")
-        con.execute("""INSERT INTO persons SELECT person_id, name, name_pinyin, sex, id_number, birth_date, phone, phones,
-                       ethnicity, education, political_status, party, work_unit, unit_type, position, occupation,
-                       representative, street, street_code, community, community_code, source_kinds, records, has_valid_id
-                       FROM person_build""")
+        columns = ", ".join(PERSON_COLUMNS)
+        con.execute(f"INSERT INTO persons ({columns}) SELECT {columns} FROM person_build")
         con.execute("INSERT INTO links SELECT record_id, person_id, rule, probability FROM assignment")
+        # conflicts between the records of one round (two rounds' communities are a move, not a conflict); a
+        # category conflict depends on the scheme, and is found by classification
         found = con.execute("""
-            SELECT person_id, 'community' AS field, 'person.conflict_community' AS code, communities AS value
+            SELECT person_id, round, 'community' AS field, 'person.conflict_community' AS code, communities AS value
             FROM person_build WHERE n_communities > 1
             UNION ALL
-            SELECT person_id, 'birth_date', 'person.conflict_birth_date', births FROM person_build WHERE n_births > 1
-            UNION ALL
-            SELECT person_id, 'category', 'person.conflict_category', cats
-            FROM (SELECT a.person_id, string_agg(DISTINCT r.category_raw, '、' ORDER BY r.category_raw) AS cats, count(DISTINCT r.category_raw) AS n
-                  FROM assignment a JOIN records r USING (record_id) WHERE r.category_raw IS NOT NULL GROUP BY a.person_id)
-            WHERE n > 1
+            SELECT person_id, round, 'birth_date', 'person.conflict_birth_date', births FROM person_build WHERE n_births > 1
         """).df()
         insert_issues(ws, person_issue_rows(found))
         con.execute("DROP TABLE person_build")
+        carry_arrangements(ws)
     finally:
         for t in ("assignment", "region_rank", "field_rank"):
             with contextlib.suppress(Exception):  # after a failed statement: its error is the one to see
                 con.unregister(t)
-    return int(ws.scalar("SELECT count(*) FROM persons"))
+    return int(ws.scalar("SELECT count(DISTINCT person_id) FROM persons"))
+
+
+def carry_arrangements(ws: Workspace) -> int:
+    """A round without a roster of its own keeps the latest earlier roster: its persons who were on that roster
+    keep their arrangements (and stay representatives). Returns the person-rounds carried."""
+    carried = 0
+    with_roster = [r for (r,) in ws.query("SELECT DISTINCT round FROM sources WHERE kind = 'roster' ORDER BY round")]
+    if not with_roster:
+        return 0
+    for (round_,) in ws.query("SELECT DISTINCT round FROM sources ORDER BY round"):
+        earlier = [r for r in with_roster if r < round_]
+        if round_ in with_roster or not earlier:
+            continue
+        carried += ws.con.execute("""
+            UPDATE persons p SET arrangements = list_concat(p.arrangements, list_filter(q.arrangements, lambda x: NOT list_contains(p.arrangements, x))),
+                                 representative = true
+            FROM persons q WHERE q.person_id = p.person_id AND q.round = ? AND p.round = ? AND len(q.arrangements) > 0
+        """, [earlier[-1], round_]).fetchall()[0][0]
+    return carried
 
 
 def apply_corrections(ws: Workspace) -> int:
-    """Apply clerks' corrections (review decisions) to the persons holding their anchor records; a corrected
-    conflict is no longer an issue. Category corrections are read by the classifier."""
+    """Apply clerks' corrections (review decisions) to the person holding each anchor record, in the round of that
+    record; a corrected conflict is no longer an issue. Category corrections are read by the classifier."""
     done = 0
     register = None
     for anchor, field_name, value in corrections(ws):
-        pid = ws.scalar("SELECT person_id FROM links WHERE record_id = ?", [anchor])
-        if pid is None:
+        found = ws.query("""SELECT l.person_id, s.round FROM links l JOIN records r USING (record_id)
+                            JOIN sources s ON s.source_id = r.source_id WHERE l.record_id = ?""", [anchor])
+        if not found:
             continue  # the anchor record is gone (its file was replaced)
+        pid, round_ = found[0]
         if field_name == "community":
             register = register or load_register(ws)
             cm = register.community(value) if register else None
             ws.con.execute("UPDATE persons SET community = ?, community_code = ?, street = coalesce(?, street), "
-                           "street_code = coalesce(?, street_code) WHERE person_id = ?",
+                           "street_code = coalesce(?, street_code) WHERE person_id = ? AND round = ?",
                            [cm.name if cm else value, cm.code if cm else None, cm.street.name if cm else None,
-                            cm.street.code if cm else None, pid])
+                            cm.street.code if cm else None, pid, round_])
         elif field_name == "birth_date":
-            ws.con.execute("UPDATE persons SET birth_date = TRY_CAST(? AS DATE) WHERE person_id = ?", [value, pid])
-        if field_name in ("community", "birth_date", "category"):
-            ws.con.execute("DELETE FROM issues WHERE person_id = ? AND field = ? AND severity = 'conflict'", [pid, field_name])
+            ws.con.execute("UPDATE persons SET birth_date = TRY_CAST(? AS DATE) WHERE person_id = ? AND round = ?",
+                           [value, pid, round_])
+        if field_name in ("community", "birth_date"):
+            ws.con.execute("DELETE FROM issues WHERE person_id = ? AND round = ? AND field = ? AND severity = 'conflict'",
+                           [pid, round_, field_name])
         done += 1
     return done

@@ -27,10 +27,21 @@ from ..pipeline import ensure_current
 from ..tables.dimensions import check_request, known_values
 from ..tables.report import community_table, coverage, key_figures, quality
 from ..tables.tally import crosstab, narrative, tally
-from ..vocab import REPRESENTATIVE, SEVERITY_LABELS, SOURCE_KIND_LABELS, SUBTOTAL, TOTAL, UNKNOWN, URBAN_RURAL
+from ..vocab import (
+    MULTI_VALUED,
+    REPRESENTATIVE,
+    SEVERITY_LABELS,
+    SOURCE_KIND_LABELS,
+    SUBTOTAL,
+    TOTAL,
+    UNKNOWN,
+    URBAN_RURAL,
+)
 from ..workspace import Workspace
 from ..workspace.queries import district_name
+from ..workspace.rounds import previous_round, table_round
 from .document import DocumentResult, build_document
+from .report_rounds import write_arrangements, write_changes
 from .rows import (
     Grid,
     code_title,
@@ -68,18 +79,26 @@ class _Context:
     suppress: int | None
     district: str
     scheme_title: str
+    round: str | None = None  # the round (year) the report is of
 
     def fill(self, template: str) -> str:
-        return template.format(district=self.district, year=self.as_of.year, scheme=self.scheme_title)
+        return template.format(district=self.district, year=self.round or self.as_of.year, scheme=self.scheme_title)
+
+    def of(self, dims: list[str]) -> str | None:
+        """The round a table of `dims` counts: the report's, unless rounds are side by side in it."""
+        return None if "round" in dims else self.round
 
 
 def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: date | None = None,
-                 layout: Path | None = None, suppress: int | None = None) -> ReportResult | DocumentResult:
-    """Write the report to `output`: a workbook (.xlsx) from `layout` (default: schemas/reports/default.yaml), or
-    the written report (.docx, `census.render.document.build_document`; the layout gives its title).
+                 layout: Path | None = None, suppress: int | None = None,
+                 round: str | int | None = None) -> ReportResult | DocumentResult:
+    """Write the report of a round (default: the latest; the year of the report is the round's) to `output`: a
+    workbook (.xlsx) from `layout` (default: schemas/reports/default.yaml), or the written report (.docx,
+    `census.render.document.build_document`, of the latest round; the layout gives its title).
 
-    `as_of` dates the report (ages, the year in the title; default today). `suppress` N hides published cells
-    under N as "<N", with complementary suppression. Stale persons are linked and classified first."""
+    `as_of` dates the report (ages; default today). `suppress` N hides published cells under N as "<N", with
+    complementary suppression. Stale persons are linked and classified first. A changes sheet (年度变化) is written
+    only when the workspace holds an earlier round."""
     check_request(scheme, [])
     if suppress is not None and suppress < 2:
         raise UsageError(_("--suppress 至少为2，不能是{n}。").format(n=suppress))
@@ -93,11 +112,14 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
         return build_document(ws, output, scheme, as_of, suppress, title=spec.title)
     ensure_current(ws)
     schemes = compiled_schemes(load_schemas())
-    ctx = _Context(ws, scheme, as_of or date.today(), suppress, district_name(ws), schemes[scheme].file.title)
+    ctx = _Context(ws, scheme, as_of or date.today(), suppress, district_name(ws), schemes[scheme].file.title,
+                   table_round(ws, round))
     book = Book(output)
     result = ReportResult(output, [])
     try:
         for sheet in spec.sheets:
+            if sheet.kind == "changes" and previous_round(ws, ctx.round) is None:
+                continue  # the first round has nothing to compare with
             title = ctx.fill(spec.title if sheet.kind == "narrative" and sheet.title is None else sheet.title or _default_title(sheet))
             sheet_ctx = replace(ctx, suppress=suppress if sheet.kind in PUBLISHED else None)
             result.numbers[sheet.name] = _WRITERS[sheet.kind](book, sheet_ctx, sheet, title)
@@ -129,7 +151,7 @@ def _one_dim(ctx: _Context, dim: str, where: dict[str, str] | None = None):
     """A tally by one dimension with shares of the total, suppressed when asked, listing every known value (0
     where nobody is)."""
     t = tally(ctx.ws, ctx.scheme, [dim], where, ctx.as_of, percent="total", suppress=ctx.suppress,
-              complementary=bool(ctx.suppress))
+              complementary=bool(ctx.suppress) and dim not in MULTI_VALUED, round=ctx.of([dim]))
     grid = tally_grid(t, known_values(ctx.ws, ctx.scheme, dim))
     grid.foot = suppression_note(ctx.suppress, grid.cells()) or None
     return t, grid
@@ -145,14 +167,14 @@ def _write_narrative(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> 
     main = schemes[ctx.scheme].file
     basis = _("，依据{basis}").format(basis=main.basis) if main.basis else ""
     s.line(_("统计口径：{scheme}{basis}；统计时点：{date}。").format(scheme=main.title, basis=basis, date=ctx.as_of.isoformat()), gap=2)
-    texts = {ctx.scheme: narrative(ctx.ws, ctx.scheme)}
+    texts = {ctx.scheme: narrative(ctx.ws, ctx.scheme, round=ctx.round)}
     s.line(_("一、{scheme}").format(scheme=main.title), "subtitle")
     s.paragraph(texts[ctx.scheme])
     if other:
-        texts[other] = narrative(ctx.ws, other)
+        texts[other] = narrative(ctx.ws, other, round=ctx.round)
         s.line(_("二、{scheme}（供对照）").format(scheme=schemes[other].file.title), "subtitle")
         s.paragraph(texts[other])
-    figures = key_figures(ctx.ws, ctx.scheme, other, ctx.as_of)
+    figures = key_figures(ctx.ws, ctx.scheme, other, ctx.as_of, ctx.round)
     s.table(Grid([_("主要数据"), _("人数")], [([k, v], "") for k, v in figures.items()], subtitle=_("三、主要数据")))
     s.finish()
     return {"kind": "narrative", "title": title, "narratives": texts, "figures": figures}
@@ -164,10 +186,11 @@ def _write_tally(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict
     if len(by) == 1:
         t, grid = _one_dim(ctx, by[0])
     else:
-        t = tally(ctx.ws, ctx.scheme, by, None, ctx.as_of, percent="total", suppress=ctx.suppress,
-                  complementary=bool(ctx.suppress))
+        # rounds side by side: each round's shares are of its own total
+        t = tally(ctx.ws, ctx.scheme, by, None, ctx.as_of, percent="row" if by[0] == "round" else "total", suppress=ctx.suppress,
+                  complementary=bool(ctx.suppress) and not set(by) & set(MULTI_VALUED), round=ctx.of(by))
         grid = tally_grid(t)
-    grid.foot = table_note(t.outside_total, t.unresolved, t.excluded, ctx.suppress, grid)
+    grid.foot = table_note(t.outside_total, t.unresolved, t.excluded, ctx.suppress, grid, t.by_round)
     one_table_sheet(book, sheet.name, title, grid, (sheet.chart.type, sheet.chart.title or title, [1]) if sheet.chart else None)
     return {"kind": "tally", **t.to_dict()}
 
@@ -177,9 +200,10 @@ def _write_crosstab(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
     if sheet.rows == "community":
         return _write_community_table(book, ctx, sheet, title)
     ct = crosstab(ctx.ws, ctx.scheme, sheet.rows, sheet.cols, as_of=ctx.as_of, suppress=ctx.suppress,
-                  complementary=bool(ctx.suppress))
+                  complementary=bool(ctx.suppress) and not {sheet.rows, sheet.cols} & set(MULTI_VALUED),
+                  round=ctx.of([sheet.rows, sheet.cols]))
     grid = crosstab_grid(ct)
-    grid.foot = table_note(ct.outside_total, ct.unresolved, ct.excluded, ct.suppress, grid)
+    grid.foot = table_note(ct.outside_total, ct.unresolved, ct.excluded, ct.suppress, grid, ct.by_round)
     chart = (sheet.chart.type, sheet.chart.title or title, list(range(1, len(ct.col_values) + 1))) if sheet.chart else None
     one_table_sheet(book, sheet.name, title, grid, chart)
     return {"kind": "crosstab", **ct.to_dict()}
@@ -187,7 +211,7 @@ def _write_crosstab(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
 
 def _write_community_table(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
     """Communities × `cols`, grouped by street with 小计 rows; suppression protects every published sum."""
-    ct = community_table(ctx.ws, ctx.scheme, sheet.cols, ctx.as_of, ctx.suppress)
+    ct = community_table(ctx.ws, ctx.scheme, sheet.cols, ctx.as_of, ctx.suppress, ctx.round)
     rows: list[tuple[list, str]] = []
     out_rows: list[dict] = []
     for st, cms in ct.groups.items():
@@ -251,6 +275,7 @@ def _write_representatives(book: Book, ctx: _Context, sheet: SheetDef, title: st
         grid.header[1] = REPRESENTATIVE
         s.table(grid)
         numbers[dim] = t.to_dict()
+    numbers["arrangement"] = write_arrangements(s, ctx, f"（{_NUMERALS[len(tables) % 10]}）")
     if tables:
         t = tables[0][1]
         s.line(_("代表人士中") + footnote(t.outside_total, t.unresolved, t.excluded))
@@ -260,7 +285,7 @@ def _write_representatives(book: Book, ctx: _Context, sheet: SheetDef, title: st
 
 # -------------------------------------------------------------------------------------------- 7. quality
 def _write_quality(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
-    q = quality(ctx.ws, ctx.scheme, ctx.as_of)
+    q = quality(ctx.ws, ctx.scheme, ctx.as_of, ctx.round)
     s = book.sheet(sheet.name)
     s.title(title)
     rows: list[tuple[list, str]] = [([p, SOURCE_KIND_LABELS.get(k, k), d, r, n, w], "") for p, k, d, r, n, w in q.sources]
@@ -290,7 +315,7 @@ def _write_quality(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> di
 
 # -------------------------------------------------------------------------------------------- 8. coverage
 def _write_coverage(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> dict:
-    cov = coverage(ctx.ws, ctx.scheme, ctx.as_of)
+    cov = coverage(ctx.ws, ctx.scheme, ctx.as_of, ctx.round)
     rows: list[tuple[list, str]] = []
     for r in cov.rows:
         kind = URBAN_RURAL.get((r.type or "")[:1], "")
@@ -313,4 +338,5 @@ def _write_coverage(book: Book, ctx: _Context, sheet: SheetDef, title: str) -> d
 _WRITERS = {
     "narrative": _write_narrative, "tally": _write_tally, "crosstab": _write_crosstab, "structure": _write_structure,
     "representatives": _write_representatives, "quality": _write_quality, "coverage": _write_coverage,
+    "changes": write_changes,
 }

@@ -4,10 +4,12 @@ street and community so each office can take its part, with the column a clerk f
   疑似同一人 — two rows per uncertain pair, record 甲 above record 乙 (masked), field under field so the two can be
               compared at a glance, each with its place (file, sheet, row) and community; the pair's number,
               probability and the answer "是否同一人" (是/否) span both rows;
-  信息冲突   — one row per person whose records disagree (category, community, birth date), a column "正确值".
+  信息冲突   — one row per person and field whose records disagree (category under the scheme in force, community,
+               birth date), a column "正确值" (a category of that scheme, a community of the register, a date).
 
-The header is the sheet's first row (`census review apply` reads it back, `census.persons.decisions.apply_review`);
-the title is printed at the top of every page and the header repeated; a pair is never split across two pages.
+The workbook is of one round and one scheme. The header is the sheet's first row (`census review apply` reads it
+back, `census.persons.decisions.apply_review`); the title is printed at the top of every page and the header
+repeated; a pair is never split across two pages.
 """
 
 from __future__ import annotations
@@ -20,19 +22,33 @@ import pandas as pd
 from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..i18n import _
-from ..persons.decisions import ANSWER, CONFLICT_HEADER, CONFLICT_SHEET, CORRECTABLE, PAIR_SHEET, SIDE
+from ..persons.decisions import (
+    ANSWER,
+    CONFLICT_HEADER,
+    CONFLICT_SHEET,
+    CORRECT,
+    CORRECTABLE,
+    PAIR_SHEET,
+    SIDE,
+)
 from ..persons.review import review_frames
 from ..tables.shares import percent
+from ..vocab import UNRESOLVED
 from ..workspace import Workspace
+from ..workspace.rounds import table_round
 from .rows import Grid
 from .xlsx import Book
 
 PROVENANCE = ("file", "sheet", "row")
 
 
-def export_review(ws: Workspace, output: Path, reveal: bool = False) -> tuple[int, int]:
-    """Write the review workbook; returns (pairs, conflicts) written."""
-    pairs, conflicts = review_frames(ws, reveal)
+def export_review(ws: Workspace, output: Path, reveal: bool = False, scheme: str = "current4",
+                  round: str | int | None = None) -> tuple[int, int]:
+    """Write the review workbook of a round (default: the latest) under `scheme`; returns (pairs, conflicts)
+    written."""
+    target = table_round(ws, round)
+    pairs, conflicts = review_frames(ws, reveal, scheme, target)
+    scheme_file = load_schemas().schemes[scheme]
     book = Book(Path(output))
 
     fields = [(c, label) for c, label in SIDE if c not in PROVENANCE]
@@ -61,18 +77,26 @@ def export_review(ws: Workspace, output: Path, reveal: bool = False) -> tuple[in
                                  {"validate": "list", "source": ["是", "否"], "input_title": ANSWER, "input_message": _("是 或 否")})
         sheet.sh.autofilter(0, 0, 2 * len(pairs), len(header) - 1)
 
-    rows = [([r.person_id, _cell(r.name), r.street, r.community_group, CORRECTABLE.get(r.field, r.field), _cell(r.value),
-              _scheme_names(_cell(r.message)), None, int(r.anchor)], "") for r in conflicts.itertuples(index=False)]
+    answer, anchor = CONFLICT_HEADER.index(CORRECT), len(CONFLICT_HEADER) - 1
+    rows = [([r.person_id, _cell(r.name), r.round, r.street, r.community_group, _(CORRECTABLE.get(r.field, r.field)),
+              _cell(r.value), _scheme_names(_cell(r.message)), scheme_file.label, None, int(r.anchor)], "")
+            for r in conflicts.itertuples(index=False)]
     sheet = book.sheet(CONFLICT_SHEET)
     sheet.page_title = _("核查清单：信息冲突")
     sheet.freeze_columns = 2
-    sheet.hidden = {len(CONFLICT_HEADER) - 1}  # 锚定记录: which record a correction applies to, read back
-    sheet.widths = {6: 40}
-    sheet.table(Grid(list(CONFLICT_HEADER), rows, label_columns=len(CONFLICT_HEADER), input_columns=frozenset({7}),
-                     foot=_("请在“正确值”一栏填写核实后的值（类别、社区名称或出生日期YYYY-MM-DD），不确定的留空，保存后交回统计人员导入。")))
+    sheet.hidden = {anchor}  # 锚定记录: which record a correction applies to, read back
+    sheet.widths = {CONFLICT_HEADER.index("说明"): 40}
+    sheet.table(Grid(list(CONFLICT_HEADER), rows, label_columns=len(CONFLICT_HEADER), input_columns=frozenset({answer}),
+                     foot=_("请在“正确值”一栏填写核实后的值（“{title}”口径的类别、区划名册中的社区名称或出生日期YYYY-MM-DD），"
+                            "不确定的留空，保存后交回统计人员导入。").format(title=scheme_file.label)))
     sheet.finish()
+    categories = [c.label for c in scheme_file.categories if c.group != UNRESOLVED]
+    for i, r in enumerate(conflicts.itertuples(index=False), start=1):
+        if r.field == "category":  # a list to pick from; another value is refused by `census review apply`
+            sheet.sh.data_validation(i, answer, i, answer, {"validate": "list", "source": categories, "error_type": "warning",
+                                                            "input_title": CORRECT, "input_message": _("选择核实后的类别")})
     if len(conflicts):
-        sheet.sh.autofilter(0, 0, len(conflicts), len(CONFLICT_HEADER) - 2)
+        sheet.sh.autofilter(0, 0, len(conflicts), anchor - 1)
     book.close()
     return len(pairs), len(conflicts)
 

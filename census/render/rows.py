@@ -96,7 +96,8 @@ def tally_grid(t: Tally, known: list[str] | None = None, percent: bool | None = 
             prev = values
         if prev is not None:
             close(prev, None)
-    out.append(([_(TOTAL), *[""] * (depth - 1), t.total, *([100.0 if t.total else None] if with_share else [])], "total"))
+    if not t.rounds:  # rounds side by side have each their 小计, and no total across them
+        out.append(([_(TOTAL), *[""] * (depth - 1), t.total, *([100.0 if t.total else None] if with_share else [])], "total"))
     shares = frozenset({depth + 1}) if with_share else frozenset()
     return Grid(header, out, label_columns=depth, percent_columns=shares)
 
@@ -105,10 +106,11 @@ def crosstab_grid(ct: Crosstab) -> Grid:
     """The wide table: one row per value of the row dimension, one column per value of the column dimension and a
     合计 column; the 合计 row last. With shares, each count column is followed by its 占比 column."""
     with_share = bool(ct.percent)
+    across = ct.col_dim != "round"  # rounds side by side have no total across them
     header = [dimension_label(ct.row_dim)]
     for c in ct.col_values:
         header += [c, *([f"{c}{_(PERCENT_HEADING)}"] if with_share else [])]
-    header.append(_(TOTAL))
+    header += [_(TOTAL)] if across else []
     rows: list[Row] = []
     for r in ct.row_values:
         cells: list = [r]
@@ -117,11 +119,12 @@ def crosstab_grid(ct: Crosstab) -> Grid:
             cells.append(hidden_mark(ct.value(r, c), ct.suppress) if hidden else ct.value(r, c))
             if with_share:
                 cells.append(None if hidden else ct.share(r, c))
-        rows.append(([*cells, ct.row_totals.get(r, 0)], ""))
+        rows.append(([*cells, *([ct.row_totals.get(r, 0)] if across else [])], ""))
     total: list = [_(TOTAL)]
     for c in ct.col_values:
         total += [ct.col_totals.get(c, 0), *([None] if with_share else [])]
-    rows.append(([*total, ct.total], "total"))
+    if ct.row_dim != "round":
+        rows.append(([*total, *([ct.total] if across else [])], "total"))
     step = 2 if with_share else 1
     shares = frozenset(2 + step * k for k in range(len(ct.col_values))) if with_share else frozenset()
     return Grid(header, rows, label_columns=1, percent_columns=shares)
@@ -146,6 +149,11 @@ def suppression_note(threshold: int | None, cells: list) -> str:
     return note + _("；合计按实际人数计算。")
 
 
-def table_note(outside: dict[str, int], unresolved: int, excluded: int, threshold: int | None, grid: Grid) -> str:
-    """The footnote and, where cells are hidden, what the marks mean."""
-    return footnote(outside, unresolved, excluded) + suppression_note(threshold, grid.cells())
+def table_note(outside: dict[str, int], unresolved: int, excluded: int, threshold: int | None, grid: Grid,
+               by_round: dict[str, dict] | None = None) -> str:
+    """The footnote (each round's, when rounds are side by side) and, where cells are hidden, what the marks mean."""
+    if by_round:
+        note = "".join(f"{r}年：" + footnote(v["outside_total"], v["unresolved"], v["excluded"]) for r, v in by_round.items())
+    else:
+        note = footnote(outside, unresolved, excluded)
+    return note + suppression_note(threshold, grid.cells())

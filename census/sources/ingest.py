@@ -25,6 +25,7 @@ from ..vocab import SOURCE_KIND_LABELS, SOURCE_KINDS
 from ..workspace import Workspace
 from ..workspace.queries import register_yaml as stored_register_yaml
 from ..workspace.queries import store_register
+from ..workspace.rounds import ingest_round
 from ..workspace.store import interrupted
 from .discover import discover
 from .pool import WorkerError
@@ -59,6 +60,7 @@ class FileResult(RowCounts):
 class IngestResult:
     files: list[FileResult]
     notices: list[str] = field(default_factory=list)  # what holds for the whole run (said once)
+    round: str | None = None  # the round (year) the files went into
 
     @property
     def ok(self) -> bool:
@@ -72,21 +74,23 @@ class IngestResult:
         return out
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "totals": self.totals(), "notices": list(self.notices), "files": [asdict(f) for f in self.files]}
+        return {"ok": self.ok, "round": self.round, "totals": self.totals(), "notices": list(self.notices),
+                "files": [asdict(f) for f in self.files]}
 
 
 # ============================================================================================ writing
-def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
+def _insert(ws: Workspace, prep: Prepared, source_id: int, round_: str) -> None:
     con = ws.con
     base = ws.scalar("SELECT coalesce(max(record_id), 0) FROM records") + 1
     now = datetime.now().replace(microsecond=0)
     totals = prep.counts()
     n_warn = sum(prep.warnings.values())
     con.execute(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [source_id, prep.path, prep.abs_path, prep.sha256, prep.size, prep.format, prep.encoding, prep.kind, now,
          totals["rows_total"], totals["data_rows"], totals["records"], totals["quarantined"], totals["nondata"],
-         totals["blank"], n_warn, sum(s.status != "skipped" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets)],
+         totals["blank"], n_warn, sum(s.status != "skipped" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets),
+         round_],
     )
     for s in prep.sheets:
         con.execute(
@@ -101,7 +105,7 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int) -> None:
             SELECT {base} + ordinal, {source_id}, sheet, row, status, reason, source_kind, raw, {cols} FROM _frame""")
     if prep.issues is not None and prep.issues.num_rows:
         _insert_frame(con, prep.issues, f"""INSERT INTO issues SELECT {base} + ordinal, NULL, {source_id}, sheet, row, "column",
-            field, code, severity, value, message FROM _frame""")
+            field, code, severity, value, message, '{round_}', NULL FROM _frame""")
     if prep.nondata is not None and prep.nondata.num_rows:
         _insert_frame(con, prep.nondata, f"INSERT INTO nondata SELECT {source_id}, sheet, row, kind, text FROM _frame")
 
@@ -131,13 +135,17 @@ def _result_from(prep: Prepared, status: str, source_id: int) -> FileResult:
 # ============================================================================================ the stage
 def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOptions | None = None,
            regions: str | os.PathLike | None = None, progress: Callable[[str, int, int], None] | None = None,
-           workers: int | None = None) -> IngestResult:
+           workers: int | None = None, round: str | int | None = None) -> IngestResult:
     """Ingest files and directories into the workspace. Each file is one transaction; a file that fails is
     reported (one line naming it) and the others still go in, whatever happened to it (an error, a reader's
     panic, a crash of the process reading it). Files of a folder that are no table are skipped. A source is
-    the file at its path: a changed file replaces its earlier records only with `replace=True` (and only its
-    own), under whatever name it is given. `regions` loads (and stores) the district's register first."""
+    the file at its path in its round: a changed file replaces its earlier records only with `replace=True` (and
+    only its own), under whatever name it is given. `regions` loads (and stores) the district's register first.
+    `round` is the round (year) the files go into: default the workspace's latest round, in a new workspace the
+    current year; a file already in that round (same content) changes nothing, the same content may go into
+    another."""
     options = options or IngestOptions()
+    target = ingest_round(ws, round)
     if options.kind and options.kind not in SOURCE_KINDS:
         raise UsageError(_("--kind {kind}：只能是 {kinds} 之一。").format(kind=options.kind, kinds=listing(_("{name}（{label}）").format(name=k, label=_(SOURCE_KIND_LABELS[k])) for k in SOURCE_KINDS)))
     load_schemas(options.schema_files)  # validate --schema files before reading any data
@@ -151,9 +159,9 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
 
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Path, str, str]] = []
-    known = {sha: (sid, p) for sid, p, sha in ws.query("SELECT source_id, path, sha256 FROM sources")}
-    at_path = {a: (sid, sha) for sid, a, sha in ws.query("SELECT source_id, abs_path, sha256 FROM sources")}
-    shown_taken = {p for (p,) in ws.query("SELECT path FROM sources")}
+    known = {sha: (sid, p) for sid, p, sha in ws.query("SELECT source_id, path, sha256 FROM sources WHERE round = ?", [target])}
+    at_path = {a: (sid, sha) for sid, a, sha in ws.query("SELECT source_id, abs_path, sha256 FROM sources WHERE round = ?", [target])}
+    shown_taken = {p for (p,) in ws.query("SELECT path FROM sources WHERE round = ?", [target])}
     claimed: set[str] = set()
     named: set[int] = set()
     for i, found in enumerate(files):
@@ -199,7 +207,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
                 if old is not None:
                     remove_source(ws, old[0])
                 sid = int(ws.scalar("SELECT coalesce(max(source_id), 0) FROM sources")) + 1
-                _insert(ws, prep, sid)
+                _insert(ws, prep, sid, target)
                 ws.bump_data_version()
         except Exception as e:  # noqa: BLE001 - rolled back: this file is not in, the next ones go on
             if interrupted(e):
@@ -229,7 +237,7 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
         with _deferred_checkpoint(ws):
             prepare_all(todo, options, register_yaml, finished, workers)
     notices = [] if register_yaml else [_(NO_REGISTER)]
-    return IngestResult([results[i] for i in sorted(results)], notices)
+    return IngestResult([results[i] for i in sorted(results)], notices, target)
 
 
 NO_REGISTER = N_("没有区划名册（--regions）：街道和社区只能从台账的列、标题、工作表名和文件名中的名称得出，可能不全，也无法核对；"

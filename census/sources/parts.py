@@ -20,6 +20,7 @@ from ..text import PY_WHITESPACE_RE2, arrow_mask, arrow_strings, clean
 from ..vocab import DATA, UNEXPLAINED
 from .layout import Column, Layout
 from .places import block_context, table_context
+from .roster import ROSTER_FIELDS
 from .sheets import FORMS, NO_HEADER, Piece
 
 
@@ -70,7 +71,8 @@ class Part:
 
 
 RAW_FIELDS = ("name", "id_number", "phone", "birth_date", "sex", "education", "political_status", "representative",
-              "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community")
+              "work_unit", "unit_type", "position", "occupation", "category", "ethnicity", "address", "note", "street", "community",
+              *ROSTER_FIELDS)
 _UNIT_NAME = re.compile(r"(公司|事务所|协会|商会|基金会|中心|工作室|集团|厂|店|所|院|学校|银行)$")
 
 

@@ -40,6 +40,7 @@ from .parts import (
 )
 from .readers import PASS_THROUGH, Table, read_source
 from .records import ISSUE_SCHEMA, NONDATA_SCHEMA, RECORD_SCHEMA, normalize
+from .roster import ROSTER_FIELDS
 from .sheets import FORMS, NO_HEADER, TABLE, Piece, plan_sheet
 
 __all__ = ["COUNTS", "IngestOptions", "Prepared", "RowCounts", "SheetSummary", "file_sha256", "prepare_files"]
@@ -309,12 +310,15 @@ def _assemble(results: list, parts: list[Part], out: dict[str, Any], issues: pd.
 
 
 _HOUSEHOLD_PATH = re.compile(r"住户|户籍|户口|人口|居民信息|实有人口")
+_ROSTER_PATH = re.compile(r"代表人士|政治安排|人大代表|政协委员")
 _UNIT_PATH = re.compile(r"驻地单位|单位台帐|单位台账|企业|员工|职工|花名册|公司|事务所|协会")
 
 
 def _file_kind(fmt: str, display_path: str) -> str:
     if fmt == "sav":
         return "questionnaire"
+    if _ROSTER_PATH.search(display_path):
+        return "roster"
     if _HOUSEHOLD_PATH.search(display_path):
         return "household_register"
     if _UNIT_PATH.search(display_path):
@@ -324,8 +328,10 @@ def _file_kind(fmt: str, display_path: str) -> str:
 
 def _table_kind(file_kind: str, lay: Layout, sheet: str, fmt: str) -> str:
     fields = {c.field for c in lay.columns if c.field}
-    if file_kind == "questionnaire":
+    if file_kind in ("questionnaire", "roster"):
         return file_kind
+    if len(set(ROSTER_FIELDS) & fields) >= 2 and not {"category", "community", "household_no"} & fields:
+        return "roster"  # a list of arrangements (人大代表, 政协委员 …) that is no ledger
     if {"household_no", "relation"} & fields:
         return "household_register"
     if "work_unit" in lay.context or looks_like_unit(sheet):

@@ -20,6 +20,7 @@ from ..text import SPACES_RE2, arrow_mask, arrow_strings, halfwidth_lower_many, 
 from ..vocab import CPC_MEMBER, NON_CPC, QUARANTINED, RECORD
 from .columns import code_column, date_column, id_column, name_column, per_distinct, phone_column
 from .places import assign_regions
+from .roster import ROSTER_FIELDS, arrangements
 from .values import known_address_codes
 
 # The columns of `records` filled by the ingest (see store.py), in order.
@@ -27,7 +28,7 @@ RECORD_COLUMNS = [
     "name", "name_raw", "name_pinyin", "sex", "id_number", "id_raw", "id_valid", "id_code", "birth_date", "birth_precision",
     "phone", "phones", "phone_raw", "ethnicity", "education", "political_status", "party", "work_unit", "unit_key",
     "unit_type", "position", "occupation", "category_raw", "representative", "street", "street_code", "community",
-    "community_code", "region_from", "address", "note", "col_range",
+    "community_code", "region_from", "address", "note", "col_range", "arrangements",
 ]
 _TYPED = {"id_valid": pa.bool_(), "birth_date": pa.timestamp("s"), "representative": pa.bool_()}
 RECORD_SCHEMA = pa.schema([("ordinal", pa.int64()), ("sheet", pa.string()), ("row", pa.int64()), ("status", pa.string()),
@@ -124,9 +125,15 @@ def normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,
     status = out["political_status"]
     out["party"] = np.where(status.isna(), None, np.where(status.isin(list(party_labels)), CPC_MEMBER, NON_CPC))
 
+    arr, arr_unknown = _arrangements(frame)
+    out["arrangements"] = arr
+    add_issues("arrangement", codes_where(arr_unknown.notna(), "arrangement.unknown"), arr_unknown)
     rep = code_column(frame["f_representative"], schemas.codes["representative"])
     add_issues("representative", rep["code"], frame["f_representative"])
-    out["representative"] = pd.array(np.where(rep["value"].isna(), None, (rep["value"] == "是").fillna(False)), dtype="boolean")
+    flagged = np.where(rep["value"].isna(), None, (rep["value"] == "是").fillna(False))
+    # a person holding a political arrangement, or listed on a roster, is a representative (代表人士)
+    listed = arr.notna().to_numpy() | (frame["source_kind"] == "roster").to_numpy()
+    out["representative"] = pd.array(np.where(listed, True, flagged), dtype="boolean")
 
     unit = _text_col(frame["f_work_unit"].fillna(frame["ctx_work_unit"]))
     out["work_unit"] = unit
@@ -162,6 +169,22 @@ def normalize(frame: pd.DataFrame, schemas: Schemas, register: Register,
         issues["message"] = issue_messages(issues["code"].to_numpy(dtype=object), issues["value"].to_numpy(dtype=object))
         issues = issues[["part", "ordinal", "sheet", "row", "column", "field", "code", "severity", "value", "message"]]
     return out, issues
+
+
+def _arrangements(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(the arrangement labels of each row, the parts of its roster cells that name no arrangement), 、-joined,
+    read once per distinct combination of a row's roster cells (`roster.arrangements`)."""
+    cols = [f"f_{f}" for f in ROSTER_FIELDS]
+    present = frame[cols].notna().any(axis=1).to_numpy()
+    labels = np.full(len(frame), None, dtype=object)
+    unknown = np.full(len(frame), None, dtype=object)
+    if present.any():
+        rows = np.flatnonzero(present)
+        cells = frame[cols].iloc[rows].astype(object)
+        cells = cells.where(cells.notna(), None)
+        for k, values in enumerate(cells.itertuples(index=False, name=None)):
+            labels[rows[k]], unknown[rows[k]] = arrangements(tuple(zip(ROSTER_FIELDS, values, strict=True)))
+    return pd.Series(labels, index=frame.index, dtype=object), pd.Series(unknown, index=frame.index, dtype=object)
 
 
 def _text_col(s: pd.Series) -> pd.Series:

@@ -12,11 +12,14 @@ from ..errors import UsageError
 from ..i18n import _, listing
 from ..text import clean, fold
 from ..vocab import (
+    ARRANGEMENTS,
     CPC_MEMBER,
     DEFAULT_AGE_BANDS,
     DIMENSION_LABELS,
     DIMENSIONS,
+    MULTI_VALUED,
     NEW_CLASS,
+    NO_ARRANGEMENT,
     NON_CPC,
     NOT_REPRESENTATIVE,
     REPRESENTATIVE,
@@ -27,6 +30,7 @@ from ..vocab import (
 )
 from ..workspace import Workspace
 from ..workspace.queries import communities, streets
+from ..workspace.rounds import rounds
 
 
 def age_band_expr(as_of: date, bands: tuple[int, ...]) -> str:
@@ -81,7 +85,15 @@ def dimension_sql(as_of: date, bands: tuple[int, ...]) -> dict[str, str]:
         "representative": f"CASE WHEN p.representative THEN '{REPRESENTATIVE}' ELSE '{NOT_REPRESENTATIVE}' END",
         "unit_type": unit_type_sql(),
         "source_kind": source_kind_sql(),
+        # multi-valued (vocab.MULTI_VALUED): the list of a person's values; tallies unnest it and filters test it
+        "arrangement": f"CASE WHEN len(coalesce(p.arrangements, [])) = 0 THEN ['{NO_ARRANGEMENT}'] ELSE p.arrangements END",
+        "round": "p.round",
     }
+
+
+def select_sql(dims: dict[str, str], dim: str) -> str:
+    """The SQL of a dimension's value in a SELECT list (a multi-valued one unnested: one row per value)."""
+    return f"unnest({dims[dim]})" if dim in MULTI_VALUED else dims[dim]
 
 
 def source_kind_sql() -> str:
@@ -112,6 +124,10 @@ def value_order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
         return {SOURCE_KIND_LABELS[k]: i for i, k in enumerate(SOURCE_KINDS)}
     if dim == "unit_type":
         return {label: i for i, label in enumerate(unit_type_labels())}
+    if dim == "arrangement":
+        return {label: i for i, label in enumerate((*ARRANGEMENTS, NO_ARRANGEMENT))}
+    if dim == "round":
+        return {r: i for i, r in enumerate(rounds(ws))}
     return {}
 
 
@@ -152,7 +168,8 @@ def scheme_name(text: str) -> str:
     return hits[0] if len(hits) == 1 else text
 
 
-def check_request(scheme: str, by: list[str], percent: str | None = None, wide: bool = False) -> None:
+def check_request(scheme: str, by: list[str], percent: str | None = None, wide: bool = False,
+                  complementary: bool = False) -> None:
     """Raise UsageError for an unknown scheme, dimension or percent base (before any work is done)."""
     schemes = compiled_schemes(load_schemas())
     if scheme not in schemes:
@@ -163,6 +180,10 @@ def check_request(scheme: str, by: list[str], percent: str | None = None, wide: 
                 option="--rows/--cols" if wide else "--by", value=d, dimensions=dimension_list()))
     if len(set(by)) != len(by):
         raise UsageError(_("每个 --by 维度只能给一次。"))
+    if "round" in by and not wide and by[0] != "round":
+        raise UsageError(_("按年度并列时，round 须为第一个 --by 维度（各年度分别小计），或使用 --rows/--cols。"))
+    if complementary and any(d in MULTI_VALUED for d in by):
+        raise UsageError(_("按政治安排统计时一人可计入多项，各项之和不等于合计，不能使用 --suppress-complementary；请只用 --suppress。"))
     allowed = ("row", "col", "total") if wide else ("row", "total")
     if percent is not None and percent not in allowed:
         if wide:
@@ -182,6 +203,8 @@ def axis_values(ws: Workspace, scheme: str, dim: str, seen: set[str], where: dic
         known = list(order)
     elif dim == "community":
         known = [c for s in where.get("street") or [None] for c in communities(ws, s)]
+    elif dim == "round":
+        known = rounds(ws)
     if where.get(dim):
         known = [v for v in known if v in where[dim]] + [v for v in where[dim] if v not in known]
     values = list(dict.fromkeys([*known, *sorted(seen - set(known), key=sort_key(order, dim))]))
@@ -210,4 +233,6 @@ def known_values(ws: Workspace, scheme: str, dim: str) -> list[str]:
         return [REPRESENTATIVE, NOT_REPRESENTATIVE]
     if dim == "age_band":
         return age_band_labels(DEFAULT_AGE_BANDS)
+    if dim == "round":
+        return rounds(ws)
     return []

@@ -22,6 +22,7 @@ from ..vocab import (
     DEFAULT_AGE_BANDS,
     DIMENSION_LABELS,
     DIMENSIONS,
+    MULTI_VALUED,
     NON_CPC,
     NOT_REPRESENTATIVE,
     REPRESENTATIVE,
@@ -195,7 +196,9 @@ def where_sql(dims: dict[str, str], where: Mapping[str, list[str]]) -> tuple[lis
         if not values:
             continue
         marks = ", ".join("?" * len(values))
-        if dim == "source_kind":
+        if dim in MULTI_VALUED:  # a person holding any of the values
+            conds.append(f"list_has_any({dims[dim]}, [{marks}])")
+        elif dim == "source_kind":
             kinds = [k for k in SOURCE_KINDS if SOURCE_KIND_LABELS[k] in values]
             found_in = [f"contains('/' || coalesce(p.source_kinds, '') || '/', '/{k}/')" for k in kinds]
             conds.append("(" + " OR ".join([f"({dims[dim]}) IN ({marks})", *found_in]) + ")")

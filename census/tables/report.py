@@ -11,6 +11,7 @@ from datetime import date
 from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..issues import CODES
+from ..persons.review import open_conflicts
 from ..pipeline import ensure_current, link_current
 from ..vocab import LINK_RULES, OUTSIDE, REPRESENTATIVE, UNKNOWN
 from ..workspace import Workspace
@@ -24,18 +25,19 @@ def scheme_title(scheme: str) -> str:
     return compiled_schemes(load_schemas())[scheme].file.title
 
 
-def key_figures(ws: Workspace, scheme: str, other: str | None, as_of: date) -> dict[str, int]:
-    """The summary's 主要数据: the total, who is reported beside it, who is not counted, the other scheme's total,
-    persons, records and representatives."""
-    t = tally(ws, scheme, ["representative"], as_of=as_of)
+def key_figures(ws: Workspace, scheme: str, other: str | None, as_of: date, round_: str | None = None) -> dict[str, int]:
+    """The summary's 主要数据 of a round: the total, who is reported beside it, who is not counted, the other scheme's
+    total, persons, records and representatives."""
+    t = tally(ws, scheme, ["representative"], as_of=as_of, round=round_)
     figures: dict[str, int] = {scheme_title(scheme): t.total}
     figures.update(t.outside_total)
     figures["待核实"] = t.unresolved
     figures["不属于统计范围"] = t.excluded
     if other:
-        figures[scheme_title(other)] = tally(ws, other, ["category"], as_of=as_of).total
-    figures["人员总数（去重后）"] = int(ws.scalar("SELECT count(*) FROM persons") or 0)
-    figures["来源记录数"] = int(ws.scalar("SELECT count(*) FROM records WHERE status = 'record'") or 0)
+        figures[scheme_title(other)] = tally(ws, other, ["category"], as_of=as_of, round=t.round).total
+    figures["人员总数（去重后）"] = int(ws.scalar("SELECT count(*) FROM persons WHERE round = ?", [t.round]) or 0)
+    figures["来源记录数"] = int(ws.scalar("""SELECT count(*) FROM records r JOIN sources s USING (source_id)
+                                          WHERE r.status = 'record' AND s.round = ?""", [t.round]) or 0)
     figures["代表人士"] = sum(r["count"] for r in t.rows if r["representative"] == REPRESENTATIVE)
     return figures
 
@@ -65,12 +67,13 @@ class CommunityTable:
         return [sum(self.counts.get((st, cm, c), 0) for st, cms in self.groups.items() for cm in cms) for c in self.cols]
 
 
-def community_table(ws: Workspace, scheme: str, cols: str, as_of: date, suppress: int | None) -> CommunityTable:
-    """The community table; with `suppress` every published sum (each community, each street's 小计, each column,
-    the 合计) is protected by complementary suppression."""
-    ct = crosstab(ws, scheme, "community", cols, as_of=as_of)
+def community_table(ws: Workspace, scheme: str, cols: str, as_of: date, suppress: int | None,
+                    round_: str | None = None) -> CommunityTable:
+    """The community table of a round; with `suppress` every published sum (each community, each street's 小计,
+    each column, the 合计) is protected by complementary suppression."""
+    ct = crosstab(ws, scheme, "community", cols, as_of=as_of, round=round_)
     values_of_cols = list(ct.col_values)
-    t = tally(ws, scheme, ["street", "community", cols], as_of=as_of)
+    t = tally(ws, scheme, ["street", "community", cols], as_of=as_of, round=round_)
     counts = {(r["street"], r["community"], r[cols]): r["count"] for r in t.rows}
     groups: dict[str, list[str]] = {st: [] for st in streets(ws)}
     for st, _, cm, _, _ in register_rows(ws):
@@ -112,21 +115,27 @@ class Quality:
     link_current: bool
 
 
-def quality(ws: Workspace, scheme: str, as_of: date) -> Quality:
+def quality(ws: Workspace, scheme: str, as_of: date, round_: str | None = None) -> Quality:
+    """The data-quality account of a round (default: the latest): its files, their rows and issues, its persons and
+    what the review (under `scheme`) still holds open."""
     ensure_current(ws)
-    sources = ws.query("SELECT path, kind, data_rows, records, quarantined, warnings FROM sources ORDER BY path")
-    quarantined = ws.query("SELECT reason, count(*) FROM records WHERE status = 'quarantined' GROUP BY reason ORDER BY 2 DESC, 1")
+    t = tally(ws, scheme, ["category"], as_of=as_of, round=round_)
+    r = t.round
+    sources = ws.query("SELECT path, kind, data_rows, records, quarantined, warnings FROM sources WHERE round = ? ORDER BY path", [r])
+    quarantined = ws.query("""SELECT reason, count(*) FROM records JOIN sources USING (source_id)
+                              WHERE status = 'quarantined' AND round = ? GROUP BY reason ORDER BY 2 DESC, 1""", [r])
     order = {c: i for i, c in enumerate(CODES)}
     severity_order = {"error": 0, "warning": 1, "conflict": 2}
-    issues = sorted(ws.query("SELECT code, severity, count(*) FROM issues WHERE severity <> 'quarantine' GROUP BY ALL"),
+    issues = sorted(ws.query("""SELECT code, severity, count(*) FROM issues WHERE severity <> 'quarantine' AND round = ?
+                                AND (scheme IS NULL OR scheme = ?) GROUP BY ALL""", [r, scheme]),
                     key=lambda x: (severity_order.get(x[1], 9), order.get(x[0], 999), x[0]))
-    t = tally(ws, scheme, ["category"], as_of=as_of)
-    review_pairs = int(ws.scalar("SELECT count(*) FROM pairs WHERE status = 'review'") or 0)
-    conflicts = int(ws.scalar("""SELECT count(*) FROM issues WHERE severity = 'conflict'
-                                 AND field IN ('category', 'community', 'birth_date')""") or 0)
+    review_pairs = int(ws.scalar("""SELECT count(*) FROM pairs p WHERE status = 'review' AND ? IN (
+                                        (SELECT round FROM records JOIN sources USING (source_id) WHERE record_id = p.record_a),
+                                        (SELECT round FROM records JOIN sources USING (source_id) WHERE record_id = p.record_b))""", [r]) or 0)
+    conflicts = open_conflicts(ws, scheme, r)
     figures = {
-        "人员总数（去重后）": int(ws.scalar("SELECT count(*) FROM persons") or 0),
-        "无有效身份证号的人员": int(ws.scalar("SELECT count(*) FROM persons WHERE NOT has_valid_id") or 0),
+        "人员总数（去重后）": int(ws.scalar("SELECT count(*) FROM persons WHERE round = ?", [r]) or 0),
+        "无有效身份证号的人员": int(ws.scalar("SELECT count(*) FROM persons WHERE NOT has_valid_id AND round = ?", [r]) or 0),
         "类别待核实的人员": t.unresolved,
         "待核查：疑似同一人（对）": review_pairs,
         "待核查：信息冲突（项）": conflicts,
@@ -177,16 +186,16 @@ class Coverage:
         return sum(r.count for r in self.rows)
 
 
-def coverage(ws: Workspace, scheme: str, as_of: date) -> Coverage:
+def coverage(ws: Workspace, scheme: str, as_of: date, round_: str | None = None) -> Coverage:
     s_def = compiled_schemes(load_schemas())[scheme]
     outside_cats = [c for c in s_def.order if s_def.group[c] == OUTSIDE]
-    t = tally(ws, scheme, ["street", "community"], as_of=as_of)
+    t = tally(ws, scheme, ["street", "community"], as_of=as_of, round=round_)
     counts = {(r["street"], r["community"]): r["count"] for r in t.rows}
     outside: dict[tuple[str, str, str], int] = {
         (st, cm, cat): n for st, cm, cat, n in ws.query(
             f"""SELECT coalesce(p.street, '{UNKNOWN}'), coalesce(p.community, '{UNKNOWN}'), c.category, count(*)
-                FROM persons p JOIN classifications c USING (person_id)
-                WHERE c.scheme = ? AND c.grp = '{OUTSIDE}' GROUP BY ALL""", [scheme])}
+                FROM persons p JOIN classifications c ON c.person_id = p.person_id AND c.round = p.round
+                WHERE c.scheme = ? AND c.grp = '{OUTSIDE}' AND p.round = ? GROUP BY ALL""", [scheme, t.round])}
     register = register_rows(ws)
     medians = {st: statistics.median(counts.get((st, cm), 0) for s2, _, cm, _, _ in register if s2 == st)
                for st in dict.fromkeys(r[0] for r in register)}

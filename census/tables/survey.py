@@ -29,8 +29,9 @@ from ..config import load_schemas
 from ..errors import CensusError, UsageError
 from ..i18n import _, listing
 from ..pipeline import ensure_current
-from ..vocab import DEFAULT_AGE_BANDS, DIMENSIONS, NEW_CLASS, TOTAL
+from ..vocab import DEFAULT_AGE_BANDS, DIMENSIONS, MULTI_VALUED, NEW_CLASS, TOTAL
 from ..workspace import Workspace
+from ..workspace.rounds import table_round
 from .dimensions import check_request, dimension_list, dimension_sql, sort_key, value_order
 from .shares import percent, round_half_up
 from .tally import tally
@@ -147,9 +148,12 @@ class SurveyResult:
 
 
 # ============================================================================================ the questionnaire
-def _sheets(ws: Workspace) -> list[tuple[int, str, str, list[dict]]]:
+def _sheets(ws: Workspace, round_: str | None = None) -> list[tuple[int, str, str, list[dict]]]:
+    """The questionnaire sheets of a round (default: the latest)."""
+    round_ = round_ or ws.scalar("SELECT max(round) FROM sources")
     rows = ws.query("""SELECT s.source_id, s.path, sh.sheet, sh.columns FROM sources s JOIN sheets sh USING (source_id)
-                       WHERE s.kind = 'questionnaire' AND sh.status = 'read' ORDER BY s.source_id, sh.sheet""")
+                       WHERE s.kind = 'questionnaire' AND sh.status = 'read' AND s.round = ? ORDER BY s.source_id, sh.sheet""",
+                    [round_])
     return [(sid, path, sheet, json.loads(cols) if isinstance(cols, str) else (cols or [])) for sid, path, sheet, cols in rows]
 
 
@@ -170,14 +174,14 @@ def _split_label(label: str) -> tuple[str, str] | None:
     return None
 
 
-def catalogue(ws: Workspace) -> tuple[list[Question], dict[str, Question], dict[tuple[int, str], dict[str, str]]]:
+def catalogue(ws: Workspace, round_: str | None = None) -> tuple[list[Question], dict[str, Question], dict[tuple[int, str], dict[str, str]]]:
     """(the default questions, every question by name, raw key of each variable per (source, sheet)).
 
     Default: every variable with value labels that is not an identity field, and the multiple-choice groups, in
     questionnaire order. Variables of several questionnaire sources are merged by name."""
     infos: dict[str, dict] = {}
     keys: dict[tuple[int, str], dict[str, str]] = {}
-    for sid, _path, sheet, columns in _sheets(ws):
+    for sid, _path, sheet, columns in _sheets(ws, round_):
         for c in columns:
             name = c.get("variable") or c.get("header")
             if not name:
@@ -252,19 +256,23 @@ def select(default: list[Question], by_name: dict[str, Question], asked: list[st
 
 # ============================================================================================ the estimates
 def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = None, calibrate: bool = False,
-           scheme: str = "current4") -> SurveyResult:
-    """Frequency tables of the questionnaire's labelled questions (or of `questions`, by name or label text).
+           scheme: str = "current4", round: str | int | None = None) -> SurveyResult:
+    """Frequency tables of the questionnaire's labelled questions (or of `questions`, by name or label text), of
+    one round's questionnaires (default: the latest round).
 
     `by` (a tally dimension, e.g. "category") splits each table by the respondent's person; `calibrate` adds
     post-stratified estimates weighted to the census count of each new-class category under `scheme`."""
     check_request(scheme, [])
     if by is not None and by not in DIMENSIONS:
         raise UsageError(_("--by {value}：不是维度；可用的维度有 {dimensions}。").format(value=by, dimensions=dimension_list()))
-    default, by_name, keys = catalogue(ws)
+    if by in MULTI_VALUED or by == "round":
+        raise UsageError(_("--by {by}：问卷表只能按每人每年度只有一个取值的维度分组。").format(by=by))
+    target = table_round(ws, round)
+    default, by_name, keys = catalogue(ws, target)
     if not by_name:
         raise CensusError(_("工作区里没有问卷；请先导入问卷的 .sav 文件（census ingest 问卷.sav）。"))
     chosen = select(default, by_name, questions)
-    resp = _respondents(ws, keys, scheme, by)
+    resp = _respondents(ws, keys, scheme, by, target)
     notes: list[str] = []
     linked = sum(r["person_id"] is not None for r in resp)
     if by or calibrate:
@@ -275,7 +283,7 @@ def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = N
     calibrated = False
     if calibrate:
         if linked:
-            weights, calibration, left_out = _calibrate(ws, resp, scheme)
+            weights, calibration, left_out = _calibrate(ws, resp, scheme, target)
             calibrated = True
             missing = [c["category"] for c in calibration if c["census"] and not c["respondents"]]
             if missing:
@@ -289,24 +297,28 @@ def survey(ws: Workspace, questions: list[str] | None = None, by: str | None = N
             notes.append(_("没有问卷回答与普查人员关联（未运行 census link），只给出未加权的比例。"))
     columns = _columns(ws, scheme, by, resp) if by else []
     tables = [_table(q, resp, columns, weights if calibrated else None) for q in chosen]
-    sources = list(dict.fromkeys(path for _sid, path, _sheet, _cols in _sheets(ws)))
+    sources = list(dict.fromkeys(path for _sid, path, _sheet, _cols in _sheets(ws, target)))
     return SurveyResult(scheme, by, calibrated, len(resp), linked, sources, tables, calibration, left_out, notes)
 
 
-def _respondents(ws: Workspace, keys: dict[tuple[int, str], dict[str, str]], scheme: str, by: str | None) -> list[dict]:
-    """Every questionnaire case: its answers by variable, its person, category, group and `by` value."""
+def _respondents(ws: Workspace, keys: dict[tuple[int, str], dict[str, str]], scheme: str, by: str | None,
+                 round_: str | None = None) -> list[dict]:
+    """Every questionnaire case of a round: its answers by variable, its person, category, group and `by` value
+    (of the person as of the round)."""
+    round_ = round_ or ws.scalar("SELECT max(round) FROM sources")
     dim = dimension_sql(date.today(), DEFAULT_AGE_BANDS)[by] if by else "NULL"
     rows = ws.query(
         f"""SELECT r.record_id, r.source_id, r.sheet, raw_cells(r.raw, sh.raw_keys), l.person_id, c.category, c.grp,
                    CASE WHEN p.person_id IS NULL THEN NULL ELSE {dim} END
             FROM records r
+            JOIN sources s ON s.source_id = r.source_id AND s.round = ?
             JOIN sheets sh ON sh.source_id = r.source_id AND sh.sheet = r.sheet
             LEFT JOIN links l USING (record_id)
-            LEFT JOIN persons p ON p.person_id = l.person_id
-            LEFT JOIN classifications c ON c.person_id = l.person_id AND c.scheme = ?
+            LEFT JOIN persons p ON p.person_id = l.person_id AND p.round = s.round
+            LEFT JOIN classifications c ON c.person_id = l.person_id AND c.round = s.round AND c.scheme = ?
             WHERE r.source_kind = 'questionnaire'
             ORDER BY r.record_id""",
-        [scheme],
+        [round_, scheme],
     )
     out = []
     for record_id, sid, sheet, raw, person_id, category, grp, value in rows:
@@ -327,10 +339,11 @@ def _columns(ws: Workspace, scheme: str, by: str, resp: list[dict]) -> list[str]
     return [*ordered, *([UNLINKED] if any(r["by"] == UNLINKED for r in resp) else [])]
 
 
-def _calibrate(ws: Workspace, resp: list[dict], scheme: str) -> tuple[dict[int, Fraction], list[dict], dict[str, int]]:
-    """Post-stratification to the census: weight = census count of the category / respondents in it (exact), flagged
-    when it rests on fewer than MIN_RESPONDENTS respondents."""
-    census = {r["category"]: r["count"] for r in tally(ws, scheme, ["category"]).rows}
+def _calibrate(ws: Workspace, resp: list[dict], scheme: str,
+               round_: str | None = None) -> tuple[dict[int, Fraction], list[dict], dict[str, int]]:
+    """Post-stratification to the census of the round: weight = census count of the category / respondents in it
+    (exact), flagged when it rests on fewer than MIN_RESPONDENTS respondents."""
+    census = {r["category"]: r["count"] for r in tally(ws, scheme, ["category"], round=round_).rows}
     s = compiled_schemes(load_schemas())[scheme]
     order = [c for c in s.order if s.group[c] == NEW_CLASS]
     n = Counter(r["category"] for r in resp if r["person_id"] is not None and r["group"] == NEW_CLASS)
@@ -389,11 +402,12 @@ def _table(q: Question, resp: list[dict], columns: list[str], weights: dict[int,
     return SurveyTable(q, cols, options, cells, answered, missing, weighted_answered, used)
 
 
-def respondent_weights(ws: Workspace, scheme: str = "current4") -> dict[int, float]:
-    """The calibration weight of each questionnaire record (record_id → weight); respondents left out have none."""
-    *_default, keys = catalogue(ws)
-    resp = _respondents(ws, keys, scheme, None)
-    return {k: float(w) for k, w in _calibrate(ws, resp, scheme)[0].items()}
+def respondent_weights(ws: Workspace, scheme: str = "current4", round_: str | None = None) -> dict[int, float]:
+    """The calibration weight of each questionnaire record of a round (record_id → weight); respondents left out
+    have none."""
+    _questions, _by_name, keys = catalogue(ws, round_)
+    resp = _respondents(ws, keys, scheme, None, round_)
+    return {k: float(w) for k, w in _calibrate(ws, resp, scheme, round_)[0].items()}
 
 
 __all__ = ["MIN_RESPONDENTS", "Question", "SurveyResult", "SurveyTable", "UNLINKED", "catalogue", "respondent_weights", "select", "survey"]

@@ -1,12 +1,15 @@
 """Tallies: distinct persons counted by dimensions, in SQL over the workspace (never a loop over persons).
 
 The JSON contract (`Tally.to_dict`) is stable — scripts depend on it:
-    {"scheme": "legacy6", "by": ["street", "category"], "total": 5419,
+    {"scheme": "legacy6", "round": "2027", "by": ["street", "category"], "total": 5419,
      "rows": [{"street": "宁南街道", "category": "个体工商户", "count": 512}, ...],
      "outside_total": {"非公有制经济人士": 4721}, "unresolved": 12, "excluded": 2000}
-`rows` are the leaf cells with a non-zero count of the persons in `total`; they sum to `total`. A filter is
-given as `where` ({"street": ["雨花街道"]}: each dimension's values as persons are stored with them, after
-`filters.resolve_where` matched what was written), and is in the JSON only when there is one.
+`rows` are the leaf cells with a non-zero count of the persons in `total`; they sum to `total`. Every table is of
+one round (`round`, default the latest); `by` round puts rounds side by side (`round` is then null and `rounds`
+lists them). `arrangement` is multi-valued: a person holding two arrangements is counted under each, so its rows
+may sum to more than `total`, which counts persons once. A filter is given as `where` ({"street": ["雨花街道"]}: each
+dimension's values as persons are stored with them, after `filters.resolve_where` matched what was written), and is
+in the JSON only when there is one.
 """
 
 from __future__ import annotations
@@ -19,13 +22,31 @@ from ..config import load_schemas
 from ..errors import UsageError
 from ..i18n import _, listing
 from ..pipeline import ensure_current
-from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
+from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, MULTI_VALUED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
 from ..workspace import Workspace
-from .dimensions import axis_values, check_request, dimension_sql, scheme_name, sort_key, value_order
+from ..workspace.rounds import rounds as workspace_rounds
+from ..workspace.rounds import table_round
+from .dimensions import (
+    axis_values,
+    check_request,
+    dimension_sql,
+    scheme_name,
+    select_sql,
+    sort_key,
+    value_order,
+)
 from .filters import Where, resolve_where, where_sql
 from .shares import percent as share_of
 from .suppress import complementary as extend
 from .suppress import hidden_mark, primary
+
+
+def _with_round(d: dict, round_: str | None, rounds: list[str] | None) -> dict:
+    """The table's round after its scheme (null, with the rounds listed, when rounds are side by side)."""
+    out = {"scheme": d.pop("scheme"), "round": round_}
+    if rounds is not None:
+        out["rounds"] = list(rounds)
+    return {**out, **d}
 
 
 def _with_options(d: dict, where: dict, percent: str | None, suppress: int | None) -> dict:
@@ -53,6 +74,9 @@ class Tally:
     percent: str | None = None  # row, col, total
     suppress: int | None = None
     hidden: set[int] = field(default_factory=set)  # indices of `rows` shown as "<N"
+    round: str | None = None  # the round counted (None when rounds are a dimension)
+    rounds: list[str] | None = None  # the rounds side by side, when `by` holds round
+    by_round: dict[str, dict] = field(default_factory=dict)  # rounds side by side: each one's total and who is beside it
 
     def to_dict(self) -> dict:
         rows = []
@@ -66,7 +90,9 @@ class Tally:
             "scheme": self.scheme, "by": list(self.by), "total": self.total, "rows": rows,
             "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded,
         }
-        return _with_options(d, self.where, self.percent, self.suppress)
+        if self.by_round:
+            d["by_round"] = self.by_round
+        return _with_options(_with_round(d, self.round, self.rounds), self.where, self.percent, self.suppress)
 
 
 @dataclass
@@ -89,6 +115,9 @@ class Crosstab:
     percent: str | None = None
     suppress: int | None = None
     hidden: set[tuple[str, str]] = field(default_factory=set)
+    round: str | None = None
+    rounds: list[str] | None = None
+    by_round: dict[str, dict] = field(default_factory=dict)
 
     def value(self, r: str, c: str) -> int:
         return self.cells.get((r, c), 0)
@@ -108,36 +137,77 @@ class Crosstab:
         d = {"scheme": self.scheme, "rows_dim": self.row_dim, "cols_dim": self.col_dim, "columns": list(self.col_values),
              "rows": rows, "column_totals": {c: self.col_totals.get(c, 0) for c in self.col_values}, "total": self.total,
              "outside_total": self.outside_total, "unresolved": self.unresolved, "excluded": self.excluded}
-        return _with_options(d, self.where, self.percent, self.suppress)
+        if self.by_round:
+            d["by_round"] = self.by_round
+        return _with_options(_with_round(d, self.round, self.rounds), self.where, self.percent, self.suppress)
 
 
 def _resolved(ws: Workspace, scheme: str, where: Where | None, dims: dict[str, str]) -> dict[str, list[str]]:
     """The filter matched to what is known (`filters.resolve_where`), the values persons have queried when needed."""
     def observed(dim: str) -> list[str]:
-        return [v for (v,) in ws.query(f"""SELECT DISTINCT {dims[dim]} FROM persons p
-                                           JOIN classifications c ON c.person_id = p.person_id WHERE c.scheme = ?""", [scheme])]
+        sql = f"unnest({dims[dim]})" if dim in MULTI_VALUED else dims[dim]
+        return [v for (v,) in ws.query(f"""SELECT DISTINCT {sql} FROM persons p
+                                           JOIN classifications c ON c.person_id = p.person_id AND c.round = p.round
+                                           WHERE c.scheme = ?""", [scheme])]
 
     return resolve_where(ws, scheme, where, observed)
 
 
-def _base(ws: Workspace, scheme: str, where: dict[str, list[str]], dims: dict[str, str]) -> tuple[str, list, dict, int, int]:
-    """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme and filter."""
-    conds, params = where_sql(dims, where)
-    conds = ["c.scheme = ?", *conds]
-    params = [scheme, *params]
-    base = f"FROM persons p JOIN classifications c ON c.person_id = p.person_id WHERE {' AND '.join(conds)}"
+def _base(ws: Workspace, scheme: str, where: dict[str, list[str]], dims: dict[str, str],
+          round_: str | None) -> tuple[str, list, dict, int, int]:
+    """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme, round (None: every round)
+    and filter."""
+    conds: list[str] = ["c.scheme = ?"]
+    params: list = [scheme]
+    if round_ is not None:
+        conds.append("p.round = ?")
+        params.append(round_)
+    more, values = where_sql(dims, where)
+    conds += more
+    params += values
+    base = (f"FROM persons p JOIN classifications c ON c.person_id = p.person_id AND c.round = p.round "
+            f"WHERE {' AND '.join(conds)}")
     groups = ws.query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
     order = value_order(ws, scheme, "category")
     outside = {cat: n for grp, cat, n in sorted(groups, key=lambda g: order.get(g[1], 99)) if grp == OUTSIDE}
-    unresolved = sum(n for grp, _cat, n in groups if grp == UNRESOLVED)
-    excluded = sum(n for grp, _cat, n in groups if grp == EXCLUDED)
+    unresolved = sum(n for grp, _, n in groups if grp == UNRESOLVED)
+    excluded = sum(n for grp, _, n in groups if grp == EXCLUDED)
     return base, params, outside, unresolved, excluded
+
+
+def _by_round(ws: Workspace, base: str, params: list, rounds: list[str]) -> dict[str, dict]:
+    """Rounds side by side: each round's total, who is reported beside it, 待核实 and out of scope."""
+    out = {r: {"total": 0, "outside_total": {}, "unresolved": 0, "excluded": 0} for r in rounds}
+    for r, grp, cat, n in ws.query(f"SELECT p.round, c.grp, c.category, count(*) {base} GROUP BY ALL ORDER BY ALL", params):
+        if grp == NEW_CLASS:
+            out[r]["total"] += n
+        elif grp == OUTSIDE:
+            out[r]["outside_total"][cat] = n
+        else:
+            out[r]["unresolved" if grp == UNRESOLVED else "excluded"] += n
+    return out
+
+
+def resolve_rounds(ws: Workspace, dims: list[str], where: dict[str, list[str]],
+                   wanted: str | int | None) -> tuple[str | None, list[str] | None]:
+    """(the round a table counts, or None; the rounds side by side, when `dims` holds round)."""
+    if "round" in dims:
+        if wanted is not None:
+            raise UsageError(_("--round 与按年度（round）统计不能同时使用：按年度统计时各年度并列。"))
+        return None, workspace_rounds(ws)
+    if "round" in where:
+        chosen = where.pop("round")
+        if len(chosen) > 1:
+            raise UsageError(_("--where round= 只能给一个年度；要并列多个年度，请按 round 统计（--by round）。"))
+        return table_round(ws, chosen[0]), None
+    return table_round(ws, wanted), None
 
 
 def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: Where | None = None,
           as_of: date | None = None, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
-          suppress: int | None = None, complementary: bool = False) -> Tally:
-    """Count distinct persons of the new social class by `by`, under `scheme`, after `where` filters.
+          suppress: int | None = None, complementary: bool = False, round: str | int | None = None) -> Tally:
+    """Count distinct persons of the new social class by `by`, under `scheme`, in one round (default: the latest;
+    `by` round puts every round side by side), after `where` filters.
 
     `percent` adds each row's share: of the total ("total"), or within its group of the first dimensions
     ("row"). `suppress` N shows cells under N as "<N" (totals stay true); `complementary` also hides the
@@ -146,17 +216,27 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
     short names or synonyms; …); a value nothing known matches is a UsageError naming the closest known ones."""
     by = list(by or ["category"])
     scheme = scheme_name(scheme)
-    check_request(scheme, by, percent)
+    check_request(scheme, by, percent, complementary=complementary)
+    return _count(ws, scheme, by, where, as_of, age_bands, percent, suppress, complementary, round)
+
+
+def _count(ws: Workspace, scheme: str, by: list[str], where: Where | None, as_of: date | None,
+           age_bands: tuple[int, ...], percent: str | None, suppress: int | None, complementary: bool,
+           wanted: str | int | None) -> Tally:
+    """`tally` after its request was checked (a crosstab's dimensions are checked as a wide table's)."""
     ensure_current(ws)
     dims = dimension_sql(as_of or date.today(), tuple(age_bands))
     where = _resolved(ws, scheme, where, dims)
-    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims)
-    cols = ", ".join(f"{dims[d]} AS d{i}" for i, d in enumerate(by))
+    target, side_by_side = resolve_rounds(ws, by, where, wanted)
+    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims, target)
+    cols = ", ".join(f"{select_sql(dims, d)} AS d{i}" for i, d in enumerate(by))
     keys = ", ".join(f"d{i}" for i in range(len(by)))
     sets = ", ".join("(" + ", ".join(f"d{i}" for i in range(k)) + ")" for k in range(len(by), -1, -1))
+    multi = any(d in MULTI_VALUED for d in by)  # a person in several cells: count each person once in every sum
     result = ws.query(
-        f"""SELECT {keys}, {' + '.join(f'grouping(d{i})' for i in range(len(by)))} AS level, count(*) AS n
-            FROM (SELECT {cols} {base} AND c.grp = '{NEW_CLASS}')
+        f"""SELECT {keys}, {' + '.join(f'grouping(d{i})' for i in range(len(by)))} AS level,
+                   {'count(DISTINCT pid)' if multi else 'count(*)'} AS n
+            FROM (SELECT p.person_id || '/' || p.round AS pid, {cols} {base} AND c.grp = '{NEW_CLASS}')
             GROUP BY GROUPING SETS ({sets})""",
         params,
     )
@@ -171,7 +251,10 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
     leaves.sort(key=lambda x: tuple(f(v) for f, v in zip(keyfuncs, x[0], strict=True)))
     rows = [{**{d: v for d, v in zip(by, values, strict=True)}, "count": n} for values, n in leaves]
     total = subtotals.pop((), 0)
-    t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress)
+    t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress,
+              round=target, rounds=side_by_side)
+    if side_by_side is not None:
+        t.by_round = _by_round(ws, base, params, side_by_side)
     if percent:
         for r in rows:
             group = tuple(r[d] for d in by[:-1])
@@ -199,22 +282,28 @@ def _suppress_long(t: Tally, counts: list[int], threshold: int, complementary: b
 def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols: str = "category",
              where: Where | None = None, as_of: date | None = None,
              age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
-             suppress: int | None = None, complementary: bool = False) -> Crosstab:
+             suppress: int | None = None, complementary: bool = False, round: str | int | None = None) -> Crosstab:
     """The wide table: every known value of `rows` down (all streets of the register, even empty ones),
-    every value of `cols` across (all categories of the scheme), totals in both margins."""
+    every value of `cols` across (all categories of the scheme), totals in both margins. Of one round (default:
+    the latest), or rounds side by side when `rows` or `cols` is round."""
     if rows == cols:
         raise UsageError(_("--rows 和 --cols 必须是不同的维度。"))
     scheme = scheme_name(scheme)
-    check_request(scheme, [rows, cols], percent, wide=True)
-    t = tally(ws, scheme, [rows, cols], where, as_of, age_bands)
+    check_request(scheme, [rows, cols], percent, wide=True, complementary=complementary)
+    t = _count(ws, scheme, [rows, cols], where, as_of, age_bands, None, None, False, round)
     where = t.where
     row_values = axis_values(ws, scheme, rows, {r[rows] for r in t.rows}, where)
     col_values = axis_values(ws, scheme, cols, {r[cols] for r in t.rows}, where)
     cells = {(r[rows], r[cols]): r["count"] for r in t.rows}
     row_totals = {rv: t.subtotals.get((rv,), 0) for rv in row_values}
-    col_totals = {cv: sum(n for (_r, c), n in cells.items() if c == cv) for cv in col_values}
+    if rows in MULTI_VALUED:  # a person may be in several rows: each column's total counts them once
+        by_col = _count(ws, scheme, [cols], dict(where), as_of, age_bands, None, None, False, round)
+        col_totals = {cv: next((r["count"] for r in by_col.rows if r[cols] == cv), 0) for cv in col_values}
+    else:
+        col_totals = {cv: sum(n for (_r, c), n in cells.items() if c == cv) for cv in col_values}
     ct = Crosstab(scheme, rows, cols, row_values, col_values, cells, row_totals, col_totals, t.total,
-                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress)
+                  t.outside_total, t.unresolved, t.excluded, where, percent, suppress, round=t.round, rounds=t.rounds,
+                  by_round=t.by_round)
     if suppress:
         keys = [(r, c) for r in row_values for c in col_values]
         counts = [cells.get(k, 0) for k in keys]
@@ -239,11 +328,13 @@ class Narrative:
         return {"text": self.text, "figures": self.figures}
 
 
-def narrative_result(ws: Workspace, scheme: str = "current4", where: Where | None = None) -> Narrative:
+def narrative_result(ws: Workspace, scheme: str = "current4", where: Where | None = None,
+                     round: str | int | None = None) -> Narrative:
     """The summary paragraph district reports write, "全区共有新的社会阶层人士N名，其中…（占X%）……。另有非公有制经济人士N名。
     代表人士N名。", with the scheme's labels and the 待核实 count stated; and its figures: the scheme, the area, the
-    total, each category's count and share, who is reported beside the total, representatives, 待核实, 不属于统计范围."""
-    t = tally(ws, scheme, ["category"], where, percent="total")
+    total, each category's count and share, who is reported beside the total, representatives, 待核实, 不属于统计范围
+    (of one round, default the latest)."""
+    t = tally(ws, scheme, ["category"], where, percent="total", round=round)
     where = t.where
     places = where.get("community") or where.get("street")
     area = listing(places) if places else (_("全区") if not where else _("所选范围内"))
@@ -253,13 +344,13 @@ def narrative_result(ws: Workspace, scheme: str = "current4", where: Where | Non
     text += _("，其中{parts}。").format(parts=_("，").join(parts)) if parts else _("。")
     if t.outside_total:
         text += _("另有{groups}。").format(groups=listing(_("{group}{count}名").format(group=k, count=v) for k, v in t.outside_total.items()))
-    reps = tally(ws, t.scheme, ["representative"], where)
+    reps = tally(ws, t.scheme, ["representative"], where, round=t.round)
     n_reps = sum(r["count"] for r in reps.rows if r["representative"] == REPRESENTATIVE)
     text += _("代表人士{count}名。").format(count=n_reps)
     if t.unresolved:
         text += _("另有{count}名人员类别待核实，未计入上述总数。").format(count=t.unresolved)
     figures = {
-        "scheme": t.scheme, "scheme_label": compiled_schemes(load_schemas())[t.scheme].file.label, "area": area,
+        "scheme": t.scheme, "round": t.round, "scheme_label": compiled_schemes(load_schemas())[t.scheme].file.label, "area": area,
         **({"where": {k: list(v) for k, v in where.items()}} if where else {}),
         "total": t.total, "categories": [{"category": r["category"], "count": r["count"], "percent": r["percent"]} for r in t.rows],
         "outside_total": dict(t.outside_total), "representatives": n_reps, "unresolved": t.unresolved, "excluded": t.excluded,
@@ -267,6 +358,6 @@ def narrative_result(ws: Workspace, scheme: str = "current4", where: Where | Non
     return Narrative(text, figures)
 
 
-def narrative(ws: Workspace, scheme: str = "current4", where: Where | None = None) -> str:
+def narrative(ws: Workspace, scheme: str = "current4", where: Where | None = None, round: str | int | None = None) -> str:
     """The summary paragraph alone (`narrative_result(...).text`)."""
-    return narrative_result(ws, scheme, where).text
+    return narrative_result(ws, scheme, where, round).text

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..issues import CODES, EMPTY
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _RECORDS = """CREATE TABLE records (
         record_id BIGINT {key},
@@ -188,4 +188,51 @@ _V4 = [
     "ALTER TABLE records ADD COLUMN col_range VARCHAR",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+
+# 5: rounds (years). A source belongs to a round, and the same content may be ingested into two rounds (unique per
+# round); persons and classifications are of one round (a person keeps one person_id across rounds); issues name
+# their round, and a person's category conflict its scheme; records and persons carry political arrangements
+# (the representatives' roster). A workspace of an earlier schema becomes one round, the year it was ingested in, and is
+# linked again (persons, classifications and conflicts are rebuilt by today's rules; links keep the person ids).
+_SOURCES_V3 = """CREATE TABLE sources (
+        source_id INTEGER PRIMARY KEY,
+        path VARCHAR NOT NULL,          -- as the user named it, or its path under the directory they named
+        abs_path VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        size BIGINT NOT NULL,
+        format VARCHAR NOT NULL,        -- xlsx, xls, csv, sav
+        encoding VARCHAR,
+        kind VARCHAR NOT NULL,          -- community_ledger, unit_ledger, household_register, questionnaire, roster, other
+        ingested_at TIMESTAMP NOT NULL,
+        rows_total INTEGER NOT NULL,    -- every row of every sheet, blank ones included
+        data_rows INTEGER NOT NULL,
+        records INTEGER NOT NULL,
+        quarantined INTEGER NOT NULL,
+        nondata INTEGER NOT NULL,
+        blank INTEGER NOT NULL,
+        warnings INTEGER NOT NULL,
+        sheets_read INTEGER NOT NULL,
+        sheets_skipped INTEGER NOT NULL,
+        round VARCHAR NOT NULL,         -- the round (year) the file was ingested into
+        UNIQUE (round, sha256)
+    )"""
+_FIRST_ROUND = "(SELECT coalesce(min(round), strftime(current_date, '%Y')) FROM sources)"
+_V5 = [
+    "ALTER TABLE sources RENAME TO sources_v2",
+    _SOURCES_V3,
+    """INSERT INTO sources SELECT *, (SELECT coalesce(strftime(min(ingested_at), '%Y'), strftime(current_date, '%Y'))
+                                     FROM sources_v2) FROM sources_v2""",
+    "DROP TABLE sources_v2",
+    "ALTER TABLE records ADD COLUMN arrangements VARCHAR",  # 、-joined labels of vocab.ARRANGEMENTS
+    "ALTER TABLE persons ADD COLUMN round VARCHAR",
+    "ALTER TABLE persons ADD COLUMN arrangements VARCHAR[]",
+    f"UPDATE persons SET round = {_FIRST_ROUND}, arrangements = []",
+    "ALTER TABLE classifications ADD COLUMN round VARCHAR",
+    f"UPDATE classifications SET round = {_FIRST_ROUND}",
+    "ALTER TABLE issues ADD COLUMN round VARCHAR",
+    "ALTER TABLE issues ADD COLUMN scheme VARCHAR",
+    f"UPDATE issues SET round = {_FIRST_ROUND}",
+    "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}

@@ -125,7 +125,7 @@ def test_every_command_has_help_and_an_example():
             yield from commands(g.typer_instance, prefix + g.name + " ")
 
     found = dict(commands(app))
-    assert {"ingest", "tally", "export", "status", "link", "classify", "schema check"} <= found.keys()
+    assert {"ingest", "tally", "export", "status", "link", "classify", "schema check", "diff", "followup"} <= found.keys()
     for name, c in found.items():
         assert c.help and re.search(r"[\u4e00-\u9fff]", c.help), f"{name} has no help in Chinese"
         assert c.epilog and all(line.startswith("census ") for line in c.epilog.splitlines()), f"{name} has no example"
@@ -194,7 +194,7 @@ def test_readme_lists_every_issue_code_and_command():
     listed = set(re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)` \| (\w+) \|", readme, re.M))
     assert listed == {(c.code, c.severity) for c in CODES.values()}
     for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes",
-                 "sources", "remove"):
+                 "sources", "remove", "diff", "followup"):
         assert f"`census {name}" in readme, name
 
 

@@ -200,7 +200,7 @@ def test_the_ingest_summary_off_a_terminal_is_one_plain_line_per_file(tmp_path, 
     assert code == 1 and out == ""
     assert lines[0].startswith(f"{a.as_posix()}：已导入，社区台账，数据") and " → 记录4条，" in lines[0]
     assert lines[1].startswith(f"{b}：") and "已损坏" in lines[1]
-    assert lines[2].startswith("共2个文件：") and "…" not in err
+    assert lines[2].startswith("共2个文件（2026年度）：") and "…" not in err
     code, _, err = run(capsys, "ingest", str(a), "--db", str(tmp_path / "a.duckdb"))
     assert code == 0 and err.splitlines()[0] == f"{a.as_posix()}：已导入过（与{a.as_posix()}内容相同），未作改动。"
 

@@ -329,11 +329,11 @@ def test_a_file_that_cannot_be_written_fails_alone(tmp_path, monkeypatch):
 
     real = ingest_module._insert
 
-    def insert(ws, prep, sid):
+    def insert(ws, prep, sid, round_):
         if prep.path.endswith("b.xlsx"):
-            real(ws, prep, sid)  # half written, then the error
+            real(ws, prep, sid, round_)  # half written, then the error
             raise duckdb.ConstraintException('Constraint Error: duplicate key "1, S"')
-        return real(ws, prep, sid)
+        return real(ws, prep, sid, round_)
 
     monkeypatch.setattr(ingest_module, "_insert", insert)
     files = [_ledger(tmp_path / f"{n}.xlsx", 2, 100 + 10 * k) for k, n in enumerate("abc")]
