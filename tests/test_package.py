@@ -35,7 +35,7 @@ def test_no_module_imports_another_modules_private_names():
     for path, text in _sources():
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("census")):
-                found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
+                found += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_") and a.name != "_"]  # _() translates
     assert found == []
 
 

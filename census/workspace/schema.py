@@ -5,7 +5,7 @@ bring an older workspace up to date. `meta` holds `schema_version`; migration v 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _RECORDS = """CREATE TABLE records (
         record_id BIGINT {key},
@@ -164,4 +164,20 @@ _V2 = [
     "DROP TABLE records_v1",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+# 3: the audit trail: every export of person-level data, every reveal of full numbers and every purge, appended
+# (`census.workspace.audit`); never holds a full ID or phone number
+_V3 = [
+    """CREATE TABLE audit (
+        audit_id BIGINT NOT NULL,
+        logged_at TIMESTAMP NOT NULL,   -- local time, to the second
+        os_user VARCHAR NOT NULL,
+        command VARCHAR NOT NULL,       -- the command line, numbers masked, the value of --id-number left out
+        action VARCHAR NOT NULL,        -- export, view, purge: audit.ACTIONS
+        what VARCHAR NOT NULL,          -- records, persons, links, issues, quarantined, review, decisions, a person id …
+        rows BIGINT NOT NULL,           -- rows written (records removed, for a purge)
+        revealed BOOLEAN NOT NULL,      -- full ID and phone numbers were shown (--reveal)
+        reason VARCHAR                  -- --reason, numbers masked
+    )""",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
