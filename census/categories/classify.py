@@ -15,8 +15,10 @@ from ..errors import UsageError
 from ..issues import person_issue_rows
 from ..persons.decisions import category_corrections
 from ..persons.link import PERSONS_KEY
+from ..privacy import mask_text, mask_tree
 from ..vocab import REVIEW_SOURCE
 from ..workspace import Workspace
+from ..workspace.audit import log_access
 from ..workspace.queries import insert_issues
 from .evidence import compiled_evidence
 from .schemes import Decision, Scheme, compiled_schemes, decide
@@ -143,7 +145,8 @@ def _s(v) -> str | None:
 
 
 def explain(ws: Workspace, person_id: str, scheme_name: str, schemas: Schemas | None = None) -> dict:
-    """The decision path for one person under one scheme: evidence, facets, declarations, rules, result."""
+    """The decision path for one person under one scheme: evidence, facets, declarations, rules, result; numbers and
+    dates in its texts masked (`census.privacy.mask_tree`). Written to the audit trail."""
     schemas = schemas or load_schemas()
     schemes = compiled_schemes(schemas)
     if scheme_name not in schemes:
@@ -152,18 +155,19 @@ def explain(ws: Workspace, person_id: str, scheme_name: str, schemas: Schemas | 
     ev = person_evidence(ws, scheme)
     row = ev[ev["person_id"] == person_id]
     if row.empty:
-        raise UsageError(f"there is no person {person_id!r}; `census export persons` lists them.")
+        raise UsageError(f"there is no person {mask_text(person_id)!r}; `census export persons` lists them.")
     r = row.iloc[0]
     declared = list(_declared(r["declared"]))
     if person_id in (reviewed := category_corrections(ws)):
         declared.insert(0, (REVIEW_SOURCE, reviewed[person_id]))
     facets = compiled_evidence(schemas).facets(_s(r["work_unit"]), _s(r["unit_type"]), _s(r["position"]), _s(r["occupation"]), bool(r["occupation_only"]))
     d = decide(scheme, schemes, facets, declared)
-    return {
+    log_access(ws, "view", person_id, 1)
+    return mask_tree({
         "person_id": person_id, "scheme": scheme_name, "category": d.category, "group": d.group, "rule": d.rule,
         "reason": d.reason, "conflict": d.conflict,
         "evidence": {"work_unit": _s(r["work_unit"]), "unit_type": _s(r["unit_type"]), "position": _s(r["position"]),
                      "occupation": _s(r["occupation"]), "declared": [{"source": k, "text": t} for k, t in declared]},
         "facets": {n: (getattr(facets, n).value if getattr(facets, n) else "unknown") for n in ("sector", "role", "status")},
         "steps": d.steps,
-    }
+    })

@@ -16,11 +16,14 @@ import pandas as pd
 from ..persons.decisions import ANSWER, CONFLICT_HEADER, CONFLICT_SHEET, CORRECTABLE, PAIR_SHEET, SIDE
 from ..persons.review import review_frames
 from ..workspace import Workspace
+from ..workspace.audit import check_reveal, log_access
 from .xlsx import Book
 
 
-def export_review(ws: Workspace, output: Path, reveal: bool = False) -> tuple[int, int]:
-    """Write the review workbook; returns (pairs, conflicts) written."""
+def export_review(ws: Workspace, output: Path, reveal: bool = False, reason: str | None = None) -> tuple[int, int]:
+    """Write the review workbook (masked unless `reveal`, which needs a `reason`; written to the audit trail);
+    returns (pairs, conflicts) written."""
+    check_reveal(reveal, reason)
     pairs, conflicts = review_frames(ws, reveal)
     book = Book(Path(output))
     cell = book.cells["", "text"]
@@ -57,6 +60,7 @@ def export_review(ws: Workspace, output: Path, reveal: bool = False) -> tuple[in
     ws2.set_column(8, 8, 10, None, {"hidden": True})
     ws2.write(len(conflicts) + 2, 0, "请在“正确值”一栏填写核实后的值（类别、社区名称或出生日期YYYY-MM-DD），不确定的留空。", book.hint)
     book.close()
+    log_access(ws, "export", "review", len(pairs) + len(conflicts), reveal, reason)
     return len(pairs), len(conflicts)
 
 

@@ -13,6 +13,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from ..errors import CensusError
+from ..privacy import prepare_private_file
 from .rows import Grid
 
 
@@ -36,7 +37,8 @@ class Book:
 
     def __init__(self, path: Path):
         self.path = path
-        self.wb = xlsxwriter.Workbook(str(path))
+        # text stays text: a cell reading "=…" is not made a formula, nor "http://…" a link (data from the ledgers)
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
         add = self.wb.add_format
         self.title = add({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
         self.subtitle = add({"bold": True, "font_size": 12})
@@ -61,8 +63,9 @@ class Book:
 
     def close(self) -> None:
         try:
+            prepare_private_file(self.path)  # created 0600: xlsxwriter then writes into it, keeping its mode
             self.wb.close()
-        except FileCreateError as e:
+        except (FileCreateError, OSError) as e:
             raise CensusError(f"{self.path}: cannot write the workbook ({e.__context__ or e}); close it in Excel or WPS, or choose another file.") from None
 
 

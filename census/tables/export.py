@@ -1,52 +1,71 @@
 """Exports: records, quarantined rows, issues, persons and links, as frames ready to write as CSV or JSON.
 
-ID and phone numbers are masked unless `reveal=True`. Every export names its place in the source the way a
+Unless `reveal=True` (which needs a `reason`), ID and phone numbers are masked, birth dates keep their year only,
+and numbers and full dates inside free text (备注, 地址, raw cells of unknown columns, quarantined rows, issue values)
+are masked too (`census.privacy`), so no masked ID can be rebuilt from the rest of the export. Every export is
+written to the audit trail (`census.workspace.audit`). Every export names its place in the source the way a
 person finds it: the file as the user named it, the sheet (empty for CSV and .sav), the row (Excel row, CSV
 line, .sav case number).
 """
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from ..errors import UsageError
-from ..issues import message
 from ..pipeline import ensure_current
-from ..privacy import mask_column
+from ..privacy import birth_text_sql, mask_column, mask_frame, mask_free_text
 from ..vocab import QUARANTINED, RECORD
 from ..workspace import Workspace
+from ..workspace.audit import check_reveal, log_access
 
 WHATS = ("records", "persons", "links", "issues")
-
-
-def _mask(df: pd.DataFrame, reveal: bool, ids: tuple[str, ...] = (), phones: tuple[str, ...] = ()) -> pd.DataFrame:
-    if reveal:
-        return df
-    for c in ids:
-        if c in df:
-            df[c] = mask_column(df[c], "id")
-    for c in phones:
-        if c in df:
-            df[c] = mask_column(df[c], "phone")
-    return df
+PLACES = ("file", "sheet", "column")  # where a row came from: numbers in them are masked, dates kept
 
 
 def export_records(ws: Workspace, reveal: bool = False, quarantined: bool = False) -> pd.DataFrame:
     """One row per record (or per quarantined row), with its provenance, normalised fields and raw cells."""
     status = QUARANTINED if quarantined else RECORD
-    df = ws.df(
-        """SELECT r.record_id, s.path AS file, r.sheet, r.row, r.status, r.reason, r.source_kind, l.person_id,
-                  r.name, r.name_raw, r.sex, r.id_number, r.id_raw, r.id_valid, r.id_code, r.birth_date, r.phone, r.phone_raw,
-                  r.education, r.political_status, r.party, r.work_unit, r.unit_type, r.position, r.occupation,
-                  r.category_raw AS category_declared, r.representative, r.street, r.street_code, r.community,
-                  r.community_code, r.region_from, r.address, r.note,
-                  to_json(raw_cells(r.raw, sh.raw_keys))::VARCHAR AS raw
-           FROM records r JOIN sources s USING (source_id) LEFT JOIN links l USING (record_id)
-           JOIN sheets sh ON sh.source_id = r.source_id AND sh.sheet = r.sheet
-           WHERE r.status = ? ORDER BY r.record_id""",
-        [status],
-    )
-    return _mask(df, reveal, ids=("id_number", "id_raw"), phones=("phone", "phone_raw"))
+    raw = "r.raw"
+    if not reveal:  # the cells of a birth-date column keep their year (by position among the sheet's raw keys)
+        raw = (f"CASE WHEN b.pos IS NULL THEN r.raw ELSE array_to_string(list_transform(string_split(r.raw, chr(31)), "
+               f"lambda v, i: CASE WHEN list_contains(b.pos, i) THEN {birth_text_sql('v')} ELSE v END), chr(31)) END")
+    ws.con.register("_birth_cells", _birth_cells(ws))
+    try:
+        df = ws.df(
+            f"""SELECT r.record_id, s.path AS file, r.sheet, r.row, r.status, r.reason, r.source_kind, l.person_id,
+                      r.name, r.name_raw, r.sex, r.id_number, r.id_raw, r.id_valid, r.id_code, r.birth_date, r.phone, r.phone_raw,
+                      r.education, r.political_status, r.party, r.work_unit, r.unit_type, r.position, r.occupation,
+                      r.category_raw AS category_declared, r.representative, r.street, r.street_code, r.community,
+                      r.community_code, r.region_from, r.address, r.note,
+                      to_json(raw_cells({raw}, sh.raw_keys))::VARCHAR AS raw
+               FROM records r JOIN sources s USING (source_id) LEFT JOIN links l USING (record_id)
+               JOIN sheets sh ON sh.source_id = r.source_id AND sh.sheet = r.sheet
+               LEFT JOIN _birth_cells b ON b.source_id = r.source_id AND b.sheet = r.sheet
+               WHERE r.status = ? ORDER BY r.record_id""",
+            [status],
+        )
+    finally:
+        ws.con.unregister("_birth_cells")
+    if reveal:
+        return df
+    return mask_frame(df, ids=("id_number", "id_raw"), phones=("phone", "phone_raw"), births=("birth_date",), places=PLACES,
+                      keep=("status", "reason", "source_kind", "id_code", "region_from"))
+
+
+def _birth_cells(ws: Workspace) -> pd.DataFrame:
+    """Each sheet's raw cells that hold a birth date: (source_id, sheet, their 1-based positions in raw_keys)."""
+    out = []
+    for source_id, sheet, columns, keys in ws.query(
+            "SELECT source_id, sheet, columns, raw_keys FROM sheets WHERE columns IS NOT NULL AND raw_keys IS NOT NULL"):
+        keys = list(keys)
+        pos = [keys.index(c["raw_key"]) + 1 for c in json.loads(columns)
+               if c.get("field") == "birth_date" and c.get("raw_key") in keys]
+        if pos:
+            out.append((source_id, sheet, pos))
+    return pd.DataFrame(out, columns=["source_id", "sheet", "pos"]).astype({"source_id": "int32", "sheet": object, "pos": object})
 
 
 def export_persons(ws: Workspace, scheme: str = "current4", reveal: bool = False) -> pd.DataFrame:
@@ -60,16 +79,20 @@ def export_persons(ws: Workspace, scheme: str = "current4", reveal: bool = False
            ORDER BY p.person_id""",
         [scheme],
     )
-    return _mask(df, reveal, ids=("id_number",), phones=("phone",))
+    if reveal:
+        return df
+    return mask_frame(df, ids=("id_number",), phones=("phone",), births=("birth_date",),
+                      keep=("category_group", "category_rule"))
 
 
 def export_links(ws: Workspace) -> pd.DataFrame:
-    """person_id, file, sheet, row — one row per source record."""
-    return ws.df(
+    """person_id, file, sheet, row — one row per source record (numbers in file names masked)."""
+    df = ws.df(
         """SELECT l.person_id, s.path AS file, r.sheet, r.row
            FROM links l JOIN records r USING (record_id) JOIN sources s USING (source_id)
            ORDER BY s.path, r.sheet, r.row"""
     )
+    return mask_frame(df, places=PLACES)
 
 
 def export_issues(ws: Workspace, reveal: bool = False) -> pd.DataFrame:
@@ -79,27 +102,49 @@ def export_issues(ws: Workspace, reveal: bool = False) -> pd.DataFrame:
            FROM issues i LEFT JOIN sources s USING (source_id)
            ORDER BY i.person_id NULLS FIRST, s.path, i.sheet, i.row, i.code"""
     )
-    if not reveal and len(df):
-        for field, kind in (("id_number", "id"), ("phone", "phone")):
-            m = (df["field"] == field).to_numpy()
-            if m.any():
-                df.loc[m, "value"] = mask_column(df.loc[m, "value"], kind)
-                df.loc[m, "message"] = [message(c, v) for c, v in zip(df.loc[m, "code"], df.loc[m, "value"], strict=True)]
-        q = (df["severity"] == "quarantine").to_numpy()
-        if q.any():  # a quarantined row's value is the whole row's text: mask any number in it
-            df.loc[q, "value"] = mask_column(df.loc[q, "value"], "phone")
-    return df
+    if reveal or not len(df):
+        return df
+    return _mask_issues(df)
 
 
-def export(ws: Workspace, what: str, scheme: str = "current4", reveal: bool = False, quarantined: bool = False) -> pd.DataFrame:
+# how an issue's value is masked, by its field (free text otherwise)
+_ISSUE_VALUE_KINDS = {"id_number": "id", "phone": "phone", "birth_date": "birth"}
+
+
+def _mask_issues(df: pd.DataFrame) -> pd.DataFrame:
+    """Issues as they may leave the tool: each value masked by its field (an ID as an ID, a birth date to its year,
+    a quarantined row's text as free text), the value inside the message replaced by its masked form, the rest of
+    the message as free text."""
+    kinds = df["field"].map(_ISSUE_VALUE_KINDS).fillna("free").to_numpy()
+    values = df["value"].astype("object")
+    masked = pd.Series([None] * len(df), index=df.index, dtype=object)
+    for kind in pd.unique(kinds):
+        m = kinds == kind
+        masked[m] = mask_column(values[m], kind).to_numpy()
+    messages = [mask_free_text(msg.replace(v, mv) if isinstance(v, str) and v and isinstance(msg, str) else msg)
+                for msg, v, mv in zip(df["message"].astype("object"), values, masked, strict=True)]
+    out = mask_frame(df.drop(columns=["value", "message"]), places=PLACES, keep=("field", "code", "severity"))
+    out.insert(df.columns.get_loc("value"), "value", masked.to_numpy())
+    out.insert(df.columns.get_loc("message"), "message", messages)
+    return out
+
+
+def export(ws: Workspace, what: str, scheme: str = "current4", reveal: bool = False, quarantined: bool = False,
+           reason: str | None = None) -> pd.DataFrame:
+    """Records (or the quarantined rows), persons, links or issues as a frame, masked unless `reveal` (which needs
+    a `reason`); the export is written to the audit trail."""
     if what not in WHATS:
         raise UsageError(f"export what? one of {', '.join(WHATS)}, not {what!r}.")
+    check_reveal(reveal, reason)
     if what != "issues" and not (what == "records" and quarantined):
         ensure_current(ws)  # persons and links are of the current records
     if what == "records":
-        return export_records(ws, reveal, quarantined)
-    if what == "persons":
-        return export_persons(ws, scheme, reveal)
-    if what == "links":
-        return export_links(ws)
-    return export_issues(ws, reveal)
+        df = export_records(ws, reveal, quarantined)
+    elif what == "persons":
+        df = export_persons(ws, scheme, reveal)
+    elif what == "links":
+        df = export_links(ws)
+    else:
+        df = export_issues(ws, reveal)
+    log_access(ws, "export", "quarantined" if what == "records" and quarantined else what, len(df), reveal, reason)
+    return df
