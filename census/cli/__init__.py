@@ -8,19 +8,35 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import redirect_stderr
 
 from ..errors import CensusError
-from . import ingest, link, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
+from ..privacy import private_umask
+from ..workspace.audit import reset_command, set_command
+from . import ingest, link, privacy, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
+from .privacy import MaskedStream
 from .root import app, err
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; known failures print one line, `--debug` anywhere shows the traceback."""
+    """Run the CLI and return its exit code; known failures print one line, `--debug` anywhere shows the traceback.
+
+    Every file the command writes is readable by its owner only (the umask holds 077 while it runs), messages on
+    stderr never show a full ID or phone number, and the audit trail names the command line (numbers masked)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("CENSUS_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]
     if debug:
         os.environ["CENSUS_DEBUG"] = "1"  # the library re-raises unexpected errors instead of reporting them per file
+    token = set_command(args)
+    try:
+        with private_umask(), redirect_stderr(MaskedStream(sys.stderr)):
+            return _run(args, debug)
+    finally:
+        reset_command(token)
+
+
+def _run(args: list[str], debug: bool) -> int:
     try:
         app(args=args, prog_name="census")  # Typer handles usage errors itself (exit 2) and always exits
     except SystemExit as e:

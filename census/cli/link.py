@@ -15,9 +15,11 @@ from ..persons import LinkOptions, explain_person
 from ..persons.decisions import apply_review, decisions_json, list_decisions, undo_decision
 from ..pipeline import ensure_current
 from ..pipeline import link as run_link
+from ..privacy import mask_frame
 from ..render import export_review
-from ..render.console import json_text
-from .options import DbOpt, RevealOpt, format_option, open_workspace, say_ran, write
+from ..render.console import frame_csv, json_text
+from ..workspace.audit import check_reveal, log_access
+from .options import DbOpt, ReasonOpt, RevealOpt, format_option, open_workspace, say_ran, write
 from .root import app, err
 
 
@@ -29,15 +31,17 @@ def link(
     accept: Annotated[float, typer.Option("--accept", help="Link pairs at or above this match probability.")] = 0.95,
     review: Annotated[float, typer.Option("--review", help="Send pairs from this probability up to --accept to review (核查).")] = 0.5,
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
     fmt: format_option("table", "json") = "table",
 ) -> None:
     """Find each real person once: same valid ID number first, then Splink for the rest; then classify."""
     if not 0 < review <= accept <= 1:
         raise UsageError(f"need 0 < --review ({review}) <= --accept ({accept}) <= 1.")
+    check_reveal(reveal, reason)
     with open_workspace(db, create=False) as ws:
         if explain:
             say_ran(ensure_current(ws, LinkOptions(accept, review)))
-            d = explain_person(ws, explain, reveal)
+            d = explain_person(ws, explain, reveal, reason)
         else:
             r = run_link(ws, LinkOptions(accept, review))
     if explain:
@@ -89,11 +93,13 @@ def review_export(
     output: Annotated[Path, typer.Option("--output", "-o", help="The workbook to write (.xlsx).")],
     db: DbOpt = None,
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
 ) -> None:
     """Write the pairs and conflicts that need a clerk, by street and community, with a column to fill."""
+    check_reveal(reveal, reason)
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        n_pairs, n_conflicts = export_review(ws, output, reveal)
+        n_pairs, n_conflicts = export_review(ws, output, reveal, reason)
     err.print(f"Wrote {output}: {n_pairs} uncertain pairs, {n_conflicts} conflicts.")
 
 
@@ -115,7 +121,9 @@ def review_list(db: DbOpt = None, all_: Annotated[bool, typer.Option("--all", he
     """List the decisions taken in review."""
     with open_workspace(db, create=False) as ws:
         df = list_decisions(ws, all_)
-    write(decisions_json(df) if fmt == "json" else df.to_csv(index=False, lineterminator="\n"), None)
+        log_access(ws, "export", "decisions", len(df))
+    df = mask_frame(df, places=("source", "value"), keep=("kind", "field"))  # no ID here: dates may stay
+    write(decisions_json(df) if fmt == "json" else frame_csv(df), None)
 
 
 @review_app.command("undo", epilog="Example: census review undo 3")

@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 import typer
 
 from ..errors import UsageError
+from ..i18n import _
 from ..pipeline import PipelineResult
+from ..privacy import private_open
 from ..vocab import FORMATS
 from ..workspace import Workspace
 from .root import err
@@ -20,6 +22,7 @@ DbOpt = Annotated[Path | None, typer.Option("--db", help="Workspace file [defaul
 OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
 SchemeOpt = Annotated[str, typer.Option("--scheme", help="Classification scheme: current4 (现行四类) or legacy6 (2001年六类).")]
 RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show ID and phone numbers in full (they are masked otherwise).")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help=_("为何需要完整号码或导出个人信息（--reveal 必须给出），记入审计记录。"), show_default=False)]
 
 
 def format_option(*allowed: str, help: str | None = None):
@@ -33,11 +36,12 @@ def open_workspace(db: Path | None, create: bool = True) -> Workspace:
 
 
 def write(text: str, output: Path | None) -> None:
-    """Text to stdout, or to `output` (and a line on stderr saying so)."""
+    """Text to stdout, or to `output` (created 0600, and a line on stderr saying so)."""
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        output.write_text(text, encoding="utf-8")
+        with private_open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
         err.print(f"Wrote {output}")
 
 

@@ -16,12 +16,23 @@ from ..config import load_file
 from ..config.regions import init_register
 from ..issues import CODES
 from ..pipeline import ensure_current
-from ..render.console import json_text
+from ..render.console import frame_csv, json_text
 from ..serialize import to_json_records
 from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
-from .options import DbOpt, OutOpt, RevealOpt, SchemeOpt, format_option, open_workspace, say_ran, write
+from ..workspace.audit import check_reveal
+from .options import (
+    DbOpt,
+    OutOpt,
+    ReasonOpt,
+    RevealOpt,
+    SchemeOpt,
+    format_option,
+    open_workspace,
+    say_ran,
+    write,
+)
 from .root import app, err
 
 
@@ -34,17 +45,20 @@ def export(
     output: OutOpt = None,
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
     quarantined: Annotated[bool, typer.Option("--quarantined", help="With records: the quarantined rows and their reasons instead.")] = False,
 ) -> None:
     """Write records, persons, links (person_id, file, sheet, row) or issues as CSV or JSON.
 
-    ID and phone numbers are masked (320114********123X, 138****5678) unless --reveal is given.
+    ID and phone numbers are masked (320114********123X, 138****5678) and birth dates show the year only unless
+    --reveal is given (with --reason); every export is written to the audit trail (`census audit`).
     """
+    check_reveal(reveal, reason)
     with open_workspace(db, create=False) as ws:
         if what != "issues" and not (what == "records" and quarantined):
             say_ran(ensure_current(ws))
-        df = run_export(ws, what, scheme, reveal, quarantined)
-    write(to_json_records(df) if fmt == "json" else df.to_csv(index=False, lineterminator="\n"), output)
+        df = run_export(ws, what, scheme, reveal, quarantined, reason)
+    write(to_json_records(df) if fmt == "json" else frame_csv(df), output)
 
 
 # =============================================================================================== status
