@@ -12,6 +12,7 @@ link and classify first when the records changed (`ensure_current`), so nothing 
 from .categories import ClassifyResult, classify_persons, explain
 from .errors import CensusError, SchemaError, SourceError, UsageError, WorkspaceError
 from .persons import LinkOptions, LinkResult, explain_person
+from .persons.purge import PurgeResult, purge
 from .pipeline import PipelineResult, ensure_current, link
 from .render import ReportResult, build_report
 from .sources import IngestOptions, IngestResult
@@ -22,12 +23,13 @@ from .tables.status import status
 from .tables.survey import survey
 from .tables.tally import tally
 from .workspace import Workspace
+from .workspace.audit import AuditLog, audit_log
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CensusError", "ClassifyResult", "Crosstab", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
-    "PipelineResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError", "Workspace",
-    "WorkspaceError", "build_report", "classify_persons", "crosstab", "ensure_current", "explain", "explain_person",
-    "export", "ingest", "link", "narrative", "status", "survey", "tally", "__version__",
+    "AuditLog", "CensusError", "ClassifyResult", "Crosstab", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
+    "PipelineResult", "PurgeResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError",
+    "Workspace", "WorkspaceError", "audit_log", "build_report", "classify_persons", "crosstab", "ensure_current", "explain",
+    "explain_person", "export", "ingest", "link", "narrative", "purge", "status", "survey", "tally", "__version__",
 ]

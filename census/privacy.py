@@ -212,13 +212,14 @@ def mask_frame(df: pd.DataFrame, *, ids: tuple[str, ...] = (), phones: tuple[str
     return out
 
 
-def mask_tree(obj: Any) -> Any:
-    """Every text inside a JSON-like value (dicts, lists) as free text (`mask_free_text`); keys are kept."""
+def mask_tree(obj: Any, mask=mask_free_text) -> Any:
+    """Every text inside a JSON-like value (dicts, lists) masked by `mask` (free text: numbers and full dates;
+    `mask_text` for numbers only); keys are kept."""
     if isinstance(obj, dict):
-        return {k: mask_tree(v) for k, v in obj.items()}
+        return {k: mask_tree(v, mask) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [mask_tree(v) for v in obj]
-    return mask_free_text(obj) if isinstance(obj, str) else obj
+        return [mask_tree(v, mask) for v in obj]
+    return mask(obj) if isinstance(obj, str) else obj
 
 
 def _is_text(col: pd.Series) -> bool:

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from ..privacy import mask_text, mask_tree
 from ..render.console import json_text
 from ..sources import IngestOptions, IngestResult
 from ..sources.ingest import ingest as run
@@ -46,8 +47,8 @@ def ingest(
             bar.update(task, completed=done, total=total, description=name[-40:])
 
         result = run(ws, paths, options, regions=regions, progress=progress)
-    if fmt == "json":
-        write(json_text(result.to_dict()), None)
+    if fmt == "json":  # numbers in file names and in the lines above a header (填表人 … 电话) masked
+        write(json_text(mask_tree(result.to_dict(), mask_text)), None)
     _print_ingest(result)
     if not result.ok:
         raise typer.Exit(1)

@@ -50,8 +50,7 @@ def export(
 ) -> None:
     """Write records, persons, links (person_id, file, sheet, row) or issues as CSV or JSON.
 
-    ID and phone numbers are masked (320114********123X, 138****5678) and birth dates show the year only unless
-    --reveal is given (with --reason); every export is written to the audit trail (`census audit`).
+    ID and phone numbers are masked (320114********123X, 138****5678) unless --reveal is given.
     """
     check_reveal(reveal, reason)
     with open_workspace(db, create=False) as ws:

@@ -12,6 +12,7 @@ from ..categories.schemes import compiled_schemes
 from ..config import load_schemas
 from ..issues import CODES
 from ..pipeline import ensure_current, link_current
+from ..privacy import mask_text
 from ..vocab import OUTSIDE, REPRESENTATIVE, UNKNOWN
 from ..workspace import Workspace
 from ..workspace.queries import register_rows, streets
@@ -114,7 +115,8 @@ class Quality:
 
 def quality(ws: Workspace, scheme: str, as_of: date) -> Quality:
     ensure_current(ws)
-    sources = ws.query("SELECT path, kind, data_rows, records, quarantined, warnings FROM sources ORDER BY path")
+    sources = [(mask_text(p), *rest) for p, *rest in  # a phone or ID in a file's name is masked too
+               ws.query("SELECT path, kind, data_rows, records, quarantined, warnings FROM sources ORDER BY path")]
     quarantined = ws.query("SELECT reason, count(*) FROM records WHERE status = 'quarantined' GROUP BY reason ORDER BY 2 DESC, 1")
     order = {c: i for i, c in enumerate(CODES)}
     severity_order = {"error": 0, "warning": 1, "conflict": 2}

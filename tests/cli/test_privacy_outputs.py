@@ -61,7 +61,7 @@ def _plant(folder: Path) -> None:
         [5, "周19850312", None, "男", "1985-03-12", "15811112222", None, None, "自由职业者", None, None, None, None],
     ]
     write_xlsx(folder / "雨花街道_翠竹园社区_补录台账.xlsx", {"台账": rows})
-    write_csv(folder / "雨花街道_住户台帐_补录.csv", [
+    write_csv(folder / "雨花街道_住户台帐_补录_经办人13955556666.csv", [  # a phone in a file name
         ["户编号", "姓名", "性别", "公民身份号码", "出生年月", "与户主关系", "职业", "工作单位", "手机号码", "现住址", "社区", "备注"],
         ["00900001", "钱多多", "女", B_ID, "1977年4月15日", "户主", "咨询师", "南京钱多多咨询有限公司", B_PHONE,
          f"雨花台区翠竹园5栋 电话{B_PHONE}", "翠竹园社区", f"配偶身份证{C_ID}"],
@@ -289,6 +289,8 @@ def test_no_output_shows_a_full_number_a_rebuildable_id_or_a_live_formula(plante
     assert "'" + PAYLOADS[0].replace('"', '""') in records and ",'+cmd|" in records and ",'@SUM(1+1)" in records
     assert f"{C_PHONE[:3]} **** {C_PHONE[7:]}" in records and C_ID[:6] + "********" + C_ID[-4:] in records
     assert "1989年*月*日" in records and E_ID15[:6] + "*****" + E_ID15[-4:] in records
+    statuses = [o for c, o, _ in outputs if c.startswith("status")] + [o for c, o, _ in outputs if c.startswith("ingest")][:1]
+    assert all("经办人139****6666" in o for o in [records, *statuses])  # the file named with a phone
     crosstab = _xml(out / "分布.xlsx")  # a community named "=1+2" heads a column, as text
     assert "=1+2" in crosstab and "<f>" not in crosstab
     review = unicodedata.normalize("NFKC", _xml(out / "核查清单.xlsx"))
