@@ -193,5 +193,6 @@ def test_readme_lists_every_issue_code_and_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)` \| (\w+) \|", readme, re.M))
     assert listed == {(c.code, c.severity) for c in CODES.values()}
-    for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes"):
+    for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes",
+                 "audit", "purge"):
         assert f"`census {name}" in readme, name
