@@ -171,7 +171,11 @@ def test_rewriting_the_workspace_keeps_everything_and_drops_deleted_rows(tmp_pat
         with pytest.raises(WorkspaceError, match="另有打开"):
             ws.rewrite()
         other.close()
+        shape = ("SELECT table_name, constraint_type, count(*) FROM duckdb_constraints() "
+                 "WHERE database_name = current_database() GROUP BY ALL ORDER BY ALL")
+        constraints = ws.query(shape)
         ws.rewrite()
+        assert ws.query(shape) == constraints and ("meta", "PRIMARY KEY", 1) in constraints
         assert secret.encode() not in path.read_bytes()
         assert ws.scalar("SELECT count(*) FROM records") == 19999 and ws.schema_version == SCHEMA_VERSION
         assert ws.query("SELECT raw_cells(raw, ['x', 'y']) FROM records LIMIT 1") == [({"x": "a", "y": "b"},)]
