@@ -13,8 +13,8 @@ from contextlib import redirect_stderr
 from ..errors import CensusError
 from ..privacy import private_umask
 from ..workspace.audit import reset_command, set_command
-from . import ingest, link, privacy, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
-from .privacy import MaskedStream
+from . import ingest, link, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
+from .privacy import MaskedStream  # (and `audit`, `purge`, last)
 from .root import app, err
 
 

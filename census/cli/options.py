@@ -22,7 +22,7 @@ DbOpt = Annotated[Path | None, typer.Option("--db", help="Workspace file [defaul
 OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
 SchemeOpt = Annotated[str, typer.Option("--scheme", help="Classification scheme: current4 (现行四类) or legacy6 (2001年六类).")]
 RevealOpt = Annotated[bool, typer.Option("--reveal", help="Show ID and phone numbers in full (they are masked otherwise).")]
-ReasonOpt = Annotated[str | None, typer.Option("--reason", help=_("为何需要完整号码或导出个人信息（--reveal 必须给出），记入审计记录。"), show_default=False)]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help=_("理由，记入审计记录（用 --reveal 显示完整号码时必须给出）。"), show_default=False)]
 
 
 def format_option(*allowed: str, help: str | None = None):

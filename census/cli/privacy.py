@@ -56,7 +56,7 @@ def audit(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> No
 # =============================================================================================== purge
 @app.command(epilog="Examples: census purge P0000012 --reason \"本人申请删除\" · census purge --id-number 320114198503121234")
 def purge(
-    person: Annotated[str | None, typer.Argument(help=_("要删除的人员编号（census export persons 中的 person_id）。"), show_default=False)] = None,
+    person: Annotated[str | None, typer.Argument(metavar="PERSON_ID", help=_("要删除的人员编号（census export persons 中的 person_id）。"), show_default=False)] = None,
     id_number: Annotated[str | None, typer.Option("--id-number", help=_("按身份证号删除：带有该号码的全部记录及其人员（号码不写入审计记录）。"), show_default=False)] = None,
     reason: ReasonOpt = None,
     db: DbOpt = None,
