@@ -34,14 +34,16 @@ _API = {
     "narrative": "census.tables", "Narrative": "census.tables", "narrative_result": "census.tables", "export": "census.tables.export", "status": "census.tables.status",
     "survey": "census.tables.survey", "tally": "census.tables.tally",
     "Workspace": "census.workspace",
+    "PurgeResult": "census.persons.purge", "purge": "census.persons.purge",
+    "AuditLog": "census.workspace.audit", "audit_log": "census.workspace.audit",
 }
 
 __all__ = [
-    "CensusError", "ClassifyResult", "Crosstab", "DocumentResult", "IngestOptions", "IngestResult", "LinkOptions", "LinkResult",
-    "Narrative", "PipelineResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult", "Tally", "UsageError", "Workspace",
-    "WorkspaceError", "build_document", "build_report", "classify_persons", "crosstab", "ensure_current", "explain", "explain_person",
-    "export", "ingest", "link", "list_sources", "narrative", "narrative_result", "remove_sources", "status", "survey", "tally",
-    "__version__",
+    "AuditLog", "CensusError", "ClassifyResult", "Crosstab", "DocumentResult", "IngestOptions", "IngestResult", "LinkOptions",
+    "LinkResult", "Narrative", "PipelineResult", "PurgeResult", "ReportResult", "SchemaError", "SourceError", "SurveyResult",
+    "Tally", "UsageError", "Workspace", "WorkspaceError", "audit_log", "build_document", "build_report", "classify_persons",
+    "crosstab", "ensure_current", "explain", "explain_person", "export", "ingest", "link", "list_sources", "narrative",
+    "narrative_result", "purge", "remove_sources", "status", "survey", "tally", "__version__",
 ]
 
 

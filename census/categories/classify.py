@@ -16,8 +16,10 @@ from ..i18n import _, listing
 from ..issues import person_issue_rows
 from ..persons.decisions import category_corrections
 from ..persons.link import PERSONS_KEY
+from ..privacy import mask_text, mask_tree
 from ..vocab import REVIEW_SOURCE
 from ..workspace import Workspace
+from ..workspace.audit import log_access
 from ..workspace.queries import insert_issues
 from .evidence import compiled_evidence
 from .schemes import Decision, Scheme, compiled_schemes, decide
@@ -160,7 +162,8 @@ def _s(v) -> str | None:
 def explain(ws: Workspace, person_id: str, scheme_name: str, schemas: Schemas | None = None,
             round_: str | None = None) -> dict:
     """The decision path for one person under one scheme in one round (default: the latest round the person has
-    records in): evidence, facets, declarations, rules, result."""
+    records in): evidence, facets, declarations, rules, result; numbers and dates in its texts masked
+    (`census.privacy.mask_tree`). Written to the audit trail."""
     schemas = schemas or load_schemas()
     schemes = compiled_schemes(schemas)
     if scheme_name not in schemes:
@@ -169,18 +172,19 @@ def explain(ws: Workspace, person_id: str, scheme_name: str, schemas: Schemas | 
     ev = person_evidence(ws, scheme)
     row = ev[(ev["person_id"] == person_id) & ((ev["round"] == round_) if round_ else True)]
     if row.empty:
-        raise UsageError(_("没有编号为 {person} 的人员；census export persons 可列出全部人员。").format(person=person_id))
+        raise UsageError(_("没有编号为 {person} 的人员；census export persons 可列出全部人员。").format(person=mask_text(person_id)))
     r = row.iloc[-1]
     declared = list(_declared(r["declared"]))
     if (person_id, r["round"]) in (reviewed := category_corrections(ws)):
         declared.insert(0, (REVIEW_SOURCE, reviewed[person_id, r["round"]]))
     facets = compiled_evidence(schemas).facets(_s(r["work_unit"]), _s(r["unit_type"]), _s(r["position"]), _s(r["occupation"]), bool(r["occupation_only"]))
     d = decide(scheme, schemes, facets, declared)
-    return {
+    log_access(ws, "view", person_id, 1)
+    return mask_tree({
         "person_id": person_id, "round": r["round"], "scheme": scheme_name, "category": d.category, "group": d.group, "rule": d.rule,
         "reason": d.reason, "conflict": d.conflict,
         "evidence": {"work_unit": _s(r["work_unit"]), "unit_type": _s(r["unit_type"]), "position": _s(r["position"]),
                      "occupation": _s(r["occupation"]), "declared": [{"source": k, "text": t} for k, t in declared]},
         "facets": {n: (getattr(facets, n).value if getattr(facets, n) else "unknown") for n in ("sector", "role", "status")},
         "steps": d.steps,
-    }
+    })

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import traceback
+from contextlib import redirect_stderr
 
 import typer
 from typer._click import (
@@ -20,8 +21,11 @@ from typer._click import (
 
 from ..errors import INTERRUPTED_EXIT, INTERRUPTED_TEXT, CensusError
 from ..i18n import _, language_from_environment, set_language
+from ..privacy import private_umask
+from ..workspace.audit import reset_command, set_command
 from . import cycle, ingest, link, sources, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
 from .help import help_hint, usage_message
+from .privacy import MaskedStream  # (and `audit`, `purge`, last)
 from .root import app, err
 
 
@@ -61,7 +65,10 @@ def say_interrupted() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; known failures print one line, `--debug` anywhere shows the traceback."""
+    """Run the CLI and return its exit code; known failures print one line, `--debug` anywhere shows the traceback.
+
+    Every file the command writes is readable by its owner only (the umask holds 077 while it runs), messages on
+    stderr never show a full ID or phone number, and the audit trail names the command line (numbers masked)."""
     args = list(sys.argv[1:] if argv is None else argv)
     before = os.environ.get("CENSUS_DEBUG")
     debug = "--debug" in args or before == "1"
@@ -69,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     set_language(language_from_environment())
     if debug:
         os.environ["CENSUS_DEBUG"] = "1"  # the library re-raises unexpected errors instead of reporting them per file
+    token = set_command(args)
     try:
-        with _Interrupts() as interrupts:
+        with private_umask(), redirect_stderr(MaskedStream(sys.stderr)), _Interrupts() as interrupts:
             try:
                 return _run(args, debug, interrupts)
             except BaseException as e:
@@ -81,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                     return INTERRUPTED_EXIT
                 raise
     finally:
+        reset_command(token)
         if before is None:
             os.environ.pop("CENSUS_DEBUG", None)
 

@@ -34,6 +34,7 @@ from .options import (
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
+    ReasonOpt,
     RevealOpt,
     RoundOpt,
     SchemeOpt,
@@ -78,6 +79,7 @@ def diff(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
     fmt: format_option("table", "csv", "json", "md", "xlsx", help=N_("table、csv、json、md 或 xlsx（xlsx 须用 -o 指定文件）。")) = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
@@ -89,7 +91,7 @@ def diff(
         raise UsageError(_("--format xlsx 输出为工作簿：请用 -o 文件名.xlsx 指定文件。"))
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        d = run_diff(ws, from_round, to_round, scheme, reveal)
+        d = run_diff(ws, from_round, to_round, scheme, reveal, reason)
         district = district_name(ws)
     title = diff_title(d, district)
     if fmt == "json":
@@ -114,6 +116,7 @@ def followup(
     round_: RoundOpt = None,
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
     fmt: format_option("table", "csv", "json", "md", "xlsx", help=N_("table、csv、json、md 或 xlsx（xlsx 须用 -o 指定文件）。")) = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
@@ -126,7 +129,7 @@ def followup(
         raise UsageError(_("--format xlsx 输出为工作簿：请用 -o 文件名.xlsx 指定文件。"))
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        f = run_followup(ws, round_, scheme, reveal)
+        f = run_followup(ws, round_, scheme, reveal, reason=reason)
         district = district_name(ws)
     title = followup_title(f, district)
     if fmt == "json":

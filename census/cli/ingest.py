@@ -11,6 +11,7 @@ from rich.table import Table as RichTable
 
 from ..i18n import N_, _, listing
 from ..issues import CODES
+from ..privacy import mask_text, mask_tree
 from ..render.console import json_text
 from ..sources import IngestOptions, IngestResult
 from ..sources.ingest import FileResult
@@ -75,8 +76,8 @@ def ingest(
         raise
     if not existed and discard_if_empty(path):
         err.print(_("没有读入任何文件，未建立工作区 {path}。").format(path=path), markup=False)
-    if fmt == "json":
-        write(json_text(result.to_dict()), None)
+    if fmt == "json":  # numbers in file names and in the lines above a header (填表人 … 电话) masked
+        write(json_text(mask_tree(result.to_dict(), mask_text)), None)
     print_summary(result, plain=not err.is_terminal)
     if not result.ok:
         raise typer.Exit(1)

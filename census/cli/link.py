@@ -16,15 +16,18 @@ from ..persons import LinkOptions, explain_person
 from ..persons.decisions import apply_review, decisions_json, list_decisions, undo_decision
 from ..pipeline import ensure_current
 from ..pipeline import link as run_link
+from ..privacy import mask_frame
 from ..render import export_review
-from ..render.console import json_text
+from ..render.console import frame_csv, json_text
 from ..tables.dimensions import check_request
 from ..vocab import LINK_RULE_LABELS, PAIR_STATUS_LABELS, SOURCE_KIND_LABELS
+from ..workspace.audit import check_reveal, log_access
 from .help import CensusTyper
 from .options import (
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
+    ReasonOpt,
     RevealOpt,
     RoundOpt,
     SchemeOpt,
@@ -62,14 +65,16 @@ def link(
     review: Annotated[float, typer.Option("--review", metavar=N_("概率"),
                                           help=N_("匹配概率从这个值到 --accept 之间的记录对送核查。"))] = 0.5,
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
     fmt: format_option("table", "json") = "table",
 ) -> None:
     if not 0 < review <= accept <= 1:
         raise UsageError(_("须满足 0 < --review（{review}）≤ --accept（{accept}）≤ 1。").format(review=review, accept=accept))
+    check_reveal(reveal, reason)
     with open_workspace(db, create=False) as ws:
         if explain:
             say_ran(ensure_current(ws, LinkOptions(accept, review)))
-            d = explain_person(ws, explain, reveal)
+            d = explain_person(ws, explain, reveal, reason)
         else:
             r = run_link(ws, LinkOptions(accept, review))
     if explain:
@@ -131,12 +136,14 @@ def review_export(
     scheme: SchemeOpt = "current4",
     round_: RoundOpt = None,
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
 ) -> None:
     check_output(output)
     check_request(scheme, [])
+    check_reveal(reveal, reason)
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
-        n_pairs, n_conflicts = export_review(ws, output, reveal, scheme, round_)
+        n_pairs, n_conflicts = export_review(ws, output, reveal, scheme, round_, reason=reason)
     say_wrote(output, _("疑似同一人{pairs}对，信息冲突{conflicts}项。").format(pairs=n_pairs, conflicts=n_conflicts))
 
 
@@ -163,10 +170,12 @@ def review_list(db: DbOpt = None, all_: Annotated[bool, typer.Option("--all", he
     csv_only(fmt, encoding)
     with open_workspace(db, create=False) as ws:
         df = list_decisions(ws, all_)
+        log_access(ws, "export", "decisions", len(df))
+    df = mask_frame(df, places=("source", "value"), keep=("kind", "field"))  # no ID here: dates may stay
     if fmt == "json":
         write(decisions_json(df), output)
     else:
-        write_csv(df.to_csv(index=False, lineterminator="\n"), output, encoding)
+        write_csv(frame_csv(df), output, encoding)
 
 
 @review_app.command("undo", help=N_("撤销一项核查决定（下次关联不再遵守它）。"), epilog=N_("census review undo 3"))

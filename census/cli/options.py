@@ -13,6 +13,7 @@ import typer
 from ..errors import UsageError
 from ..i18n import N_, _
 from ..pipeline import PipelineResult
+from ..privacy import private_open
 from ..tables.dimensions import scheme_name
 from ..vocab import FORMATS
 from ..workspace import Workspace
@@ -48,6 +49,9 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar=N_("日期"), sh
                                              help=N_("按这一天计算年龄（年-月-日，如 2026-10-15；默认：今天）。"))]
 RoundOpt = Annotated[str | None, typer.Option("--round", metavar=N_("年度"), show_default=False,
                                               help=N_("年度，例如 2026（默认：工作区中最近的年度）。"))]
+ReasonOpt = Annotated[str | None, typer.Option(
+    "--reason", metavar=N_("理由"), show_default=False,
+    help=N_("理由，记入审计记录（用 --reveal 显示完整号码时必须给出）。"))]
 
 
 def format_option(*allowed: str, help: str | None = None):
@@ -69,12 +73,13 @@ def check_output(output: Path | None) -> None:
 
 
 def write(text: str, output: Path | None) -> None:
-    """Text to stdout, or to `output` (and a line on stderr saying so)."""
+    """Text to stdout, or to `output` (created 0600, and a line on stderr saying so)."""
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         check_output(output)
-        output.write_text(text, encoding="utf-8")
+        with private_open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
         say_wrote(output)
 
 
@@ -91,7 +96,7 @@ def write_csv(text: str, output: Path | None, encoding: str | None) -> None:
         write(text, None)
         return
     check_output(output)
-    with open(output, "w", encoding=encoding or CSV_ENCODINGS[0], newline="") as f:
+    with private_open(output, "w", encoding=encoding or CSV_ENCODINGS[0], newline="") as f:
         f.write(text)
     say_wrote(output)
 

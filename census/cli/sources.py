@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from ..i18n import N_, _
+from ..privacy import mask_text, mask_tree
 from ..render.console import FILE_WIDTH, json_text
 from ..sources.catalog import list_sources, remove_sources
 from ..vocab import SOURCE_KIND_LABELS
@@ -21,8 +22,8 @@ from .root import app, err
 def sources(db: DbOpt = None, fmt: format_option("table", "json", help=N_("table：表格；json：JSON（供脚本使用）。")) = "table") -> None:
     with open_workspace(db, create=False) as ws:
         result = list_sources(ws)
-    if fmt == "json":
-        write(json_text(result.to_dict()), None)
+    if fmt == "json":  # numbers in file names masked, as everywhere a path leaves the tool
+        write(json_text(mask_tree(result.to_dict(), mask_text)), None)
         return
     if not result.sources:
         err.print(_("工作区中还没有读入任何文件；用 census ingest 读入。"), markup=False)
@@ -34,7 +35,7 @@ def sources(db: DbOpt = None, fmt: format_option("table", "json", help=N_("table
     for c in t.columns[4:7]:
         c.justify = "right"
     for s in result.sources:
-        path = s.path if s.on_disk else s.path + _("（原文件已不在）")
+        path = mask_text(s.path) if s.on_disk else mask_text(s.path) + _("（原文件已不在）")
         t.add_row(str(s.source_id), path, s.format, _(SOURCE_KIND_LABELS.get(s.kind, s.kind)), str(s.data_rows),
                   str(s.records), str(s.quarantined), s.ingested_at, s.sha256[:12])
     out = Console(highlight=False)
@@ -54,8 +55,8 @@ def remove(
 ) -> None:
     with open_workspace(db, create=False) as ws:
         result = remove_sources(ws, refs)
-    if fmt == "json":
-        write(json_text(result.to_dict()), None)
+    if fmt == "json":  # numbers in file names masked, as everywhere a path leaves the tool
+        write(json_text(mask_tree(result.to_dict(), mask_text)), None)
     for s in result.removed:
         err.print(_("已移除 {path}：{records} 条记录、{quarantined} 行隔离数据。").format(
             path=s.path, records=s.records, quarantined=s.quarantined), markup=False)

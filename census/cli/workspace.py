@@ -17,18 +17,20 @@ from ..config.regions import init_register
 from ..i18n import N_, _, listing
 from ..issues import CODES
 from ..pipeline import ensure_current
-from ..render.console import json_text
+from ..render.console import frame_csv, json_text
 from ..serialize import to_json_records
 from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
 from ..vocab import GROUP_LABELS, GROUPS, SEVERITY_LABELS, SOURCE_KIND_LABELS
+from ..workspace.audit import check_reveal
 from ..workspace.rounds import table_round
 from .help import CensusTyper
 from .options import (
     CsvEncodingOpt,
     DbOpt,
     OutOpt,
+    ReasonOpt,
     RevealOpt,
     RoundOpt,
     SchemeOpt,
@@ -62,20 +64,22 @@ def export(
     output: OutOpt = None,
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
+    reason: ReasonOpt = None,
     quarantined: Annotated[bool, typer.Option("--quarantined", help=N_("与 records 一起用：导出被隔离的行及其原因。"))] = False,
     round_: RoundOpt = None,
     encoding: CsvEncodingOpt = None,
 ) -> None:
     check_output(output)
     csv_only(fmt, encoding)
+    check_reveal(reveal, reason)
     with open_workspace(db, create=False) as ws:
         if what != "issues" and not (what == "records" and quarantined):
             say_ran(ensure_current(ws))
-        df = run_export(ws, what, scheme, reveal, quarantined, round=round_)
+        df = run_export(ws, what, scheme, reveal, quarantined, reason, round=round_)
     if fmt == "json":
         write(to_json_records(df), output)
     else:
-        write_csv(df.to_csv(index=False, lineterminator="\n"), output, encoding)
+        write_csv(frame_csv(df), output, encoding)
 
 
 # =============================================================================================== status

@@ -135,7 +135,8 @@ def validate_register(data, source: str) -> RegionsFile:
     if found:
         found.sort(key=lambda p: tuple((0, x) if isinstance(x, int) else (1, str(x)) for x in p[0]))
         if len(found) == 1:
-            raise SchemaError(f"{source}: {key_path(found[0][0])}: {found[0][1]}.")
+            raise SchemaError(_("{source}：{where}：{problem}。").format(source=source, where=key_path(found[0][0]),
+                                                                    problem=found[0][1].rstrip("。.")))
         lines = "\n".join(f"  {key_path(loc)}：{msg}" for loc, msg in found)
         raise SchemaError(_("{source}：区划名册有{n}处错误，请逐一改正：").format(source=source, n=len(found)) + "\n" + lines)
     return model

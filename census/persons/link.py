@@ -19,9 +19,10 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..i18n import _
-from ..privacy import mask_column, mask_id, mask_phone
+from ..privacy import mask_frame, mask_text
 from ..serialize import frame_records
 from ..workspace import Workspace
+from ..workspace.audit import check_reveal, log_access
 from .clusters import constrained_clusters, deterministic_clusters, stable_ids
 from .decisions import decided_pairs
 from .match import FEATURES_SQL, MatchSettings, score_pairs
@@ -148,9 +149,11 @@ def link_given(ws: Workspace, assignment: pd.DataFrame) -> int:
     return persons
 
 
-def explain_person(ws: Workspace, person_id: str, reveal: bool = False) -> dict:
+def explain_person(ws: Workspace, person_id: str, reveal: bool = False, reason: str | None = None) -> dict:
     """A person's records side by side and why each was linked: the rule, or the match weight per comparison
-    of the pairs that joined them."""
+    of the pairs that joined them. Masked unless `reveal` (with a `reason`): IDs and phones masked, birth dates as
+    the year, numbers in free text masked. Written to the audit trail."""
+    check_reveal(reveal, reason)
     recs = ws.df("""
         SELECT l.record_id, s.round, s.path AS file, r.sheet, r.row, r.source_kind, r.name, r.sex, r.id_raw AS id_number, r.id_valid,
                strftime(r.birth_date, '%Y-%m-%d') AS birth_date, r.phone, r.work_unit, r.position, r.community,
@@ -158,10 +161,7 @@ def explain_person(ws: Workspace, person_id: str, reveal: bool = False) -> dict:
         FROM links l JOIN records r USING (record_id) JOIN sources s USING (source_id)
         WHERE l.person_id = ? ORDER BY l.record_id""", [person_id])
     if recs.empty:
-        raise UsageError(_("没有编号为 {person} 的人员；census export persons 可列出全部人员。").format(person=person_id))
-    if not reveal:
-        recs["id_number"] = mask_column(recs["id_number"], "id")
-        recs["phone"] = mask_column(recs["phone"], "phone")
+        raise UsageError(_("没有编号为 {person} 的人员；census export persons 可列出全部人员。").format(person=mask_text(person_id)))
     ids = recs["record_id"].tolist()
     pairs = ws.df(f"""SELECT record_a, record_b, round(probability, 4) AS probability, round(match_weight, 2) AS match_weight,
                              status, detail FROM pairs
@@ -170,10 +170,14 @@ def explain_person(ws: Workspace, person_id: str, reveal: bool = False) -> dict:
     out_pairs = frame_records(pairs)
     for p in out_pairs:
         p["detail"] = json.loads(p["detail"]) if p.get("detail") else {}
-    person = frame_records(ws.df("SELECT * FROM persons WHERE person_id = ? ORDER BY round DESC LIMIT 1", [person_id]))[0]
-    held = person.get("arrangements")
-    person["arrangements"] = [] if held is None else [str(a) for a in held]
+    person = ws.df("SELECT * FROM persons WHERE person_id = ? ORDER BY round DESC LIMIT 1", [person_id])
     if not reveal:
-        person["id_number"], person["phone"] = mask_id(person["id_number"]), mask_phone(person["phone"])
-        person["phones"] = mask_phone(person["phones"])
-    return {"person": person, "records": frame_records(recs), "pairs": out_pairs}
+        recs = mask_frame(recs, ids=("id_number",), phones=("phone",), births=("birth_date",), places=("file", "sheet"),
+                          keep=("source_kind", "rule"))
+        person = mask_frame(person, ids=("id_number",), phones=("phone", "phones"), births=("birth_date",),
+                            keep=("arrangements",))
+    log_access(ws, "view", person_id, len(recs), reveal, reason)
+    one = frame_records(person)[0]
+    held = one.get("arrangements")
+    one["arrangements"] = [] if held is None else [str(a) for a in held]
+    return {"person": one, "records": frame_records(recs), "pairs": out_pairs}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..privacy import mask_column
+from ..privacy import mask_birth_text, mask_frame
 from ..vocab import UNKNOWN
 from ..workspace import Workspace
 from .decisions import SIDE
@@ -63,8 +63,12 @@ def review_frames(ws: Workspace, reveal: bool = False, scheme: str = "current4",
         FROM found f JOIN persons p ON p.person_id = f.person_id AND p.round = ? JOIN anchors a ON a.person_id = f.person_id
         ORDER BY street, community_group, f.person_id, f.field
     """, [round_, scheme, round_, round_])
-    if not reveal:
-        for s in ("a", "b"):
-            pairs[f"id_number_{s}"] = mask_column(pairs[f"id_number_{s}"], "id")
-            pairs[f"phone_{s}"] = mask_column(pairs[f"phone_{s}"], "phone")
+    if not reveal:  # IDs and phones masked, birth dates as the year, numbers and dates in free text masked
+        sides = ("a", "b")
+        pairs = mask_frame(pairs, ids=tuple(f"id_number_{s}" for s in sides), phones=tuple(f"phone_{s}" for s in sides),
+                           births=tuple(f"birth_date_{s}" for s in sides), places=tuple(f"{c}_{s}" for c in ("file", "sheet") for s in sides))
+        conflicts = mask_frame(conflicts, keep=("field", "round"))
+        birth = (conflicts["field"] == "birth_date").to_numpy()
+        for c in ("value", "message"):  # birth dates that disagree: their years
+            conflicts.loc[birth, c] = conflicts.loc[birth, c].map(mask_birth_text)
     return pairs, conflicts

@@ -1,5 +1,6 @@
 """Tables for the terminal and for text files: a `Grid` as Rich tables, CSV or Markdown, and any result as JSON.
 Numbers are written the one way every text output writes them (counts as integers, shares with one decimal).
+Every CSV carries no live formula: a text cell a spreadsheet would run is made text (`census.privacy.neutralise_cell`).
 
 A table on the terminal never splits a number or a share across lines: every column is at least as wide as its
 widest number, headings wrap instead, and a table wider than the terminal is printed in parts, each repeating
@@ -12,12 +13,14 @@ import io
 import json
 from typing import Any
 
+import pandas as pd
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from ..i18n import _
+from ..privacy import neutralise_cell, neutralise_frame
 from .rows import Grid
 
 STYLES = {"total": "bold", "subtotal": "italic"}
@@ -125,8 +128,8 @@ def rendered(*renderables: Any, width: int = FILE_WIDTH) -> str:
 def grid_csv(grid: Grid) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(grid.header)
-    w.writerows([cell_text(c) for c in cells] for cells, _style in grid.rows)
+    w.writerow(map(neutralise_cell, grid.header))
+    w.writerows([neutralise_cell(cell_text(c)) if isinstance(c, str) else cell_text(c) for c in cells] for cells, _style in grid.rows)
     return buf.getvalue()
 
 
@@ -134,8 +137,13 @@ def dicts_csv(rows: list[dict], fallback: list[str]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else fallback, lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: neutralise_cell(v) for k, v in r.items()} for r in rows)
     return buf.getvalue()
+
+
+def frame_csv(df: pd.DataFrame) -> str:
+    """A frame (an export, a list) as CSV, its text cells neutralised."""
+    return neutralise_frame(df).to_csv(index=False, lineterminator="\n")
 
 
 def grid_markdown(grid: Grid, title: str | None = None) -> str:

@@ -28,6 +28,7 @@ from ..config import load_schemas
 from ..errors import CensusError
 from ..i18n import _
 from ..pipeline import ensure_current
+from ..privacy import prepare_private_file
 from ..tables.dimensions import known_values
 from ..tables.report import link_figures, quality
 from ..tables.tally import crosstab, narrative, tally
@@ -273,6 +274,7 @@ def build_document(ws: Workspace, output: Path, scheme: str = "current4", as_of:
     for part in (w.overview, w.by_category, w.by_street, w.structure, w.representatives, w.method):
         part()
     try:
+        prepare_private_file(output)  # created 0600: python-docx then writes into it, keeping its mode
         w.doc.save(str(output))
     except (OSError, OpcError) as e:
         raise CensusError(_("{path}：无法写入文档（{reason}）；请在Word或WPS中关闭该文件，或换一个文件名。").format(

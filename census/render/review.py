@@ -35,6 +35,7 @@ from ..persons.review import review_frames
 from ..tables.shares import percent
 from ..vocab import UNRESOLVED
 from ..workspace import Workspace
+from ..workspace.audit import check_reveal, log_access
 from ..workspace.rounds import table_round
 from .rows import Grid
 from .xlsx import Book
@@ -42,10 +43,12 @@ from .xlsx import Book
 PROVENANCE = ("file", "sheet", "row")
 
 
+
 def export_review(ws: Workspace, output: Path, reveal: bool = False, scheme: str = "current4",
-                  round: str | int | None = None) -> tuple[int, int]:
-    """Write the review workbook of a round (default: the latest) under `scheme`; returns (pairs, conflicts)
-    written."""
+                  round: str | int | None = None, reason: str | None = None) -> tuple[int, int]:
+    """Write the review workbook of a round (default: the latest) under `scheme` (masked unless `reveal`, which
+    needs a `reason`; written to the audit trail); returns (pairs, conflicts) written."""
+    check_reveal(reveal, reason)
     target = table_round(ws, round)
     pairs, conflicts = review_frames(ws, reveal, scheme, target)
     scheme_file = load_schemas().schemes[scheme]
@@ -98,6 +101,7 @@ def export_review(ws: Workspace, output: Path, reveal: bool = False, scheme: str
     if len(conflicts):
         sheet.sh.autofilter(0, 0, len(conflicts), anchor - 1)
     book.close()
+    log_access(ws, "export", "review", len(pairs) + len(conflicts), reveal, reason)
     return len(pairs), len(conflicts)
 
 

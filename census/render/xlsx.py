@@ -20,6 +20,7 @@ from xlsxwriter.exceptions import FileCreateError
 
 from ..errors import CensusError
 from ..i18n import _
+from ..privacy import prepare_private_file
 from ..vocab import SECONDARY_MARK
 from . import pages
 from .pages import Block, PageSetup, column_chars, column_px, lines_in, row_height, text_px
@@ -72,7 +73,8 @@ class Book:
 
     def __init__(self, path: Path):
         self.path = path
-        self.wb = xlsxwriter.Workbook(str(path))
+        # text stays text: a cell reading "=…" is not made a formula, nor "http://…" a link (data from the ledgers)
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
         add = self.wb.add_format
         wrap = {"text_wrap": True, "valign": "vcenter"}
         self.formats = {
@@ -103,8 +105,9 @@ class Book:
 
     def close(self) -> None:
         try:
+            prepare_private_file(self.path)  # created 0600: xlsxwriter then writes into it, keeping its mode
             self.wb.close()
-        except FileCreateError as e:
+        except (FileCreateError, OSError) as e:
             raise CensusError(_("{path}：无法写入工作簿（{reason}）；请在Excel或WPS中关闭该文件，或换一个文件名。").format(
                 path=self.path, reason=e.__context__ or e)) from None
 

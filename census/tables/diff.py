@@ -34,6 +34,7 @@ from ..vocab import (
     UNKNOWN,
 )
 from ..workspace import Workspace
+from ..workspace.audit import check_reveal, log_access
 from ..workspace.queries import communities, streets
 from ..workspace.rounds import table_round
 from .dimensions import check_request
@@ -87,9 +88,10 @@ _SIDE = """
 
 
 def diff(ws: Workspace, from_round: str | int, to_round: str | int, scheme: str = "current4",
-         reveal: bool = False) -> RoundDiff:
+         reveal: bool = False, reason: str | None = None) -> RoundDiff:
     """Compare two rounds under `scheme`: counts of each change and the persons who changed (ID numbers masked
-    unless `reveal`)."""
+    unless `reveal`, which needs a `reason`); written to the audit trail."""
+    check_reveal(reveal, reason)
     check_request(scheme, [])
     ensure_current(ws)
     a, b = table_round(ws, from_round), table_round(ws, to_round)
@@ -143,6 +145,7 @@ def diff(ws: Workspace, from_round: str | int, to_round: str | int, scheme: str 
     totals = {r: int(ws.scalar(f"""SELECT count(*) FROM persons p JOIN classifications c ON c.person_id = p.person_id
                                    AND c.round = p.round WHERE p.round = ? AND c.scheme = ? AND c.grp = '{NEW_CLASS}'""",
                                 [r, scheme]) or 0) for r in (a, b)}
+    log_access(ws, "export", "diff", len(persons) + len(representatives), reveal, reason)
     return RoundDiff(a, b, scheme, counts, persons, rep_counts, representatives, totals)
 
 

@@ -16,9 +16,10 @@ from datetime import date
 
 from ..i18n import _
 from ..pipeline import ensure_current
-from ..privacy import mask_id, mask_phone
+from ..privacy import mask_id, mask_phone, mask_text
 from ..vocab import EXCLUDED, GROUP_LABELS, GROUPS, SOURCE_KIND_LABELS, UNKNOWN
 from ..workspace import Workspace
+from ..workspace.audit import check_reveal, log_access
 from ..workspace.queries import communities, streets
 from ..workspace.rounds import table_round
 from .dimensions import check_request
@@ -76,10 +77,11 @@ class Followup:
 
 
 def followup(ws: Workspace, round: str | int | None = None, scheme: str = "current4", reveal: bool = False,
-             as_of: date | None = None) -> Followup:
+             as_of: date | None = None, reason: str | None = None) -> Followup:
     """The 补查 list of a round (default: the latest) under `scheme`: persons no community ledger lists, by street
     and community, with where they were found (ID and phone numbers masked unless `reveal`), and the communities
-    whose ledgers found none or too few."""
+    whose ledgers found none or too few. `reveal` needs a `reason`; the list is written to the audit trail."""
+    check_reveal(reveal, reason)
     check_request(scheme, [])
     ensure_current(ws)
     target = table_round(ws, round)
@@ -101,13 +103,15 @@ def followup(ws: Workspace, round: str | int | None = None, scheme: str = "curre
     for pid, street, community, name, sex, idn, phone, unit, category, grp, found in rows:
         persons.append(FollowupPerson(street or UNKNOWN, community, pid, name, sex, idn if reveal else mask_id(idn),
                                       phone if reveal else mask_phone(phone), unit, category, grp,
-                                      [Sighting(f["kind"], f["file"], f["sheet"] or "", int(f["row"]), f["community"])
-                                       for f in found]))
+                                      [Sighting(f["kind"], f["file"] if reveal else mask_text(f["file"]),
+                                                (f["sheet"] or "") if reveal else mask_text(f["sheet"] or ""),
+                                                int(f["row"]), f["community"]) for f in found]))
     st = {n: i for i, n in enumerate(streets(ws))}
     cm = {n: i for i, n in enumerate(communities(ws))}
     persons.sort(key=lambda p: (st.get(p.street, len(st)), p.street, p.community is None, cm.get(p.community or "", len(cm)),
                                 p.community or "", GROUPS.index(p.group), p.person_id))
     advised = [r for r in coverage(ws, scheme, as_of or date.today(), target).rows if r.advice]
+    log_access(ws, "export", "followup", len(persons), reveal, reason)
     return Followup(target, scheme, persons, advised)
 
 

@@ -13,6 +13,7 @@ from ..config import load_schemas
 from ..issues import CODES
 from ..persons.review import open_conflicts
 from ..pipeline import ensure_current, link_current
+from ..privacy import mask_text
 from ..vocab import LINK_RULES, OUTSIDE, REPRESENTATIVE, UNKNOWN
 from ..workspace import Workspace
 from ..workspace.queries import register_rows, streets
@@ -121,7 +122,8 @@ def quality(ws: Workspace, scheme: str, as_of: date, round_: str | None = None) 
     ensure_current(ws)
     t = tally(ws, scheme, ["category"], as_of=as_of, round=round_)
     r = t.round
-    sources = ws.query("SELECT path, kind, data_rows, records, quarantined, warnings FROM sources WHERE round = ? ORDER BY path", [r])
+    sources = [(mask_text(p), *rest) for p, *rest in  # a phone or ID in a file's name is masked too
+               ws.query("SELECT path, kind, data_rows, records, quarantined, warnings FROM sources WHERE round = ? ORDER BY path", [r])]
     quarantined = ws.query("""SELECT reason, count(*) FROM records JOIN sources USING (source_id)
                               WHERE status = 'quarantined' AND round = ? GROUP BY reason ORDER BY 2 DESC, 1""", [r])
     order = {c: i for i, c in enumerate(CODES)}

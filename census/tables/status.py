@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..pipeline import is_current
+from ..privacy import mask_text
 from ..workspace import Workspace
 from ..workspace.queries import district_name
 
@@ -39,7 +40,7 @@ def status(ws: Workspace) -> Status:
     by_kind = {k: {"files": f, "records": r} for k, f, r in ws.query(
         "SELECT kind, count(*), sum(records) FROM sources GROUP BY ALL ORDER BY 1")}
     sources = [
-        {"path": p, "round": rnd, "kind": k, "format": fmt, "records": r, "quarantined": q, "ingested_at": str(t)}
+        {"path": mask_text(p), "round": rnd, "kind": k, "format": fmt, "records": r, "quarantined": q, "ingested_at": str(t)}
         for p, rnd, k, fmt, r, q, t in ws.query(
             "SELECT path, round, kind, format, records, quarantined, ingested_at FROM sources ORDER BY round, path")
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..issues import CODES, EMPTY
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _RECORDS = """CREATE TABLE records (
         record_id BIGINT {key},
@@ -235,4 +235,21 @@ _V5 = [
     "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
+
+# 6: the audit trail: every export of person-level data, every reveal of full numbers and every purge, appended
+# (`census.workspace.audit`); never holds a full ID or phone number
+_V6 = [
+    """CREATE TABLE audit (
+        audit_id BIGINT NOT NULL,
+        logged_at TIMESTAMP NOT NULL,   -- local time, to the second
+        os_user VARCHAR NOT NULL,
+        command VARCHAR NOT NULL,       -- the command line, numbers masked, the value of --id-number left out
+        action VARCHAR NOT NULL,        -- export, view, purge: audit.ACTIONS
+        what VARCHAR NOT NULL,          -- records, persons, links, issues, quarantined, review, decisions, a person id …
+        rows BIGINT NOT NULL,           -- rows written (records removed, for a purge)
+        revealed BOOLEAN NOT NULL,      -- full ID and phone numbers were shown (--reveal)
+        reason VARCHAR                  -- --reason, numbers masked
+    )""",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}

@@ -20,6 +20,7 @@ import duckdb
 
 from ..errors import WorkspaceError
 from ..i18n import _
+from ..privacy import hold_private_umask, make_private, release_private_umask
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = "census.duckdb"
@@ -36,7 +37,8 @@ ROW_GROUP_SIZE = 8192
 # Every workspace open in this process is a database attached to one in-memory DuckDB (`_HUB`), each Workspace
 # a connection of its own to it: ATTACH is what takes ROW_GROUP_SIZE, and opening one file twice shares it (as
 # duckdb.connect(path) did). The file is detached, and so checkpointed and unlocked, when its last Workspace
-# closes.
+# closes. While a file is attached, the process's umask holds 077, so the database, its write-ahead log (.wal) and
+# the spill folder (.tmp) DuckDB creates are readable by their owner only (files 0600, folders 0700).
 _HUB: duckdb.DuckDBPyConnection | None = None
 _OPEN: dict[str, int] = {}  # alias → Workspaces open on it
 _HUB_LOCK = threading.Lock()
@@ -53,9 +55,12 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
         if _HUB is None:
             _HUB = duckdb.connect()
         if alias not in _OPEN:
-            quoted = str(path).replace("'", "''")
-            _HUB.execute(f"ATTACH '{quoted}' AS {alias} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-            _HUB.execute(f"SET temp_directory = '{quoted}.tmp'")  # where DuckDB spills, as for a file it opens itself
+            hold_private_umask()
+            try:
+                _attach_file(path, alias)
+            except BaseException:
+                release_private_umask()
+                raise
             _OPEN[alias] = 0
         _OPEN[alias] += 1
         con = _HUB.cursor()
@@ -67,14 +72,47 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _attach_file(path: Path, alias: str) -> None:
+    """ATTACH the file (under the private umask); a workspace written before files were kept private is made so."""
+    quoted = str(path).replace("'", "''")
+    _HUB.execute(f"ATTACH '{quoted}' AS {alias} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+    # where DuckDB spills, as for a file it opens itself; once this process has spilled, DuckDB keeps spilling where
+    # it did (a folder also made private)
+    with suppress(duckdb.NotImplementedException):
+        _HUB.execute(f"SET temp_directory = '{quoted}.tmp'")
+    for p in (path, _sibling(path, ".wal"), _sibling(path, ".tmp")):
+        make_private(p)
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
 def _detach(con: duckdb.DuckDBPyConnection, alias: str) -> None:
     con.close()
     with _HUB_LOCK:
         _OPEN[alias] -= 1
         if not _OPEN[alias]:
             del _OPEN[alias]
-            if _HUB is not None:
-                _HUB.execute(f"DETACH {alias}")
+            try:
+                if _HUB is not None:
+                    _HUB.execute(f"DETACH {alias}")
+            finally:
+                release_private_umask()
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to the disk; where a folder cannot be opened (Windows), nothing."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def interrupted(error: BaseException) -> bool:
@@ -177,6 +215,49 @@ class Workspace:
             if interrupted(e):  # Ctrl-C as the transaction commits: DuckDB rolled it back
                 raise KeyboardInterrupt from e
             raise
+
+    def check_rewritable(self) -> None:
+        """Raise WorkspaceError unless this is the only Workspace open on its file in this process (`rewrite`)."""
+        if _OPEN.get(_alias(self.path)) != 1 or _HUB is None:
+            raise WorkspaceError(_("{path}：工作区在本进程中另有打开，无法重写；请先关闭其他连接。").format(path=self.path))
+
+    def rewrite(self) -> None:
+        """Write the workspace anew into a fresh file and put it in place of the old one (atomically, by rename).
+
+        DuckDB keeps deleted rows' old blocks in the file (marked free, not overwritten) even after a checkpoint, so
+        after a purge the removed numbers can still be read from the file's bytes; a fresh copy holds only the
+        rows that remain. Needs this Workspace to be the only one open on the file in this process."""
+        alias = _alias(self.path)
+        with _HUB_LOCK:
+            self.check_rewritable()
+            hub = _HUB
+            fresh = _sibling(self.path, ".rewrite")
+            for p in (fresh, _sibling(fresh, ".wal")):
+                p.unlink(missing_ok=True)
+            new_alias = alias + "_rewrite"
+            quoted = str(fresh).replace("'", "''")
+            self.con.execute(f"CHECKPOINT {alias}")
+            hub.execute(f"ATTACH '{quoted}' AS {new_alias} (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+            try:
+                hub.execute(f"COPY FROM DATABASE {alias} TO {new_alias}")
+            except BaseException:
+                hub.execute(f"DETACH {new_alias}")
+                fresh.unlink(missing_ok=True)
+                raise
+            hub.execute(f"DETACH {new_alias}")
+            self.con.close()
+            hub.execute(f"DETACH {alias}")
+            try:
+                _fsync(fresh)
+                os.replace(fresh, self.path)
+                _fsync(self.path.parent)
+            finally:
+                fresh.unlink(missing_ok=True)
+                _attach_file(self.path, alias)
+                self.con = hub.cursor()
+                self.con.execute(f"USE {alias}")
+                self._release.detach()
+                self._release = weakref.finalize(self, _detach, self.con, alias)
 
     # ------------------------------------------------------------------ meta
     def get(self, key: str, default: str | None = None) -> str | None:

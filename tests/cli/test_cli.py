@@ -69,7 +69,7 @@ def test_exports_mask_unless_revealed(tmp_path, capsys, ledger):
         assert code == 0 and full not in out and "13812345678" not in out
     code, out, _ = run(capsys, "export", "records", "--db", db)
     assert full[:6] + "********" + full[-4:] in out and "138****5678" in out
-    code, out, _ = run(capsys, "export", "records", "--db", db, "--reveal")
+    code, out, _ = run(capsys, "export", "records", "--db", db, "--reveal", "--reason", "核对身份证号")
     assert full in out
     code, out, _ = run(capsys, "export", "links", "--db", db, "--format", "json")
     links = json.loads(out)
@@ -194,7 +194,7 @@ def test_readme_lists_every_issue_code_and_command():
     listed = set(re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)` \| (\w+) \|", readme, re.M))
     assert listed == {(c.code, c.severity) for c in CODES.values()}
     for name in ("ingest", "link", "classify", "tally", "report", "survey", "export", "review", "status", "schema check", "regions init", "codes",
-                 "sources", "remove", "diff", "followup"):
+                 "sources", "remove", "diff", "followup", "audit", "purge"):
         assert f"`census {name}" in readme, name
 
 

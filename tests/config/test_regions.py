@@ -92,7 +92,7 @@ def test_every_error_of_a_register_is_reported_at_once(tmp_path):
 
 def test_two_communities_of_one_street_with_the_same_name_are_refused(tmp_path):
     text = GOOD.replace("{name: 沙洲村, code: \"320114001203\", type: 村委会}", "{name: 康盛花园, code: \"320114001203\"}")
-    with pytest.raises(SchemaError, match=r"streets/0/communities/5/name: 同一街道内两个社区不能同名：“康盛花园”也是第1个社区“康盛花园社区”"):
+    with pytest.raises(SchemaError, match=r"r.yaml：streets/0/communities/5/name：同一街道内两个社区不能同名：“康盛花园”也是第1个社区“康盛花园社区”"):
         Register.from_yaml(text, "r.yaml")
     Register.from_yaml(GOOD, "ok.yaml")  # 三山村 and 三山社区, 康盛花园社区 in two streets: fine
 

@@ -443,3 +443,34 @@ def test_unit_keys_drop_the_province_and_city_of_the_register(ws, tmp_path):
     ingest(ws, [write_xlsx(tmp_path / "翠微路社区台账.xlsx", {"S": rows})], regions=register)
     keys = dict(ws.query("SELECT name, unit_key FROM records"))
     assert keys["张伟"] == keys["李娜"] == "星云科技" and keys["王芳"] == "南京市星云科技"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes and shared memory are POSIX")
+def test_the_workers_handover_files_are_private_whatever_the_umask(tmp_path, monkeypatch):
+    """The tables a worker hands over in shared memory hold every cell of a file: their folder is 0700 and the
+    files 0600 even under umask 0 (no workspace open to set one)."""
+    import stat
+
+    shared = tmp_path / "shm"
+    shared.mkdir()
+    monkeypatch.setattr(workers_module, "_SHARED_MEMORY", str(shared))
+    seen: list[tuple[int, int]] = []
+    real_unspill = workers_module.unspill
+
+    def checking_unspill(prep):
+        for p in prep.spilled.values():
+            seen.append((stat.S_IMODE(Path(p).parent.stat().st_mode), stat.S_IMODE(Path(p).stat().st_mode)))
+        real_unspill(prep)
+
+    monkeypatch.setattr(workers_module, "unspill", checking_unspill)
+    files = sorted((EXAMPLES / "district" / "雨花街道").glob("*.xlsx"))[:4]
+    todo = [(i, f, f.name, str(i)) for i, f in enumerate(files)]
+    done: list = []
+    old = os.umask(0)
+    try:
+        workers_module.prepare_all(todo, IngestOptions(), "", lambda batch, outcomes: done.extend(outcomes), workers=2)
+    finally:
+        os.umask(old)
+    assert len(done) == len(files) and all(not isinstance(o, Exception) for o in done)
+    assert seen and set(seen) == {(0o700, 0o600)}
+    assert list(shared.iterdir()) == []

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pytest
 
 from census import Workspace
 from census.errors import WorkspaceError
 from census.workspace import ROW_GROUP_SIZE
-from census.workspace.schema import _V1, _V2, SCHEMA_VERSION
+from census.workspace.schema import _V1, _V2, MIGRATIONS, SCHEMA_VERSION
 
 
 def test_schema_1_workspace_is_migrated_keeping_its_records(tmp_path):
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    for ddl in _V1:
+    for ddl in MIGRATIONS[1]:
         con.execute(ddl)
     con.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('data_version', '3'), ('linked_version', '-1')")
     con.execute("INSERT INTO records (record_id, source_id, sheet, row, status, source_kind, raw, name, id_valid) "
@@ -115,3 +117,95 @@ def test_the_schema_documents_every_pair_status_linking_writes(demo_linked):
     with Workspace(demo_linked) as ws:
         written = {s for (s,) in ws.query("SELECT DISTINCT status FROM pairs")}
     assert written and written <= set(PAIR_STATUSES)
+
+
+def test_schema_2_workspace_is_migrated_with_an_empty_audit_trail(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    for v in (1, 2):
+        for ddl in MIGRATIONS[v]:
+            con.execute(ddl)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '2'), ('data_version', '5'), ('linked_version', '5')")
+    con.execute("INSERT INTO records (record_id, source_id, sheet, row, status, source_kind, name, id_valid) "
+                "VALUES (1, 1, 'S', 2, 'record', 'community_ledger', '张伟', false)")
+    con.close()
+    with Workspace(path) as ws:
+        assert ws.schema_version == SCHEMA_VERSION
+        assert ws.query("SELECT name FROM records") == [("张伟",)] and ws.get("linked_version") == "5"
+        assert ws.scalar("SELECT count(*) FROM audit") == 0
+        columns = [c for (c,) in ws.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'audit' "
+                                          "AND table_catalog = current_database() ORDER BY ordinal_position")]
+    assert columns == ["audit_id", "logged_at", "os_user", "command", "action", "what", "rows", "revealed", "reason"]
+
+
+def _modes(folder) -> dict[str, int]:
+    import stat
+
+    return {p.name: stat.S_IMODE(p.stat().st_mode) for p in sorted(folder.iterdir())}
+
+
+_SPILL = """
+import os, sys
+os.umask(int(sys.argv[2], 8))
+from census.workspace import Workspace
+with Workspace(sys.argv[1]) as ws:
+    ws.con.execute("SET memory_limit = '40MB'")
+    ws.con.execute("SET threads = 1")  # a sort larger than memory spills to <workspace>.tmp
+    ws.con.execute("SELECT count(*) FROM (SELECT md5(range::VARCHAR) AS h FROM range(3000000) ORDER BY h)").fetchall()
+    folder = ws.scalar("SELECT current_setting('temp_directory')")
+    print(folder, oct(os.stat(folder).st_mode & 0o777), oct(os.stat(sys.argv[1]).st_mode & 0o777))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_the_workspace_its_log_and_its_spill_folder_are_private_whatever_the_umask(tmp_path, umask):
+    import subprocess
+    import sys
+
+    old = os.umask(umask)
+    try:
+        path = tmp_path / "ws.duckdb"
+        with Workspace(path) as ws:
+            with ws.transaction():  # a small transaction goes through the write-ahead log
+                ws.set("note", "x")
+            assert _modes(tmp_path) == {"ws.duckdb": 0o600, "ws.duckdb.wal": 0o600}
+        assert os.umask(umask) == umask  # the umask is given back when the last workspace closes
+        os.chmod(path, 0o644)  # a workspace written before it was kept private
+        Workspace(path).close()
+        assert _modes(tmp_path) == {"ws.duckdb": 0o600}
+    finally:
+        os.umask(old)
+    spilled = tmp_path / "spilled.duckdb"  # in a process of its own: DuckDB keeps its first spill folder for good
+    done = subprocess.run([sys.executable, "-c", _SPILL, str(spilled), oct(umask)], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [f"{spilled}.tmp", "0o700", "0o600"]
+
+
+def test_rewriting_the_workspace_keeps_everything_and_drops_deleted_rows(tmp_path):
+    path = tmp_path / "ws.duckdb"
+    secret = "GONE-" + "7" * 18
+    with Workspace(path) as ws:
+        with ws.transaction():
+            ws.con.execute("INSERT INTO records (record_id, source_id, sheet, row, status, source_kind, raw, name, id_valid) "
+                           "SELECT range, 1, 'S', range, 'record', 'community_ledger', 'a' || chr(31) || 'b', "
+                           "CASE WHEN range = 7 THEN ? ELSE '张' || range END, false FROM range(20000)", [secret])
+        with ws.transaction():
+            ws.con.execute("DELETE FROM records WHERE record_id = 7")
+        ws.con.execute("CHECKPOINT")
+        assert secret.encode() in path.read_bytes()  # deleted, checkpointed, and still in the file
+        other = Workspace(path)
+        with pytest.raises(WorkspaceError, match="另有打开"):
+            ws.rewrite()
+        other.close()
+        shape = ("SELECT table_name, constraint_type, count(*) FROM duckdb_constraints() "
+                 "WHERE database_name = current_database() GROUP BY ALL ORDER BY ALL")
+        constraints = ws.query(shape)
+        ws.rewrite()
+        assert ws.query(shape) == constraints and ("meta", "PRIMARY KEY", 1) in constraints
+        assert secret.encode() not in path.read_bytes()
+        assert ws.scalar("SELECT count(*) FROM records") == 19999 and ws.schema_version == SCHEMA_VERSION
+        assert ws.query("SELECT raw_cells(raw, ['x', 'y']) FROM records LIMIT 1") == [({"x": "a", "y": "b"},)]
+        ws.set("after", "rewrite")  # the workspace stays open and writable
+    with Workspace(path) as ws:
+        assert ws.get("after") == "rewrite" and ws.scalar("SELECT count(*) FROM records") == 19999
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.duckdb"]
