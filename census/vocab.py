@@ -49,7 +49,7 @@ SUBTOTAL = N_("小计")  # (the row labels of tables: shown with _(), stored now
 TOTAL = N_("合计")
 SECONDARY_MARK = "×"  # a cell hidden by complementary suppression (so that a small one cannot be recovered)
 DIMENSION_LABELS = {
-    "category": N_("类别"), "street": N_("街道"), "community": N_("社区"), "sex": N_("性别"), "age_band": N_("年龄段"),
+    "category": N_("类别"), "district": N_("区县"), "street": N_("街道"), "community": N_("社区"), "sex": N_("性别"), "age_band": N_("年龄段"),
     "education": N_("学历"), "political_status": N_("政治面貌"), "party": N_("党派"), "representative": N_("代表人士"),
     "unit_type": N_("单位性质"), "source_kind": N_("来源"), "arrangement": N_("政治安排"), "round": N_("年度"),
 }

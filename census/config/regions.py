@@ -203,6 +203,14 @@ class Register:
         return _compiled(text, source)
 
     @classmethod
+    def combine(cls, texts: list[str], source: str = "regions") -> Register:
+        """The registers (YAML texts) of several districts as one, a merged workspace's: their streets and
+        communities in the order given; a name two districts' streets share is matched to the first one's."""
+        if len(texts) == 1:
+            return cls.from_yaml(texts[0], source)
+        return _combined(tuple(texts), source)
+
+    @classmethod
     def _build(cls, text: str, source: str) -> Register:
         data = parse_yaml(text, source) if text.strip() else None
         model = validate_register(data, source)
@@ -286,6 +294,21 @@ def _compiled(text: str, source: str) -> Register:
     return Register._build(text, source)
 
 
+@lru_cache(maxsize=4)
+def _combined(texts: tuple[str, ...], source: str) -> Register:
+    reg = Register()
+    for text in texts:
+        one = Register.from_yaml(text, source)
+        reg.streets += one.streets
+        reg.communities += one.communities
+        for k, st in one._street_keys.items():
+            reg._street_keys.setdefault(k, st)
+        for k, hits in one._community_keys.items():
+            reg._community_keys.setdefault(k, [])
+            reg._community_keys[k] += [c for c in hits if c not in reg._community_keys[k]]
+    return reg
+
+
 def init_register(district: str) -> str:
     """A register skeleton (YAML text) for a district, from the national street list: streets with their real
     codes, communities left for the district to fill in. `district` is a 6-digit code or a county name."""
@@ -333,6 +356,15 @@ def unit_prefixes(district_code: str) -> tuple[str, ...]:
             short = auto.group(1) if auto else _DIVISION_SUFFIX.sub("", name)
             names += [name, *([short] if len(short) >= 2 and short != name else [])]
     return tuple(dict.fromkeys(names))
+
+
+@lru_cache(maxsize=16)
+def city_name(district_code: str) -> str:
+    """The prefecture-level city a 6-digit county code lies in (320114 → 南京市); "" where the division list has
+    no such city (a municipality's 市辖区, a province's directly administered counties)."""
+    with (schemas_dir() / "divisions" / "cities.csv").open(encoding="utf-8") as fh:
+        name = next((r["name"] for r in csv.DictReader(fh) if r["code"] == district_code[:4]), "")
+    return "" if name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划") else name
 
 
 def load_register_file(path: Path | str) -> Register:

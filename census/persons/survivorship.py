@@ -27,7 +27,7 @@ _ARRANGEMENT_ORDER = "CASE a " + " ".join(f"WHEN '{label}' THEN {i}" for i, labe
 # round's records alone: their name, community, category … of 2026 and of 2027.
 _PERSONS_SQL = f"""
 WITH pr AS (
-    SELECT a.person_id, s.round, r.*, rr.rank AS region_rank, fr.rank AS field_rank
+    SELECT a.person_id, s.round, s.district AS src_district, r.*, rr.rank AS region_rank, fr.rank AS field_rank
     FROM assignment a JOIN records r USING (record_id) JOIN sources s ON s.source_id = r.source_id
     JOIN region_rank rr ON rr.kind = r.source_kind
     JOIN field_rank fr ON fr.kind = r.source_kind
@@ -49,15 +49,17 @@ community AS (
            arg_min(community_code, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS community_code,
            arg_min(street, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS street,
            arg_min(street_code, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS street_code,
+           arg_min(src_district, (best, NOT in_household, -n, community, coalesce(community_code, ''), coalesce(street, ''))) AS district,
            count(DISTINCT coalesce(community_code, regexp_replace(community, '{_SUFFIXES}$', ''))) AS n_communities,
            string_agg(DISTINCT community, '、' ORDER BY community) AS communities
-    FROM (SELECT person_id, round, community, community_code, street, street_code, min(region_rank) AS best, count(*) AS n,
+    FROM (SELECT person_id, round, community, community_code, street, street_code, src_district, min(region_rank) AS best, count(*) AS n,
                  bool_or(source_kind = 'household_register') AS in_household
           FROM pr WHERE community IS NOT NULL GROUP BY ALL)
     GROUP BY person_id, round
 ),
 street AS (
-    SELECT person_id, round, arg_min(street, (region_rank, record_id)) AS street, arg_min(street_code, (region_rank, record_id)) AS street_code
+    SELECT person_id, round, arg_min(street, (region_rank, record_id)) AS street, arg_min(street_code, (region_rank, record_id)) AS street_code,
+           arg_min(src_district, (region_rank, record_id)) AS district
     FROM pr WHERE street IS NOT NULL GROUP BY person_id, round
 ),
 births AS (
@@ -87,7 +89,8 @@ base AS (
         coalesce(bool_or(representative), false) AS representative,
         string_agg(DISTINCT source_kind, '/' ORDER BY source_kind) AS source_kinds,
         count(*) AS records,
-        bool_or(id_valid) AS has_valid_id
+        bool_or(id_valid) AS has_valid_id,
+        arg_min(src_district, (region_rank, record_id)) FILTER (WHERE src_district IS NOT NULL) AS district
     FROM pr GROUP BY person_id, round
 )
 SELECT b.person_id, b.round, n.name, n.name_pinyin, b.sex, b.id_number, b.birth_date, ph.phone, ph.phones,
@@ -95,7 +98,8 @@ SELECT b.person_id, b.round, n.name, n.name_pinyin, b.sex, b.id_number, b.birth_
        b.representative OR ar.arrangements IS NOT NULL AS representative,
        coalesce(c.street, s.street) AS street, coalesce(c.street_code, s.street_code) AS street_code,
        c.community, c.community_code, b.source_kinds, b.records, b.has_valid_id, coalesce(ar.arrangements, []) AS arrangements,
-       c.n_communities, c.communities, bi.n_births, bi.births
+       c.n_communities, c.communities, bi.n_births, bi.births,
+       coalesce(c.district, s.district, b.district) AS district
 FROM base b LEFT JOIN names n USING (person_id, round) LEFT JOIN phones ph USING (person_id, round)
 LEFT JOIN community c USING (person_id, round) LEFT JOIN street s USING (person_id, round)
 LEFT JOIN births bi USING (person_id, round) LEFT JOIN arrangements ar USING (person_id, round)
@@ -105,7 +109,7 @@ LEFT JOIN births bi USING (person_id, round) LEFT JOIN arrangements ar USING (pe
 PERSON_COLUMNS = ("person_id", "name", "name_pinyin", "sex", "id_number", "birth_date", "phone", "phones", "ethnicity",
                   "education", "political_status", "party", "work_unit", "unit_type", "position", "occupation",
                   "representative", "street", "street_code", "community", "community_code", "source_kinds", "records",
-                  "has_valid_id", "round", "arrangements")
+                  "has_valid_id", "round", "arrangements", "district")
 
 
 def build_persons(ws: Workspace, assignment: pd.DataFrame) -> int:

@@ -23,8 +23,8 @@ from ..errors import CensusError, NotATable, UsageError
 from ..i18n import N_, _, listing
 from ..vocab import SOURCE_KIND_LABELS, SOURCE_KINDS
 from ..workspace import Workspace
+from ..workspace.queries import is_merged, store_register
 from ..workspace.queries import register_yaml as stored_register_yaml
-from ..workspace.queries import store_register
 from ..workspace.rounds import ingest_round
 from ..workspace.store import interrupted
 from .discover import discover
@@ -86,7 +86,9 @@ def _insert(ws: Workspace, prep: Prepared, source_id: int, round_: str) -> None:
     totals = prep.counts()
     n_warn = sum(prep.warnings.values())
     con.execute(
-        "INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        """INSERT INTO sources SELECT ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,
+                  (SELECT code FROM regions WHERE level = 'district' LIMIT 1),
+                  (SELECT name FROM regions WHERE level = 'district' LIMIT 1)""",
         [source_id, prep.path, prep.abs_path, prep.sha256, prep.size, prep.format, prep.encoding, prep.kind, now,
          totals["rows_total"], totals["data_rows"], totals["records"], totals["quarantined"], totals["nondata"],
          totals["blank"], n_warn, sum(s.status != "skipped" for s in prep.sheets), sum(s.status == "skipped" for s in prep.sheets),
@@ -145,6 +147,9 @@ def ingest(ws: Workspace, paths: Iterable[str | os.PathLike], options: IngestOpt
     current year; a file already in that round (same content) changes nothing, the same content may go into
     another."""
     options = options or IngestOptions()
+    if is_merged(ws):
+        raise UsageError(_("{db}：这是由各区县工作区合并而成的工作区，不能直接导入文件；请导入到所属区县的工作区，"
+                           "再用 census merge 重新合并。").format(db=ws.path))
     target = ingest_round(ws, round)
     if options.kind and options.kind not in SOURCE_KINDS:
         raise UsageError(_("--kind {kind}：只能是 {kinds} 之一。").format(kind=options.kind, kinds=listing(_("{name}（{label}）").format(name=k, label=_(SOURCE_KIND_LABELS[k])) for k in SOURCE_KINDS)))

@@ -29,7 +29,7 @@ from ..vocab import (
     age_band_labels,
 )
 from ..workspace import Workspace
-from ..workspace.queries import communities, streets
+from ..workspace.queries import communities, districts, streets
 from ..workspace.rounds import rounds
 
 
@@ -75,6 +75,7 @@ def unit_type_sql(column: str = "p.unit_type") -> str:
 def dimension_sql(as_of: date, bands: tuple[int, ...]) -> dict[str, str]:
     return {
         "category": "c.category",
+        "district": f"coalesce(p.district, '{UNKNOWN}')",
         "street": f"coalesce(p.street, '{UNKNOWN}')",
         "community": f"coalesce(p.community, '{UNKNOWN}')",
         "sex": f"coalesce(p.sex, '{UNKNOWN}')",
@@ -110,6 +111,8 @@ def value_order(ws: Workspace, scheme_name: str, dim: str) -> dict[str, int]:
     schemas = load_schemas()
     if dim == "category":
         return {lab: i for i, lab in enumerate(compiled_schemes(schemas)[scheme_name].order)}
+    if dim == "district":
+        return {n: i for i, (_code, n) in enumerate(districts(ws))}
     if dim == "street":
         return {n: i for i, n in enumerate(streets(ws))}
     if dim == "community":
@@ -199,7 +202,7 @@ def axis_values(ws: Workspace, scheme: str, dim: str, seen: set[str], where: dic
     known: list[str] = []
     if dim == "category":
         known = new_class_categories(scheme)
-    elif dim == "street":
+    elif dim in ("street", "district"):
         known = list(order)
     elif dim == "community":
         known = [c for s in where.get("street") or [None] for c in communities(ws, s)]
@@ -225,6 +228,8 @@ def known_values(ws: Workspace, scheme: str, dim: str) -> list[str]:
         return new_class_categories(scheme)
     if dim == "street":
         return streets(ws)
+    if dim == "district":
+        return [n for _code, n in districts(ws)]
     if dim in ("sex", "education", "political_status"):
         return list(load_schemas().codes[dim].codes)
     if dim == "party":

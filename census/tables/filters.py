@@ -32,7 +32,7 @@ from ..vocab import (
     age_band_labels,
 )
 from ..workspace import Workspace
-from ..workspace.queries import load_register
+from ..workspace.queries import districts, load_register
 from .dimensions import dimension_list
 
 Where = Mapping[str, str | Iterable[str]]
@@ -90,6 +90,7 @@ class _Matcher:
         self.scheme = scheme
         self._observed = observed
         self.register: Register = load_register(ws) if dim in ("street", "community") else Register()
+        self.districts = districts(ws) if dim == "district" else []
         self.base = self._base()
 
     @cached_property
@@ -100,7 +101,9 @@ class _Matcher:
     def _base(self) -> list[str]:
         """The values the register, the scheme and the code tables know."""
         schemas = load_schemas()
-        if self.dim == "street":
+        if self.dim == "district":
+            base = [name for _code, name in self.districts]
+        elif self.dim == "street":
             base = [s.name for s in self.register.streets]
         elif self.dim == "community":
             base = [c.name for c in self.register.communities]
@@ -135,6 +138,10 @@ class _Matcher:
     def _lookup(self, text: str) -> list[str]:
         schemas = load_schemas()
         digits = squeeze(halfwidth(text))
+        if self.dim == "district":  # by code, or by name without its suffix (雨花台 for 雨花台区)
+            key = fold(text)
+            return [name for code, name in self.districts
+                    if code == digits or (len(key) >= 2 and fold(name).startswith(key) and fold(name)[len(key):] in ("", "区", "县", "市", "旗"))]
         if self.dim == "street":
             by_code = [s.name for s in self.register.streets if s.code == digits]
             hit = self.register.street(text)
@@ -171,7 +178,9 @@ class _Matcher:
     def _no_match(self, text: str) -> str:
         label = _(DIMENSION_LABELS[self.dim])
         pool = list(self.known)
-        if self.dim == "street":
+        if self.dim == "district":
+            pool += [code for code, _name in self.districts]
+        elif self.dim == "street":
             pool += [s.code for s in self.register.streets]
         elif self.dim == "community":
             pool += [c.code for c in self.register.communities]
@@ -209,8 +218,8 @@ def where_sql(dims: dict[str, str], where: Mapping[str, list[str]]) -> tuple[lis
 
 
 def filter_title(where: Mapping[str, list[str]], district: str) -> str:
-    """Who a table counts, for its title: the communities or streets filtered on, else the district."""
-    for dim in ("community", "street"):
+    """Who a table counts, for its title: the communities, streets or districts filtered on, else the district."""
+    for dim in ("community", "street", "district"):
         if where.get(dim):
             return listing(where[dim])
     return district

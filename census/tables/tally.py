@@ -24,6 +24,7 @@ from ..i18n import _, listing
 from ..pipeline import ensure_current
 from ..vocab import DEFAULT_AGE_BANDS, EXCLUDED, MULTI_VALUED, NEW_CLASS, OUTSIDE, REPRESENTATIVE, UNRESOLVED
 from ..workspace import Workspace
+from ..workspace.queries import district_name, districts
 from ..workspace.rounds import rounds as workspace_rounds
 from ..workspace.rounds import table_round
 from .dimensions import (
@@ -336,8 +337,13 @@ def narrative_result(ws: Workspace, scheme: str = "current4", where: Where | Non
     (of one round, default the latest)."""
     t = tally(ws, scheme, ["category"], where, percent="total", round=round)
     where = t.where
-    places = where.get("community") or where.get("street")
-    area = listing(places) if places else (_("全区") if not where else _("所选范围内"))
+    places = where.get("community") or where.get("street") or where.get("district")
+    if places:
+        area = listing(places)
+    elif where:
+        area = _("所选范围内")
+    else:  # one district's workspace: 全区; districts merged: their city's (or merge's) name
+        area = _("全区") if len(districts(ws)) <= 1 else district_name(ws)
     parts = [_("{category}{count}人（占{percent:.1f}%）").format(category=r["category"], count=r["count"], percent=r["percent"])
              for r in t.rows if r["count"]]
     text = _("{area}共有新的社会阶层人士{total}名").format(area=area, total=t.total)

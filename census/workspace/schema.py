@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..issues import CODES, EMPTY
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _RECORDS = """CREATE TABLE records (
         record_id BIGINT {key},
@@ -252,4 +252,23 @@ _V6 = [
     )""",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+
+# 7: districts. A source belongs to a district (`district_code`, `district`: the code and name of the register it
+# was ingested with, NULL without one), so a workspace can hold the workspaces of several districts merged into
+# one (`census merge`); the same content may be a file of two districts in one round. A person is placed in the
+# district their street came from (`persons.district`, its name). A workspace of an earlier schema is one
+# district: its register's.
+_SOURCES_V7 = _SOURCES_V3.replace("UNIQUE (round, sha256)", """district_code VARCHAR,          -- the district's 6-digit code (GB/T 2260), from its register
+        district VARCHAR,               -- the district's name
+        UNIQUE (round, district_code, sha256)""")
+_DISTRICT = "(SELECT {column} FROM regions WHERE level = 'district' LIMIT 1)"
+_V7 = [
+    "ALTER TABLE sources RENAME TO sources_v6",
+    _SOURCES_V7,
+    f"INSERT INTO sources SELECT *, {_DISTRICT.format(column='code')}, {_DISTRICT.format(column='name')} FROM sources_v6",
+    "DROP TABLE sources_v6",
+    "ALTER TABLE persons ADD COLUMN district VARCHAR",
+    f"UPDATE persons SET district = {_DISTRICT.format(column='name')}",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _V7}

@@ -149,6 +149,12 @@ class Workspace:
         self._release = weakref.finalize(self, _detach, self.con, _alias(self.path))  # on close(), or when collected
         self._migrate()
 
+    @property
+    def catalog(self) -> str:
+        """The name this workspace's database is attached under: another workspace open in this process reads its
+        tables as `{catalog}.main.records` (what `census merge` copies from)."""
+        return _alias(self.path)
+
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         self._release()

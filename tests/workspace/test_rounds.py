@@ -60,7 +60,7 @@ def test_a_schema_2_workspace_becomes_one_round_and_its_persons_keep_their_ids(t
     path = tmp_path / "old.duckdb"
     _schema_2_workspace(path)
     with Workspace(path) as ws:
-        assert ws.schema_version == SCHEMA_VERSION == 6
+        assert ws.schema_version == SCHEMA_VERSION == 7
         assert rounds(ws) == ["2025"]  # the year its files were ingested in
         assert ws.query("SELECT DISTINCT round FROM persons") == [("2025",)]
         assert ws.query("SELECT DISTINCT round FROM classifications") == [("2025",)]
@@ -75,7 +75,7 @@ def test_a_schema_2_workspace_becomes_one_round_and_its_persons_keep_their_ids(t
         assert ws.scalar("SELECT count(*) FROM issues WHERE field = 'category'") == 0
         # the same content may now go into another round
         assert ws.scalar("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'sources' "
-                         "AND constraint_text = 'UNIQUE(round, sha256)'") == 1
+                         "AND constraint_text = 'UNIQUE(round, district_code, sha256)'") == 1
 
 
 def test_round_names_are_years():
