@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from ..errors import UsageError
 from ..i18n import N_, _
 from ..privacy import mask_text, mask_tree
 from ..render.console import FILE_WIDTH, json_text
+from ..render.merge import merge_table, shared_lines
 from ..sources.catalog import list_sources, remove_sources
+from ..tables.merge import merge_districts
 from ..vocab import SOURCE_KIND_LABELS
+from ..workspace import resolve_db
+from ..workspace.store import discard_if_empty
 from .options import DbOpt, format_option, open_workspace, write
 from .root import app, err
 
@@ -60,3 +66,37 @@ def remove(
     for s in result.removed:
         err.print(_("已移除 {path}：{records} 条记录、{quarantined} 行隔离数据。").format(
             path=s.path, records=s.records, quarantined=s.quarantined), markup=False)
+
+
+@app.command(help=N_("把各区县的工作区合并成一个（市、省）：每条记录连同来源文件、工作表、行号、问题和核查结论一并带入，"
+                     "并保留所属区县；随后跨区县重新关联，两区都登记的同一个人只算一人。同一区县再次合并时替换其原有数据，"
+                     "人员编号不变。整个合并在一个事务中完成。"),
+             epilog=N_("census merge 雨花台区.duckdb 江宁区.duckdb --db 南京市.duckdb\n"
+                       "census merge 江宁区.duckdb --db 南京市.duckdb\n"
+                       "census merge 雨花台区.duckdb 江宁区.duckdb --db 南京市.duckdb --format json\n"
+                       "census --db 南京市.duckdb tally --by district --by category"))
+def merge(
+    paths: Annotated[list[Path], typer.Argument(metavar=N_("工作区"), show_default=False,
+                                                help=N_("各区县的工作区文件（用 census ingest --regions 建立，带区划名册）。"))],
+    db: DbOpt = None,
+    name: Annotated[str | None, typer.Option("--name", metavar=N_("名称"), show_default=False,
+                                             help=N_("合并后统计表标题中的名称（默认：各区县同属一市时为市名，否则列出各区县）。"))] = None,
+    fmt: format_option("table", "json", help=N_("table：合并摘要，写到标准错误；json：合并摘要，写到标准输出。")) = "table",
+) -> None:
+    path = resolve_db(db)
+    if not path.exists() and not path.parent.exists():
+        raise UsageError(_("{path}：文件夹 {folder} 不存在。").format(path=path, folder=path.parent))
+    existed = path.exists()
+    try:
+        with open_workspace(db) as ws:
+            summary = merge_districts(ws, paths, name)
+    except BaseException:
+        if not existed:  # nothing merged: no workspace left behind
+            discard_if_empty(path)
+        raise
+    if fmt == "json":  # numbers in file names masked, as everywhere a path leaves the tool
+        write(json_text(mask_tree(summary.to_dict(), mask_text)), None)
+        return
+    err.print(merge_table(summary))
+    for line in shared_lines(summary):
+        err.print(line, markup=False)
