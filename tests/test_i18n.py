@@ -129,7 +129,7 @@ def test_help_an_error_and_a_table_in_chinese_by_default_and_in_english_with_cen
     assert not re.search(r"[\u4e00-\u9fff]", out.split("Examples:")[0].replace("现行四类", "").replace("2001年六类", "")
                          .replace("雨花街道", "").replace("康盛花园", "").replace("自由职业", ""))
     code, _out, err = _run(capsys, "tally", "--db", ledger_db, "--by", "colour")
-    assert code == 2 and err.startswith("Error: --by colour: not a dimension; use one of category (Category), street (Street)")
+    assert code == 2 and err.startswith("Error: --by colour: not a dimension; use one of category (Category), district (District), street (Street)")
     code, out, _err = _run(capsys, "tally", "--db", ledger_db)
     assert code == 0 and "New social class people in" in out and "(现行四类)" in out and "Total" in out
 

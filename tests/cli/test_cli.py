@@ -92,7 +92,7 @@ def test_usage_errors_exit_2(tmp_path, capsys, ledger):
     db = str(tmp_path / "a.duckdb")
     run(capsys, "ingest", str(ledger), "--db", db)
     code, _, err = run(capsys, "tally", "--db", db, "--by", "colour")
-    assert code == 2 and err.startswith("错误：--by colour：不是维度；可用的维度有 category（类别）、street（街道）")
+    assert code == 2 and err.startswith("错误：--by colour：不是维度；可用的维度有 category（类别）、district（区县）、street（街道）")
     code, _, err = run(capsys, "tally", "--db", db, "--where", "street")
     assert code == 2 and "请写成 维度=值" in err
     code, _, err = run(capsys, "ingest", str(tmp_path / "missing.xlsx"), "--db", db)
