@@ -10,7 +10,7 @@ merged workspace links all records again with the same rules, so a person two di
 
 A district merged again (the same district code: an updated workspace) replaces that district's files whole. Its
 persons keep their ids: each of its new records is given, for the next link, the person its old record had (the
-same row of the same file, else the same valid ID number), and the stable-id rule of the link
+same valid ID number, else the same row of the same file under the same name, else that name in that file), and the stable-id rule of the link
 (`census.persons.clusters.stable_ids`) keeps an id with the cluster holding most of its records.
 """
 
@@ -123,7 +123,7 @@ def _merge_one(ws: Workspace, path: Path, src: Workspace, found: list[tuple[str,
     replaced = {c for (c,) in ws.query(f"SELECT DISTINCT district_code FROM sources WHERE district_code IN ({marks})", codes)}
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _carry AS
         SELECT r.record_id, l.person_id, s.district_code, s.round, s.path, r.sheet, r.row, coalesce(r.col_range, '') AS col_range,
-               CASE WHEN r.id_valid THEN r.id_number END AS id_number
+               CASE WHEN r.id_valid THEN r.id_number END AS id_number, r.name
         FROM records r JOIN sources s USING (source_id) LEFT JOIN links l USING (record_id)
         WHERE s.district_code IN ({marks})""", codes)
     # renumbered past every id the workspace holds, the replaced ones too (an old record and a new one are never
@@ -174,8 +174,8 @@ def _merge_one(ws: Workspace, path: Path, src: Workspace, found: list[tuple[str,
 
 
 def _carry_over(ws: Workspace, codes: list[str]) -> dict[str, int]:
-    """A district merged again: its new records given the person ids its old records had (the same row of the same
-    file, else the same valid ID number), as links the next link reads; the decisions made here on its old records
+    """A district merged again: its new records given the person ids its old records had (the same valid ID number,
+    else the same row of the same file under the same name, else the same name in the same file), as links the next link reads; the decisions made here on its old records
     moved to the new ones (the same row), those on its old records alone dropped (the district's own came in
     again). Returns the records carried per district."""
     con = ws.con
@@ -184,18 +184,25 @@ def _carry_over(ws: Workspace, codes: list[str]) -> dict[str, int]:
     marks = ", ".join("?" * len(codes))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _new AS
         SELECT r.record_id, r.status, s.district_code, s.round, s.path, r.sheet, r.row, coalesce(r.col_range, '') AS col_range,
-               CASE WHEN r.id_valid THEN r.id_number END AS id_number
+               CASE WHEN r.id_valid THEN r.id_number END AS id_number, r.name
         FROM records r JOIN sources s USING (source_id) WHERE s.district_code IN ({marks})""", codes)
-    con.execute("""CREATE OR REPLACE TEMP TABLE _moved AS
-        SELECT c.record_id AS old_id, n.record_id AS new_id, c.person_id, n.status
-        FROM _carry c JOIN _new n USING (district_code, round, path, sheet, row, col_range)""")
-    con.execute("""INSERT INTO links
-        SELECT new_id, person_id, 'given', NULL FROM _moved WHERE person_id IS NOT NULL AND status = 'record'
+    # an old record and a new one are the same entry: the same valid ID number; else the same row of the same file
+    # under the same name; else, without ID numbers, the same name in the same file (rows move when a ledger grows)
+    con.execute("""CREATE OR REPLACE TEMP TABLE _cand AS
+        SELECT c.record_id AS old_id, n.record_id AS new_id, c.person_id, n.status, 1 AS priority
+        FROM _carry c JOIN _new n USING (district_code, id_number)
         UNION ALL
-        SELECT n.record_id, min(c.person_id), 'given', NULL FROM _new n JOIN _carry c USING (district_code, id_number)
-        WHERE n.status = 'record' AND c.person_id IS NOT NULL
-          AND n.record_id NOT IN (SELECT new_id FROM _moved WHERE person_id IS NOT NULL)
-        GROUP BY n.record_id""")
+        SELECT c.record_id, n.record_id, c.person_id, n.status, 2
+        FROM _carry c JOIN _new n USING (district_code, round, path, sheet, row, col_range, name)
+        UNION ALL
+        SELECT c.record_id, n.record_id, c.person_id, n.status, 3
+        FROM _carry c JOIN _new n USING (district_code, round, path, sheet, col_range, name)
+        WHERE c.id_number IS NULL AND n.id_number IS NULL""")
+    con.execute("""INSERT INTO links
+        SELECT new_id, arg_min(person_id, (priority, person_id)), 'given', NULL FROM _cand
+        WHERE person_id IS NOT NULL AND status = 'record' GROUP BY new_id""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _moved AS
+        SELECT old_id, arg_min(new_id, (priority, new_id)) AS new_id FROM _cand GROUP BY old_id""")
     # decisions: on old records alone → gone; touching other districts' records too → moved where the row is
     old = "(SELECT record_id FROM _carry)"
     con.execute(f"DELETE FROM decisions WHERE record_a IN {old} AND (record_b IS NULL OR record_b IN {old})")
@@ -204,5 +211,6 @@ def _carry_over(ws: Workspace, codes: list[str]) -> dict[str, int]:
     carried = {code: int(n) for code, n in ws.query("""
         SELECT n.district_code, count(*) FROM links l JOIN _new n ON n.record_id = l.record_id GROUP BY ALL""")}
     con.execute("DROP TABLE _moved")
+    con.execute("DROP TABLE _cand")
     con.execute("DROP TABLE _new")
     return carried
