@@ -196,6 +196,9 @@ def _commands(pid: str, planted_pid: str) -> list[list[str]]:
         ["diff", "2026", "2027", "--format", "csv", "-o", "{out}/年度变化.csv"],
         ["sources"], ["sources", "--format", "json"],
         ["remove", "{round_2027}", "--format", "json"],
+        # the workspace merged into a city's (kept outside {out}: a workspace holds the numbers), and merged again
+        ["merge", "{planted}/../census.duckdb", "--db", "{planted}/../合并.duckdb"],
+        ["merge", "{planted}/../census.duckdb", "--db", "{planted}/../合并.duckdb", "--format", "json"],
         ["ingest", str(EXAMPLES / "district" / "问卷")], ["ingest", str(EXAMPLES / "district" / "问卷"), "--format", "json"],
     ]
 
