@@ -20,24 +20,12 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ..i18n import _
 from ..privacy import neutralise_cell, neutralise_frame
-from .rows import Grid
+from .rows import Grid, cell_text
 
 STYLES = {"total": "bold", "subtotal": "italic"}
 _WHOLE = re.compile(r"[0-9A-Za-z*.%+-]{0,24}")  # a cell never wrapped: a number, an id, a masked number
 FILE_WIDTH = 160  # a table written to a file is as wide as it needs, up to this
-
-
-def cell_text(v: Any) -> str:
-    """A cell as text: "" for an empty cell, shares with one decimal, everything else as written."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return _("是") if v else _("否")
-    if isinstance(v, float):
-        return f"{v:.1f}"
-    return str(v)
 
 
 def json_text(obj: Any) -> str:

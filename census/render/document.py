@@ -44,7 +44,15 @@ from ..workspace import Workspace
 from ..workspace.queries import district_name
 from ..workspace.rounds import table_round
 from . import official
-from .rows import code_title, crosstab_grid, dimension_label, footnote, suppression_note, tally_grid
+from .rows import (
+    cell_text,
+    code_title,
+    crosstab_grid,
+    dimension_label,
+    footnote,
+    suppression_note,
+    tally_grid,
+)
 
 _NUMERALS = "一二三四五六七八九十"
 STRUCTURE = ("sex", "age_band", "education", "political_status")
@@ -86,14 +94,6 @@ def _value_words(dim: str, value: str) -> str:
     return value
 
 
-def _cell_text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.1f}"
-    return str(v)
-
-
 class _Writer:
     def __init__(self, ws: Workspace, scheme: str, as_of: date, suppress: int | None, title: str, round_: str):
         self.ws, self.scheme, self.as_of, self.suppress, self.round = ws, scheme, as_of, suppress, round_
@@ -116,7 +116,7 @@ class _Writer:
     def table(self, caption: str, header: list[str], rows: list[tuple[list, str]], note: str, labels: int = 1) -> None:
         self.tables += 1
         official.caption(self.doc, _("表{n}　{caption}").format(n=self.tables, caption=caption))
-        official.table(self.doc, header, [([_cell_text(c) for c in cells], style) for cells, style in rows], labels)
+        official.table(self.doc, header, [([cell_text(c) for c in cells], style) for cells, style in rows], labels)
         if note:
             official.note(self.doc, _("注：") + note)
 
