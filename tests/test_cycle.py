@@ -208,6 +208,19 @@ def test_the_report_compares_a_round_with_the_one_before(ws, tmp_path):
     assert first.numbers["摘要"]["figures"]["新的社会阶层人士（现行四类）"] == 492
 
 
+@pytest.mark.parametrize("round_, total", [("2026", 492), ("2027", 493)])
+def test_the_written_report_is_of_one_round(ws, tmp_path, round_, total):
+    """(The .docx counts the round asked for, the latest by default, and its title names the round's year.)"""
+    import docx
+
+    for asked in ([round_] if round_ == "2026" else [round_, None]):
+        out = tmp_path / f"{asked}.docx"
+        result = build_report(ws, out, round=asked)
+        text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+        assert result.numbers["title"] == f"雨花台区新的社会阶层人士统计报告（{round_}年）"
+        assert result.numbers["category"]["total"] == total and f"全区共有新的社会阶层人士{total}名" in text
+
+
 def test_cli_diff_and_followup(cycle, tmp_path, capsys):
     db = tmp_path / "cli.duckdb"
     shutil.copy(cycle[0], db)
@@ -238,3 +251,19 @@ def test_cli_diff_and_followup(cycle, tmp_path, capsys):
     wide = json.loads(capsys.readouterr().out)
     assert wide["columns"] == ["2026", "2027"] and wide["round"] is None
     assert wide["column_totals"] == {"2026": 492, "2027": 493}
+
+
+def test_diff_and_followup_at_80_columns_cut_no_value(cycle, tmp_path, capsys, monkeypatch):
+    """(A list wider than the terminal is printed a person to a paragraph: every id and masked number whole.)"""
+    db = tmp_path / "cli.duckdb"
+    shutil.copy(cycle[0], db)
+    monkeypatch.setenv("COLUMNS", "80")
+    for args in (["diff", "2026", "2027"], ["followup"]):
+        assert main([*args, "--db", str(db), "--format", "json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert main([*args, "--db", str(db)]) == 0
+        text = capsys.readouterr().out
+        persons = data["persons"]
+        assert persons and all(p["person_id"] in text for p in persons)
+        assert all(p["id_number"] in text for p in persons if p.get("id_number"))
+        assert max((len(line) for line in text.splitlines() if line.startswith("┃")), default=0) <= 80

@@ -23,9 +23,9 @@ from ..errors import INTERRUPTED_EXIT, INTERRUPTED_TEXT, CensusError
 from ..i18n import _, language_from_environment, set_language
 from ..privacy import private_umask
 from ..workspace.audit import reset_command, set_command
-from . import cycle, ingest, link, sources, tables, workspace  # noqa: F401 - each adds its commands to `app`, in `census --help` order
+from . import cycle, ingest, link, sources, tables, workspace  # noqa: F401 - each adds its commands to `app` (help.COMMAND_ORDER)
 from .help import help_hint, usage_message
-from .privacy import MaskedStream  # (and `audit`, `purge`, last)
+from .privacy import MaskedStream  # (and adds `audit`, `purge`)
 from .root import app, err
 
 

@@ -11,7 +11,15 @@ from rich.console import Console
 from ..errors import UsageError
 from ..i18n import N_, _
 from ..pipeline import ensure_current
-from ..render.console import dicts_csv, grid_markdown, grid_table, json_text, rendered
+from ..render.console import (
+    dicts_csv,
+    grid_markdown,
+    grid_records,
+    grid_table,
+    json_text,
+    natural_width,
+    rendered,
+)
 from ..render.cycle import (
     diff_counts_grid,
     diff_csv_rows,
@@ -55,15 +63,16 @@ def _text(blocks: list, title: str, foot: str, fmt: str, output: Path | None) ->
     if fmt == "md":
         write("\n\n".join(grid_markdown(g, g.subtitle) for g in blocks) + "\n\n" + foot + "\n", output)
         return
-    tables = [grid_table(g, g.subtitle) for g in blocks]
     if output is None:
         con = Console(highlight=False, soft_wrap=True)
+        # a list wider than the terminal: one person to a paragraph rather than a table of cut values
+        tables = [grid_table(g, g.subtitle) if natural_width(g) <= con.width else grid_records(g, g.subtitle) for g in blocks]
         con.print(title)
         for t in tables:
             con.print(t)
         con.print(foot)
     else:
-        write(rendered(title, *tables, foot), output)
+        write(rendered(title, *[grid_table(g, g.subtitle) for g in blocks], foot), output)
 
 
 # =============================================================================================== diff

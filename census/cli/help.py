@@ -156,7 +156,8 @@ def render_help(command, ctx) -> str:
             rows = [(_names(p), _param_help(p) if p.name != "help" else _("显示本帮助并退出。")) for p in group]
             out += ["", heading, *_two_columns(rows, width)]
     if isinstance(command, TyperGroup):
-        rows = [(name, _first_paragraph(sub.help)) for name, sub in command.commands.items() if not sub.hidden]
+        subs = [(name, command.commands[name]) for name in command.list_commands(ctx)]
+        rows = [(name, _first_paragraph(sub.help)) for name, sub in subs if not sub.hidden]
         out += ["", _("命令："), *_two_columns(rows, width)]
     if command.epilog:
         out += ["", _("示例：")] + ["  " + line for line in _(command.epilog).splitlines()]
@@ -183,8 +184,19 @@ class CensusCommand(_Localized, TyperCommand):
     """A command whose help and usage line are written by `render_help`."""
 
 
+# `census --help` lists the commands in the order of the work: read the files, find the persons, count, follow up,
+# look inside, the register and the files around it, personal data
+COMMAND_ORDER = ("ingest", "sources", "remove", "link", "review", "classify", "tally", "report", "survey", "followup",
+                 "diff", "export", "status", "codes", "schema", "regions", "audit", "purge")
+
+
 class CensusGroup(_Localized, TyperGroup):
     """A group of commands whose help, usage line and unknown-command message are in the language of the run."""
+
+    def list_commands(self, ctx) -> list[str]:
+        names = list(self.commands)
+        place = {n: i for i, n in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: (place.get(n, len(place)), names.index(n)))
 
     def resolve_command(self, ctx, args):
         name = args[0] if args else ""

@@ -9,13 +9,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from ..i18n import N_, _
 from ..persons.purge import purge as run_purge
 from ..privacy import mask_text
-from ..render.console import json_text
-from ..workspace.audit import ACTIONS, audit_log
+from ..render.console import grid_records, grid_table, json_text, natural_width
+from ..render.rows import Grid
+from ..workspace.audit import ACTIONS, WHATS, audit_log
 from .options import DbOpt, ReasonOpt, format_option, open_workspace, write
 from .root import app, err
 
@@ -46,12 +46,13 @@ def audit(db: DbOpt = None, fmt: format_option("table", "json") = "table") -> No
     if fmt == "json":
         write(json_text(log.to_dict()), None)
         return
-    t = RichTable(_("编号"), _("时间"), _("用户"), _("操作"), _("内容"), _("行数"), _("完整号码"), _("理由"), _("命令"),
-                  title=_("审计记录"), title_justify="left")
-    for e in log.entries:
-        t.add_row(str(e.audit_id), e.time, e.os_user, _(ACTIONS[e.action]), e.what, str(e.rows),
-                  _("是") if e.revealed else _("否"), e.reason or "", e.command)
-    Console(highlight=False, soft_wrap=True).print(t)
+    rows = [([str(e.audit_id), e.time, e.os_user, _(ACTIONS[e.action]), _(WHATS[e.what]) if e.what in WHATS else e.what,
+              str(e.rows), _("是") if e.revealed else _("否"), e.reason or "", e.command], "") for e in log.entries]
+    grid = Grid([_("编号"), _("时间"), _("用户"), _("操作"), _("内容"), _("行数"), _("完整号码"), _("理由"), _("命令")],
+                rows, label_columns=9)
+    con = Console(highlight=False, soft_wrap=True)
+    # a trail wider than the terminal: an entry to a paragraph, nothing cut
+    con.print(grid_table(grid, _("审计记录")) if natural_width(grid) <= con.width else grid_records(grid, _("审计记录")))
     if not log.entries:
         err.print(_("尚无审计记录。"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -19,23 +20,12 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ..i18n import _
 from ..privacy import neutralise_cell, neutralise_frame
-from .rows import Grid
+from .rows import Grid, cell_text
 
 STYLES = {"total": "bold", "subtotal": "italic"}
+_WHOLE = re.compile(r"[0-9A-Za-z*.%+-]{0,24}")  # a cell never wrapped: a number, an id, a masked number
 FILE_WIDTH = 160  # a table written to a file is as wide as it needs, up to this
-
-
-def cell_text(v: Any) -> str:
-    """A cell as text: "" for an empty cell, shares with one decimal, everything else as written."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return _("是") if v else _("否")
-    if isinstance(v, float):
-        return f"{v:.1f}"
-    return str(v)
 
 
 def json_text(obj: Any) -> str:
@@ -109,11 +99,36 @@ def grid_tables(grid: Grid, title: str | None = None, caption: str | None = None
 def grid_table(grid: Grid, title: str | None = None, caption: str | None = None) -> RichTable:
     """The grid as one Rich table (for output of any width); `grid_tables` fits a width."""
     t = RichTable(title=title, caption=caption, caption_justify="left")
+    texts = [[cell_text(c) for c in cells] for cells, _style in grid.rows]
     for i, h in enumerate(grid.header):
-        t.add_column(h, justify="left" if i < grid.label_columns else "right", overflow="fold")
-    for cells, style in grid.rows:
-        t.add_row(*map(cell_text, cells), style=STYLES.get(style, ""))
+        column = [r[i] for r in texts if i < len(r)]
+        whole = bool(column) and all(_WHOLE.fullmatch(v) for v in column)  # numbers and codes (P0000012, 320114****1234)
+        t.add_column(h, justify="left" if i < grid.label_columns else "right", overflow="fold", no_wrap=whole,
+                     min_width=max(map(cell_len, column)) if whole else None)
+    for cells, (_cells, style) in zip(texts, grid.rows, strict=True):
+        t.add_row(*cells, style=STYLES.get(style, ""))
     return t
+
+
+def natural_width(grid: Grid) -> int:
+    """How wide the grid is as one table with no cell wrapped (borders and padding included)."""
+    widths = [cell_len(h) for h in grid.header]
+    for cells, _style in grid.rows:
+        for i, c in enumerate(cells[:len(widths)]):
+            widths[i] = max(widths[i], cell_len(cell_text(c)))
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def grid_records(grid: Grid, title: str | None = None) -> Text:
+    """A list too wide for the terminal, one row to a paragraph ("人员编号：P0000012；姓名：张伟；…"), empty cells
+    left out, so that no value is cut."""
+    lines = [title] if title else []
+    for cells, style in grid.rows:
+        if style:  # 合计：117人
+            lines.append("：".join(cell_text(c) for c in cells if cell_text(c)))
+            continue
+        lines.append("· " + "；".join(f"{h}：{cell_text(c)}" for h, c in zip(grid.header, cells, strict=False) if cell_text(c)))
+    return Text("\n".join(lines))
 
 
 def rendered(*renderables: Any, width: int = FILE_WIDTH) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..categories.schemes import compiled_schemes
+from ..config import load_schemas
 from ..i18n import _
 from ..tables.diff import RoundDiff
 from ..tables.followup import Followup, group_label
@@ -19,7 +21,7 @@ NO_COMMUNITY = "（未确定社区）"
 # ============================================================================================ diff
 def diff_title(d: RoundDiff, district: str = "") -> str:
     return _("{district}新的社会阶层人士年度变化（{a}年—{b}年，{scheme}）").format(district=district, a=d.from_round,
-                                                                          b=d.to_round, scheme=d.scheme)
+                                                                          b=d.to_round, scheme=scheme_label(d.scheme))
 
 
 def diff_counts_grid(d: RoundDiff) -> Grid:
@@ -80,6 +82,11 @@ def diff_csv_rows(d: RoundDiff) -> list[dict]:
                     _("身份证号"): c.id_number or "", _("街道"): c.street or "", _("社区（村）"): c.community or "",
                     _("变化前"): c.from_value or "", _("变化后"): c.to_value or ""})
     return out
+
+
+def scheme_label(scheme: str) -> str:
+    """现行四类, 2001年六类: a scheme as people name it."""
+    return compiled_schemes(load_schemas())[scheme].file.label
 
 
 # ============================================================================================ follow-up

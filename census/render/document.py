@@ -42,8 +42,17 @@ from ..vocab import (
 )
 from ..workspace import Workspace
 from ..workspace.queries import district_name
+from ..workspace.rounds import table_round
 from . import official
-from .rows import code_title, crosstab_grid, dimension_label, footnote, suppression_note, tally_grid
+from .rows import (
+    cell_text,
+    code_title,
+    crosstab_grid,
+    dimension_label,
+    footnote,
+    suppression_note,
+    tally_grid,
+)
 
 _NUMERALS = "一二三四五六七八九十"
 STRUCTURE = ("sex", "age_band", "education", "political_status")
@@ -85,21 +94,13 @@ def _value_words(dim: str, value: str) -> str:
     return value
 
 
-def _cell_text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.1f}"
-    return str(v)
-
-
 class _Writer:
-    def __init__(self, ws: Workspace, scheme: str, as_of: date, suppress: int | None, title: str):
-        self.ws, self.scheme, self.as_of, self.suppress = ws, scheme, as_of, suppress
+    def __init__(self, ws: Workspace, scheme: str, as_of: date, suppress: int | None, title: str, round_: str):
+        self.ws, self.scheme, self.as_of, self.suppress, self.round = ws, scheme, as_of, suppress, round_
         self.schemes = compiled_schemes(load_schemas())
         self.district = district_name(ws)
         self.scheme_title = self.schemes[scheme].file.title
-        self.title = title.format(district=self.district, year=as_of.year, scheme=self.scheme_title)
+        self.title = title.format(district=self.district, year=round_, scheme=self.scheme_title)
         self.doc = official.new_document(self.title, self.district or _("新的社会阶层人士统计"))
         self.sections: list[str] = []
         self.numbers: dict[str, Any] = {}
@@ -115,12 +116,12 @@ class _Writer:
     def table(self, caption: str, header: list[str], rows: list[tuple[list, str]], note: str, labels: int = 1) -> None:
         self.tables += 1
         official.caption(self.doc, _("表{n}　{caption}").format(n=self.tables, caption=caption))
-        official.table(self.doc, header, [([_cell_text(c) for c in cells], style) for cells, style in rows], labels)
+        official.table(self.doc, header, [([cell_text(c) for c in cells], style) for cells, style in rows], labels)
         if note:
             official.note(self.doc, _("注：") + note)
 
     def one_dim(self, dim: str, where: dict[str, str] | None = None):
-        t = tally(self.ws, self.scheme, [dim], where, self.as_of, percent="total", suppress=self.suppress,
+        t = tally(self.ws, self.scheme, [dim], where, self.as_of, percent="total", suppress=self.suppress, round=self.round,
                   complementary=bool(self.suppress))
         return t, tally_grid(t, known_values(self.ws, self.scheme, dim))
 
@@ -138,11 +139,11 @@ class _Writer:
     # ------------------------------------------------------------------------------------------ sections
     def overview(self) -> None:
         self.heading(1, _("总体情况"))
-        texts = {self.scheme: narrative(self.ws, self.scheme)}
+        texts = {self.scheme: narrative(self.ws, self.scheme, round=self.round)}
         official.body(self.doc, _("按{scheme}口径统计，").format(scheme=self._short(self.scheme)) + texts[self.scheme])
         for other in self.schemes:
             if other != self.scheme:
-                texts[other] = narrative(self.ws, other)
+                texts[other] = narrative(self.ws, other, round=self.round)
                 official.body(self.doc, _("按{scheme}口径统计（供对照），").format(scheme=self._short(other)) + texts[other])
         self.numbers["narratives"] = texts
 
@@ -157,7 +158,7 @@ class _Writer:
 
     def by_street(self) -> None:
         self.heading(1, _("分布情况"))
-        ct = crosstab(self.ws, self.scheme, "street", "category", as_of=self.as_of, suppress=self.suppress,
+        ct = crosstab(self.ws, self.scheme, "street", "category", as_of=self.as_of, suppress=self.suppress, round=self.round,
                       complementary=bool(self.suppress))
         totals = {r: ct.row_totals.get(r, 0) for r in ct.row_values if r != UNKNOWN}
         if totals:
@@ -211,7 +212,7 @@ class _Writer:
 
     def method(self) -> None:
         self.heading(1, _("统计方法说明"))
-        q = quality(self.ws, self.scheme, self.as_of)
+        q = quality(self.ws, self.scheme, self.as_of, self.round)
         links = link_figures(self.ws)
         kinds: dict[str, int] = {}
         for _path, kind, *_rest in q.sources:
@@ -237,7 +238,7 @@ class _Writer:
             records=links["records"], persons=links["persons"], merged=links["merged_persons"],
             no_id=q.figures["无有效身份证号的人员"]))
         self.heading(2, _("（三）统计口径"))
-        t = tally(self.ws, self.scheme, ["category"], as_of=self.as_of)
+        t = tally(self.ws, self.scheme, ["category"], as_of=self.as_of, round=self.round)
         basis = self.schemes[self.scheme].file.basis
         text = _("按{basis}{scheme}分类，统计新的社会阶层人士{total}名").format(
             basis=basis or "", scheme=self._short(self.scheme), total=t.total)
@@ -264,12 +265,13 @@ class _Writer:
 
 
 def build_document(ws: Workspace, output: Path, scheme: str = "current4", as_of: date | None = None,
-                   suppress: int | None = None, title: str | None = None) -> DocumentResult:
-    """Write the written report to `output` (.docx) and return what it holds. `title` is a template with
-    {district}, {year} and {scheme} (default: the default layout's title)."""
+                   suppress: int | None = None, title: str | None = None, round: str | int | None = None) -> DocumentResult:
+    """Write the written report of a round (default: the latest; the report's year is the round's) to `output`
+    (.docx) and return what it holds. `title` is a template with {district}, {year} and {scheme} (default: the
+    default layout's title)."""
     output = Path(output)
     ensure_current(ws)
-    w = _Writer(ws, scheme, as_of or date.today(), suppress, title or DEFAULT_TITLE)
+    w = _Writer(ws, scheme, as_of or date.today(), suppress, title or DEFAULT_TITLE, table_round(ws, round))
     official.title(w.doc, w.title)
     for part in (w.overview, w.by_category, w.by_street, w.structure, w.representatives, w.method):
         part()

@@ -94,7 +94,7 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
                  round: str | int | None = None) -> ReportResult | DocumentResult:
     """Write the report of a round (default: the latest; the year of the report is the round's) to `output`: a
     workbook (.xlsx) from `layout` (default: schemas/reports/default.yaml), or the written report (.docx,
-    `census.render.document.build_document`, of the latest round; the layout gives its title).
+    `census.render.document.build_document`; the layout gives its title).
 
     `as_of` dates the report (ages; default today). `suppress` N hides published cells under N as "<N", with
     complementary suppression. Stale persons are linked and classified first. A changes sheet (年度变化) is written
@@ -109,7 +109,7 @@ def build_report(ws: Workspace, output: Path, scheme: str = "current4", as_of: d
         raise UsageError(_("{path}：文件夹{folder}不存在。").format(path=output, folder=output.parent))
     spec = load_layout(layout)
     if output.suffix.lower() == ".docx":
-        return build_document(ws, output, scheme, as_of, suppress, title=spec.title)
+        return build_document(ws, output, scheme, as_of, suppress, title=spec.title, round=round)
     ensure_current(ws)
     schemes = compiled_schemes(load_schemas())
     ctx = _Context(ws, scheme, as_of or date.today(), suppress, district_name(ws), schemes[scheme].file.title,

@@ -9,6 +9,7 @@ the cells are the data's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..i18n import N_, _
 from ..issues import CODES
@@ -16,6 +17,18 @@ from ..tables.shares import percent as share_of
 from ..tables.suppress import hidden_mark
 from ..tables.tally import Crosstab, Tally
 from ..vocab import DIMENSION_LABELS, SECONDARY_MARK, SUBTOTAL, TOTAL
+
+
+def cell_text(v: Any) -> str:
+    """A cell as text: "" for an empty cell, shares with one decimal, everything else as written."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return _("是") if v else _("否")
+    if isinstance(v, float):
+        return f"{v:.1f}"
+    return str(v)
+
 
 COUNT_HEADING = N_("人数")
 PERCENT_HEADING = N_("占比（%）")

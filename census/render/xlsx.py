@@ -24,7 +24,7 @@ from ..privacy import prepare_private_file
 from ..vocab import SECONDARY_MARK
 from . import pages
 from .pages import Block, PageSetup, column_chars, column_px, lines_in, row_height, text_px
-from .rows import Grid
+from .rows import Grid, cell_text
 
 TITLE_PT, SUBTITLE_PT = 14, 12
 CHART_HEIGHT_PX = 320
@@ -221,7 +221,7 @@ class Sheet:
         for t in tables:
             g = t.grid
             for c, h in enumerate(g.header):
-                data = max((text_px(_shown(cells[c]), bold=style == "total") for cells, style in g.rows if c < len(cells)),
+                data = max((text_px(cell_text(cells[c]), bold=style == "total") for cells, style in g.rows if c < len(cells)),
                            default=0.0)
                 if c < g.label_columns or any(isinstance(cells[c], str) and len(cells[c]) > 3 for cells, _ in g.rows):
                     data = min(data, self.label_max_px - pages.PAD_PX)
@@ -268,7 +268,7 @@ class Sheet:
             breakable.add(len(rows) + i)
             i += size
         for k, (cells, style) in enumerate(g.rows):
-            n = max([lines_in(_shown(v), px[c], bold=style == "total") for c, v in enumerate(cells)
+            n = max([lines_in(cell_text(v), px[c], bold=style == "total") for c, v in enumerate(cells)
                      if isinstance(v, str) and c not in self.hidden] or [1])
             rows.append((row_height(n), self._body_writer(it, k, cells, style)))
         if g.foot:
@@ -371,14 +371,6 @@ class Sheet:
 
 def _blank(r: int) -> None:
     return None
-
-
-def _shown(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.1f}"
-    return str(v)
 
 
 def _insert_chart(s: Sheet, placed: Placed, it: _Chart, row: int, width_px: float) -> None:

@@ -13,6 +13,7 @@ from rich.cells import cell_len
 
 from census import Workspace, crosstab, narrative
 from census.cli import app, main
+from census.cli.help import COMMAND_ORDER
 from census.issues import CODES
 
 from ..conftest import EXAMPLES, ledger_rows, write_xlsx
@@ -55,6 +56,8 @@ def test_the_app_help_lists_every_command_in_chinese(capsys):
     assert code == 0 and out.startswith("用法：census [选项] 命令 [参数]...")
     for name in ("ingest", "link", "tally", "report", "survey", "export", "status", "classify", "codes", "review", "schema", "regions"):
         assert re.search(rf"^  {name} +[\u4e00-\u9fff]", out, re.M), name
+    listed = re.findall(r"^  ([a-z]+) +[\u4e00-\u9fff]", out.split("命令：")[1], re.M)
+    assert listed == list(COMMAND_ORDER)  # in the order of the work, every command once
     code, out, _ = run(capsys)  # nothing at all: the help, as a usage error
     assert code == 2 and out.startswith("用法：census [选项]")
 

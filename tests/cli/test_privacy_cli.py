@@ -8,6 +8,7 @@ import getpass
 import io
 import json
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -97,6 +98,9 @@ def test_every_person_level_export_explanation_and_reveal_is_in_the_audit_trail(
     assert all(FULL not in json.dumps(e, ensure_ascii=False) for e in entries)
     code, out, _ = run(capsys, "audit", "--db", db)
     assert code == 0 and "导出" in out and "查看" in out and "核查" in out and FULL not in out
+    # what was exported, in the words of the clerk (never records, review, decisions)
+    assert all(w in out for w in ("记录", "人员", "核查清单", "核查结论", "数据问题"))
+    assert not re.search(r"\b(records|persons|review|decisions|issues)\b", out.split("census", 1)[0] + re.sub(r"census [^；\n│]*", "", out))
 
 
 def test_the_library_is_audited_with_the_process_command_line(db, monkeypatch):
