@@ -186,7 +186,7 @@ class CensusCommand(_Localized, TyperCommand):
 
 # `census --help` lists the commands in the order of the work: read the files, find the persons, count, follow up,
 # look inside, the register and the files around it, personal data
-COMMAND_ORDER = ("ingest", "sources", "remove", "link", "review", "classify", "tally", "report", "survey", "followup",
+COMMAND_ORDER = ("ingest", "sources", "remove", "merge", "link", "review", "classify", "tally", "report", "survey", "followup",
                  "diff", "export", "status", "codes", "schema", "regions", "audit", "purge")
 
 
