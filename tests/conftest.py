@@ -10,12 +10,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ["CENSUS_LANG"] = "zh"  # the tests read the Chinese texts, whatever the machine's LANG (set before census loads)
 
 from census.i18n import set_language  # noqa: E402
 from census.sources.values import check_char  # noqa: E402
 from census.workspace import Workspace  # noqa: E402
+
+# Hypothesis checks behaviour, not speed: no deadline (on a loaded 2-core machine an example may take 10× its
+# usual time, and a deadline would fail the test for it)
+settings.register_profile("census", deadline=None)
+settings.load_profile("census")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
