@@ -44,6 +44,7 @@ class Evidence:
         generic = sorted({clean(g) for g in ev.unit_form.generic if clean(g)}, key=len, reverse=True)
         self._form = re.compile("(" + "|".join(map(re.escape, forms)) + r")(.{0,8}分公司)?$") if forms else None
         self._generic = re.compile("(" + "|".join(map(re.escape, generic)) + ")$") if generic else None
+        self._unit_rule_index = {id(rule): i for i, (rule, *_rest) in enumerate(self._tables["unit_name"])}
 
     def trade(self, unit: str) -> str:
         """The trade a unit's name ends with: "南京云帆智能建材有限公司" → "南京云帆智能建材"; "…餐饮管理有限公司" →
@@ -82,11 +83,19 @@ class Evidence:
                     return rule, hit
         return None
 
+    def unit_facts(self, unit: str) -> tuple[int, bool]:
+        """All `facets` reads of a unit's name but the name itself: the place of the unit-name rule it matches
+        (-1: none) and whether it names a company. Persons whose units' names say the same are decided alike, up to
+        the name in the evidence phrases (see `facets`)."""
+        m = self.match("unit_name", unit)
+        return (-1 if m is None else self._unit_rule_index[id(m[0])]), self.is_company(unit)
+
     def facets(self, unit: str | None, unit_type: str | None, position: str | None, occupation: str | None,
-               occupation_only: bool) -> Facets:
+               occupation_only: bool, unit_facts: tuple[int, bool] | None = None) -> Facets:
         """Facets from one person's evidence. `occupation_only`: the occupation comes from a source below every
         other (a household register) and no other record says where the person works; only then may it put the
-        person out of scope."""
+        person out of scope. With `unit_facts` (`unit_facts(name)`), `unit` may stand for the name (a placeholder
+        in the phrases): the name is read no further."""
         sector = role = status = None
         refine: list[str] = []
         if unit_type:
@@ -96,7 +105,10 @@ class Evidence:
                 refine = m[0].refine
         by_name = False  # the sector read from the unit's name (an occupation may say more of a shop's)
         if (sector is None or refine) and unit:
-            m = self.match("unit_name", unit)
+            if unit_facts is None:
+                m = self.match("unit_name", unit)
+            else:
+                m = None if unit_facts[0] < 0 else (self._tables["unit_name"][unit_facts[0]][0], "")
             if m and m[0].sector and (sector is None or m[0].sector in refine):
                 label = self.labels["sector"].get(m[0].sector, m[0].sector)
                 said = f"单位性质为{unit_type}，但" if sector is not None else ""
@@ -112,7 +124,8 @@ class Evidence:
                 rule = m[0]
                 if rule.status and (occupation_only or not (sector or role)):
                     status = Facet(rule.status, f"职业为{occupation}（{rule.reason or self.labels['status'][rule.status]}）")
-                replaces = sector is not None and by_name and sector.value in rule.refine and not self.is_company(unit)
+                replaces = (sector is not None and by_name and sector.value in rule.refine
+                            and not (self.is_company(unit) if unit_facts is None else unit_facts[1]))
                 if rule.sector and (sector is None or replaces) and not (rule.sector == "none" and unit):
                     sector = Facet(rule.sector, f"职业为{occupation}")
                 if rule.role and role is None:

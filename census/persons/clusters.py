@@ -31,7 +31,13 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
     def roots(self) -> np.ndarray:
-        return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
+        """Each element's root, by pointer jumping over the whole array (what `find` gives each)."""
+        p = self.parent.copy()
+        while True:
+            q = p[p]
+            if np.array_equal(q, p):
+                return q
+            p = q
 
 
 def deterministic_clusters(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -56,10 +62,13 @@ def stable_ids(ws: Workspace, record_ids: np.ndarray, labels: np.ndarray) -> tup
     merged = frame.merge(old, on="record_id", how="left")
     overlap = merged.dropna(subset=["person_id"]).groupby(["cluster", "person_id"]).size().reset_index(name="n")
     overlap = overlap.sort_values(["n", "person_id"], ascending=[False, True])
+    # a cluster that meets one earlier person who meets no other cluster keeps that id whatever the order: only the
+    # rest are assigned one by one, the largest overlap first
+    alone = ~overlap["cluster"].duplicated(keep=False) & ~overlap["person_id"].duplicated(keep=False)
+    assign: dict[int, str] = dict(zip(overlap["cluster"][alone].astype("int64").tolist(), overlap["person_id"][alone].tolist(), strict=True))
     taken_clusters: set[int] = set()
     taken_ids: set[str] = set()
-    assign: dict[int, str] = {}
-    for c, pid in zip(overlap["cluster"], overlap["person_id"], strict=True):
+    for c, pid in zip(overlap["cluster"][~alone].tolist(), overlap["person_id"][~alone].tolist(), strict=True):
         if c in taken_clusters or pid in taken_ids:
             continue
         assign[int(c)] = pid
@@ -67,14 +76,12 @@ def stable_ids(ws: Workspace, record_ids: np.ndarray, labels: np.ndarray) -> tup
         taken_ids.add(pid)
     next_no = int(ws.get("next_person", "1"))
     kept = len(assign)
-    new = 0
-    for c in pd.unique(labels):
-        if int(c) not in assign:
-            assign[int(c)] = f"P{next_no:0{PERSON_ID_WIDTH}d}"
-            next_no += 1
-            new += 1
-    ws.set("next_person", str(next_no))
-    return np.array([assign[int(c)] for c in labels], dtype=object), kept, new
+    clusters = pd.unique(labels)
+    fresh = clusters[~pd.Series(clusters).isin(list(assign)).to_numpy()]  # in order of their first record
+    new = len(fresh)
+    assign.update(zip(fresh.tolist(), [f"P{k:0{PERSON_ID_WIDTH}d}" for k in range(next_no, next_no + new)], strict=True))
+    ws.set("next_person", str(next_no + new))
+    return pd.Series(labels).map(assign).to_numpy(dtype=object), kept, new
 
 
 def constrained_clusters(labels: np.ndarray, valid_ids: np.ndarray, edges: list[tuple[int, int]],
@@ -85,12 +92,15 @@ def constrained_clusters(labels: np.ndarray, valid_ids: np.ndarray, edges: list[
     Returns (cluster label per record, which edges were applied)."""
     n = len(labels)
     uf = UnionFind(n)
-    for i, c in enumerate(labels):
-        if c != i:
-            uf.union(i, int(c))
-    vid: dict[int, str] = {}
-    for i in np.flatnonzero(pd.notna(valid_ids)):
-        vid[uf.find(int(i))] = valid_ids[i]
+    labels = np.asarray(labels, dtype=np.int64)
+    if n and (labels <= np.arange(n)).all() and np.array_equal(labels[labels], labels):
+        uf.parent = labels.copy()  # each record under its cluster's first record: the forest the unions below make
+    else:
+        for i, c in enumerate(labels):
+            if c != i:
+                uf.union(i, int(c))
+    valid = np.flatnonzero(pd.notna(valid_ids))
+    vid: dict[int, str] = dict(zip(uf.roots()[valid].tolist(), np.asarray(valid_ids, dtype=object)[valid].tolist(), strict=True))
     partners: dict[int, set[int]] = {}
     for a, b in cannot:
         partners.setdefault(a, set()).add(b)

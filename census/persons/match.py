@@ -204,6 +204,21 @@ def _quiet() -> None:
 COMPARISONS = ("name", "phones", "birth_date", "sex", "work_unit", "community", "id_number")
 
 
+def _canonical_people(con: duckdb.DuckDBPyConnection) -> None:
+    """The `people` table Splink reads, from `_features`: each record under an id of its content rather than its
+    record id. Splink samples the pairs it estimates u from (and EM's pairs, when capped) by a hash of the unique id
+    (Splink 4: by rows in table order), so with record ids the model depended on the order the records were read in;
+    numbered in the order of a hash of their content (ties: the content itself), the same records in any order get
+    the same ids, the same sample and the same model. Records of equal content are interchangeable to every
+    comparison, so which of them gets which id does not matter. The record id stays in `record_id`."""
+    columns = [c for c, *_ in con.execute("DESCRIBE _features").fetchall() if c not in ("unique_id", "cluster")]
+    content = ", ".join(f'"{c}"' for c in columns)
+    con.execute(f"""
+        CREATE TABLE people AS
+        SELECT * FROM (SELECT row_number() OVER (ORDER BY hash({content}), {content}) AS unique_id,
+                              * EXCLUDE (unique_id), unique_id AS record_id FROM _features) ORDER BY unique_id""")
+
+
 def score_pairs(features: pd.DataFrame | object, settings: MatchSettings | None = None) -> MatchResult:
     """Train a model on `features` (the FEATURES_SQL columns, Arrow or pandas) and return the pairs whose
     probability reaches `settings.review`, with one pair per (record_a < record_b)."""
@@ -215,7 +230,7 @@ def score_pairs(features: pd.DataFrame | object, settings: MatchSettings | None 
     con = duckdb.connect()
     try:
         con.register("_features", features)
-        con.execute("CREATE TABLE people AS SELECT * FROM _features")
+        _canonical_people(con)
         con.unregister("_features")
         n_open = con.execute("SELECT count(*) FILTER (WHERE NOT id_valid), count(*) FROM people").fetchall()[0]
         empty = pd.DataFrame({"record_a": pd.Series(dtype="int64"), "record_b": pd.Series(dtype="int64"),
@@ -238,10 +253,10 @@ def score_pairs(features: pd.DataFrame | object, settings: MatchSettings | None 
             f"'{c}', round(mw_{c}" + (f" + coalesce(mw_tf_adj_{c}, 0)" if f"mw_tf_adj_{c}" in have else "") + ", 2)"
             for c in COMPARISONS if f"mw_{c}" in have) or "'none', 0"
         pairs = con.execute(f"""
-            SELECT least(unique_id_l, unique_id_r) AS record_a, greatest(unique_id_l, unique_id_r) AS record_b,
+            SELECT least(a.record_id, b.record_id) AS record_a, greatest(a.record_id, b.record_id) AS record_b,
                    match_probability AS probability, match_weight,
                    to_json(json_object({mw}))::VARCHAR AS detail
-            FROM {pred.physical_name}
+            FROM {pred.physical_name} p JOIN people a ON a.unique_id = p.unique_id_l JOIN people b ON b.unique_id = p.unique_id_r
             WHERE cluster_l <> cluster_r
             ORDER BY match_weight DESC, record_a, record_b
         """).df()
