@@ -238,6 +238,15 @@ def test_cli_diff_and_followup(cycle, tmp_path, capsys):
     assert "两个不同的年度" in capsys.readouterr().err
     assert main(["diff", "2025", "2027", "--db", str(db)]) == 2
     assert "2025" in capsys.readouterr().err
+    for args in (["diff", "2026", "2027"], ["followup"]):  # usage errors before any work
+        assert main([*args, "--db", str(db), "--format", "xlsx"]) == 2
+        assert "-o" in capsys.readouterr().err
+        assert main([*args, "--db", str(db), "--format", "json", "--encoding", "gb18030"]) == 2
+        assert "--encoding" in capsys.readouterr().err
+        csv_file = tmp_path / f"{args[0]}.csv"
+        assert main([*args, "--db", str(db), "--format", "csv", "-o", str(csv_file), "--encoding", "gb18030"]) == 0
+        capsys.readouterr()
+        assert csv_file.read_bytes().decode("gb18030").startswith("变化," if args[0] == "diff" else "街道,")
     assert main(["followup", "--db", str(db), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(lib, ensure_ascii=False))
     assert main(["followup", "--db", str(db), "--round", "2027", "--format", "xlsx", "-o", str(tmp_path / "f.xlsx")]) == 0

@@ -58,6 +58,14 @@ from .options import (
 from .root import app
 
 
+def _check_output(fmt: str, output: Path | None, encoding: str | None) -> None:
+    """Usage errors before any work: --encoding with no CSV, a file in no folder, a workbook with no file."""
+    csv_only(fmt, encoding)
+    check_output(output)
+    if fmt == "xlsx" and output is None:
+        raise UsageError(_("--format xlsx 输出为工作簿：请用 -o 文件名.xlsx 指定文件。"))
+
+
 def _text(blocks: list, title: str, foot: str, fmt: str, output: Path | None) -> None:
     """Grids as a terminal table or Markdown (to stdout or a file)."""
     if fmt == "md":
@@ -94,10 +102,7 @@ def diff(
     encoding: CsvEncodingOpt = None,
 ) -> None:
     """Compare two rounds: who is new, gone, recategorised or moved, and who became or stopped being a representative."""
-    csv_only(fmt, encoding)
-    check_output(output)
-    if fmt == "xlsx" and output is None:
-        raise UsageError(_("--format xlsx 输出为工作簿：请用 -o 文件名.xlsx 指定文件。"))
+    _check_output(fmt, output, encoding)
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
         d = run_diff(ws, from_round, to_round, scheme, reveal, reason)
@@ -132,10 +137,7 @@ def followup(
 ) -> None:
     """The 补查 list: persons other sources place in a community whose ledger lacks them, by street and community,
     with where they were found; and the communities whose ledgers found none or too few."""
-    csv_only(fmt, encoding)
-    check_output(output)
-    if fmt == "xlsx" and output is None:
-        raise UsageError(_("--format xlsx 输出为工作簿：请用 -o 文件名.xlsx 指定文件。"))
+    _check_output(fmt, output, encoding)
     with open_workspace(db, create=False) as ws:
         say_ran(ensure_current(ws))
         f = run_followup(ws, round_, scheme, reveal, reason=reason)
