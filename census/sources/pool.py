@@ -171,7 +171,7 @@ class _Worker:
     def __init__(self, ctx, target_args: tuple):
         self.conn, child = ctx.Pipe(duplex=True)
         try:
-            with _deaf(ctx.get_start_method() == "spawn"):  # a spawned interpreter keeps an ignored Ctrl-C ignored
+            with _deaf(ctx.get_start_method() == "spawn"), _main_hidden():  # (a spawned interpreter keeps an ignored Ctrl-C ignored)
                 self.process = ctx.Process(target=_work, args=(child, *target_args, os.getpid()), daemon=True,
                                            name="census-reader")
                 self.process.start()
@@ -223,9 +223,29 @@ def _context():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
-    with _deaf():
+    with _deaf(), _main_hidden():
         forkserver.ensure_running()
     return ctx
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """The program's own `__main__` kept out of the worker processes while they start. multiprocessing runs the
+    parent's main script again in every forkserver or spawned child (as `__mp_main__`), so a user's script that
+    calls `census.ingest` without an `if __name__ == "__main__":` guard would run again in each worker (and fail
+    there: its workspace is open). The workers need nothing of it: their work is `census.sources.pool._work`."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    if "__spec__" in saved:
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
 
 
 class Supervisor:

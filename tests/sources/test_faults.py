@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import pickle
 import shutil
@@ -355,3 +356,20 @@ def test_ctrl_c_inside_a_query_is_a_keyboard_interrupt(tmp_path):
         assert ws.get("x") is None
         with pytest.raises(RuntimeError, match="another"), ws.transaction():
             raise RuntimeError("another error")
+
+
+def test_a_script_without_a_main_guard_can_ingest_through_the_workers(tmp_path):
+    """(multiprocessing runs the parent's main script again in every worker it starts; a clerk's script that calls
+    census.ingest at its top level would open its workspace again there and the .sav, read by a worker, failed.)"""
+    script = tmp_path / "统计.py"
+    script.write_text(
+        "import json, sys\n"
+        "from census import Workspace, ingest\n"
+        "with Workspace(sys.argv[1]) as ws:\n"
+        "    r = ingest(ws, [sys.argv[2]])\n"
+        "    print(json.dumps([(f.status, f.records) for f in r.files]))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "w.duckdb"), str(SAV)], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (status, records), = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == "ingested" and records > 0, done.stderr
