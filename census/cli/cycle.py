@@ -57,6 +57,9 @@ from .options import (
 )
 from .root import app
 
+# a list: on the terminal, as a CSV or JSON file, as Markdown, or as a workbook to print and fill in
+ListFormatOpt = format_option("table", "csv", "json", "md", "xlsx", help=N_("table、csv、json、md 或 xlsx（xlsx 须用 -o 指定文件）。"))
+
 
 def _check_output(fmt: str, output: Path | None, encoding: str | None) -> None:
     """Usage errors before any work: --encoding with no CSV, a file in no folder, a workbook with no file."""
@@ -97,7 +100,7 @@ def diff(
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
     reason: ReasonOpt = None,
-    fmt: format_option("table", "csv", "json", "md", "xlsx", help=N_("table、csv、json、md 或 xlsx（xlsx 须用 -o 指定文件）。")) = "table",
+    fmt: ListFormatOpt = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
 ) -> None:
@@ -131,7 +134,7 @@ def followup(
     scheme: SchemeOpt = "current4",
     reveal: RevealOpt = False,
     reason: ReasonOpt = None,
-    fmt: format_option("table", "csv", "json", "md", "xlsx", help=N_("table、csv、json、md 或 xlsx（xlsx 须用 -o 指定文件）。")) = "table",
+    fmt: ListFormatOpt = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
 ) -> None:

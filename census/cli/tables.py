@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from ..categories.schemes import compiled_schemes
-from ..config import load_layout, load_schemas
+from ..config import load_layout
 from ..errors import UsageError
 from ..i18n import N_, _
 from ..pipeline import ensure_current
@@ -17,7 +16,7 @@ from ..render import DocumentResult, build_report, write_table_workbook
 from ..render.console import FILE_WIDTH, dicts_csv, grid_csv, grid_markdown, grid_tables, json_text, rendered
 from ..render.rows import crosstab_grid, table_note, tally_grid
 from ..render.survey import survey_grids, survey_note
-from ..tables.dimensions import check_request
+from ..tables.dimensions import check_request, scheme_label
 from ..tables.filters import filter_title, parse_where
 from ..tables.survey import survey as run_survey
 from ..tables.tally import crosstab, narrative_result
@@ -44,11 +43,6 @@ from .options import (
 from .root import app
 
 DimensionOpt = N_("维度")
-
-
-def scheme_label(scheme: str) -> str:
-    """现行四类, 2001年六类: a scheme as its title names it."""
-    return compiled_schemes(load_schemas())[scheme].file.label
 
 
 def print_tables(tables: list, foot: str | None, output: Path | None) -> None:

@@ -19,6 +19,7 @@ from ..issues import CODES
 from ..pipeline import ensure_current
 from ..render.console import frame_csv, json_text
 from ..serialize import to_json_records
+from ..tables.dimensions import scheme_label
 from ..tables.export import WHATS
 from ..tables.export import export as run_export
 from ..tables.status import status as run_status
@@ -43,7 +44,6 @@ from .options import (
     write_csv,
 )
 from .root import app, err
-from .tables import scheme_label
 
 SCHEMA_KINDS = {"fields": N_("字段同义词"), "codes": N_("代码表"), "evidence": N_("分类证据"), "scheme": N_("分类方案"),
                 "regions": N_("区划名册"), "layout": N_("报告版式")}

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..categories.schemes import compiled_schemes
-from ..config import load_schemas
 from ..i18n import _
 from ..tables.diff import RoundDiff
+from ..tables.dimensions import scheme_label
 from ..tables.followup import Followup, group_label
 from ..vocab import CHANGE_LABELS, CHANGES, REPRESENTATIVE_CHANGE_LABELS, TOTAL, UNKNOWN, URBAN_RURAL
 from .rows import Grid
@@ -82,11 +81,6 @@ def diff_csv_rows(d: RoundDiff) -> list[dict]:
                     _("身份证号"): c.id_number or "", _("街道"): c.street or "", _("社区（村）"): c.community or "",
                     _("变化前"): c.from_value or "", _("变化后"): c.to_value or ""})
     return out
-
-
-def scheme_label(scheme: str) -> str:
-    """现行四类, 2001年六类: a scheme as people name it."""
-    return compiled_schemes(load_schemas())[scheme].file.label
 
 
 # ============================================================================================ follow-up

@@ -147,6 +147,11 @@ def sort_key(order: dict[str, int], dim: str):
     return key
 
 
+def scheme_label(scheme: str) -> str:
+    """现行四类, 2001年六类: a scheme as people name it (the last bracketed part of its title)."""
+    return compiled_schemes(load_schemas())[scheme].file.label
+
+
 def dimension_list() -> str:
     """The dimensions as a message names them: "category（类别）、street（街道）……"."""
     return listing(_("{name}（{label}）").format(name=d, label=_(DIMENSION_LABELS[d])) for d in DIMENSIONS)

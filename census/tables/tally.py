@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..categories.schemes import compiled_schemes
-from ..config import load_schemas
 from ..errors import UsageError
 from ..i18n import _, listing
 from ..pipeline import ensure_current
@@ -31,6 +29,7 @@ from .dimensions import (
     axis_values,
     check_request,
     dimension_sql,
+    scheme_label,
     scheme_name,
     select_sql,
     sort_key,
@@ -356,7 +355,7 @@ def narrative_result(ws: Workspace, scheme: str = "current4", where: Where | Non
     if t.unresolved:
         text += _("另有{count}名人员类别待核实，未计入上述总数。").format(count=t.unresolved)
     figures = {
-        "scheme": t.scheme, "round": t.round, "scheme_label": compiled_schemes(load_schemas())[t.scheme].file.label, "area": area,
+        "scheme": t.scheme, "round": t.round, "scheme_label": scheme_label(t.scheme), "area": area,
         **({"where": {k: list(v) for k, v in where.items()}} if where else {}),
         "total": t.total, "categories": [{"category": r["category"], "count": r["count"], "percent": r["percent"]} for r in t.rows],
         "outside_total": dict(t.outside_total), "representatives": n_reps, "unresolved": t.unresolved, "excluded": t.excluded,
