@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -12,8 +12,9 @@ from rich.table import Table as RichTable
 
 from ..errors import UsageError
 from ..i18n import N_, _, listing
-from ..persons import LinkOptions, explain_person
+from ..persons import ENGINES, LinkOptions, explain_person
 from ..persons.decisions import apply_review, decisions_json, list_decisions, undo_decision
+from ..persons.spark import DEFAULT_MASTER, SparkOptions
 from ..pipeline import ensure_current
 from ..pipeline import link as run_link
 from ..privacy import mask_frame
@@ -56,7 +57,8 @@ EXPLAIN_FIELDS = (("file", N_("文件")), ("sheet", N_("工作表")), ("row", N_
     help=N_("把同一个人的记录找出来并为一人：先按有效身份证号，其余记录用 Splink 按姓名、电话、出生日期等打分；然后分类。"),
     epilog=N_("census link\n"
               "census link --explain P0000012          # 看一个人的各条记录和关联理由\n"
-              "census link --accept 0.9 --review 0.4"))
+              "census link --accept 0.9 --review 0.4\n"
+              "census link --engine spark --spark-master spark://10.0.0.5:7077 --spark-dir /共享/census"))
 def link(
     db: DbOpt = None,
     explain: Annotated[str | None, typer.Option("--explain", metavar=N_("人员编号"),
@@ -64,19 +66,32 @@ def link(
     accept: Annotated[float, typer.Option("--accept", metavar=N_("概率"), help=N_("匹配概率不低于这个值的两条记录并为一人。"))] = 0.95,
     review: Annotated[float, typer.Option("--review", metavar=N_("概率"),
                                           help=N_("匹配概率从这个值到 --accept 之间的记录对送核查。"))] = 0.5,
+    engine: Annotated[Literal[ENGINES], typer.Option("--engine", metavar="|".join(ENGINES),
+                                           help=N_("duckdb（默认，本机即可）或 spark（全省规模：身份证号归并和记录对打分在 Apache Spark 上运行，"
+                                                   "需 pip install \"census[spark]\" 和 Java 17 或更新版本）。"))] = "duckdb",
+    spark_master: Annotated[str, typer.Option("--spark-master", metavar=N_("地址"),
+                                              help=N_("Spark 集群地址，如 spark://主机:7077；local[*] 即用本机全部处理器。"))] = DEFAULT_MASTER,
+    spark_dir: Annotated[Path | None, typer.Option("--spark-dir", metavar=N_("文件夹"),
+                                                   help=N_("交给 Spark 的记录（Parquet）放在这里，须是每台 Spark 机器都能读到的文件夹；"
+                                                           "默认放在工作区旁，用完即删。"))] = None,
     reveal: RevealOpt = False,
     reason: ReasonOpt = None,
     fmt: format_option("table", "json") = "table",
 ) -> None:
     if not 0 < review <= accept <= 1:
         raise UsageError(_("须满足 0 < --review（{review}）≤ --accept（{accept}）≤ 1。").format(review=review, accept=accept))
+    if engine != "spark" and (spark_master != DEFAULT_MASTER or spark_dir is not None):
+        raise UsageError(_("--spark-master 和 --spark-dir 只用于 --engine spark。"))
+    if spark_dir is not None and not spark_dir.is_dir():
+        raise UsageError(_("{path}：文件夹不存在；--spark-dir 要给一个已有的、每台 Spark 机器都能读到的文件夹。").format(path=spark_dir))
     check_reveal(reveal, reason)
+    options = LinkOptions(accept, review, engine=engine, spark=SparkOptions(spark_master, spark_dir))
     with open_workspace(db, create=False) as ws:
         if explain:
-            say_ran(ensure_current(ws, LinkOptions(accept, review)))
+            say_ran(ensure_current(ws, options))
             d = explain_person(ws, explain, reveal, reason)
         else:
-            r = run_link(ws, LinkOptions(accept, review))
+            r = run_link(ws, options)
     if explain:
         if fmt == "json":
             write(json_text(d), None)

@@ -2,6 +2,6 @@
 and the scored pairs (`clusters`), a person's fields from their records (`survivorship`), clerks' decisions and
 corrections (`decisions`, `review`), and the stage that runs them in order (`link`)."""
 
-from .link import LinkOptions, LinkResult, explain_person, link_given
+from .link import ENGINES, LinkOptions, LinkResult, explain_person, link_given
 
-__all__ = ["LinkOptions", "LinkResult", "explain_person", "link_given"]
+__all__ = ["ENGINES", "LinkOptions", "LinkResult", "explain_person", "link_given"]

@@ -25,7 +25,8 @@ from ..workspace import Workspace
 from ..workspace.audit import check_reveal, log_access
 from .clusters import constrained_clusters, deterministic_clusters, stable_ids
 from .decisions import decided_pairs
-from .match import FEATURES_SQL, MatchSettings, score_pairs
+from .match import FEATURES_SQL, MatchSettings, no_pairs, score_pairs
+from .spark import SparkOptions, spark_match
 from .survivorship import apply_corrections, build_persons
 
 LINKED_KEY = "linked_version"  # the data version persons were last built from
@@ -48,6 +49,10 @@ class LinkResult:
     kept_ids: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds: matching (IDs, Splink, clustering), persons
+    engine: str = "duckdb"  # what found the clusters and scored the pairs
+
+
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass
@@ -55,6 +60,8 @@ class LinkOptions:
     accept: float = 0.95
     review: float = 0.5
     probabilistic: bool = True
+    engine: str = "duckdb"  # or "spark": the ID stage and the scoring of pairs on Apache Spark (`persons.spark`)
+    spark: SparkOptions = field(default_factory=SparkOptions)
 
 
 def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
@@ -64,17 +71,22 @@ def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
     t0 = time.perf_counter()
     records = ws.df("SELECT record_id, id_number, id_valid FROM records WHERE status = 'record' ORDER BY record_id")
     record_ids = records["record_id"].to_numpy()
-    labels, rule = deterministic_clusters(records)
     index = pd.Series(np.arange(len(records)), index=record_ids)
-
-    pairs = pd.DataFrame(columns=["record_a", "record_b", "probability", "match_weight", "detail"])
-    if options.probabilistic and len(records) > 1 and not records["id_valid"].all():
-        ws.con.register("clusters", pd.DataFrame({"record_id": record_ids, "cluster": labels}))
-        try:
-            features = ws.con.sql(FEATURES_SQL).to_arrow_table()
-        finally:
-            ws.con.unregister("clusters")
-        pairs = score_pairs(features, MatchSettings(accept=options.accept, review=options.review)).pairs
+    settings = MatchSettings(accept=options.accept, review=options.review)
+    engine_timings: dict[str, float] = {}
+    if options.engine == "spark":
+        found = spark_match(ws, record_ids, settings, options.spark, options.probabilistic)
+        labels, rule, pairs, engine_timings = found.labels, found.rule, found.pairs, found.timings
+    else:
+        labels, rule = deterministic_clusters(records)
+        pairs = no_pairs()
+        if options.probabilistic and len(records) > 1 and not records["id_valid"].all():
+            ws.con.register("clusters", pd.DataFrame({"record_id": record_ids, "cluster": labels}))
+            try:
+                features = ws.con.sql(FEATURES_SQL).to_arrow_table()
+            finally:
+                ws.con.unregister("clusters")
+            pairs = score_pairs(features, settings).pairs
 
     decided = {pair: k for pair, k in decided_pairs(ws).items() if pair[0] in index and pair[1] in index}
     must = [(int(index[a]), int(index[b])) for (a, b), k in decided.items() if k == "must_link"]
@@ -114,8 +126,9 @@ def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
     total = time.perf_counter() - t0
     counts = Counter(rule.tolist())
     review = int((pairs["status"] == "review").sum()) if len(pairs) else 0
-    timings = {"matching": round(t_match, 2), "persons": round(total - t_match, 2)}
-    return LinkResult(len(records), persons, dict(counts), review, new, kept, total, timings)
+    timings = {"matching": round(t_match, 2), **{f"matching.{k}": v for k, v in engine_timings.items()},
+               "persons": round(total - t_match, 2)}
+    return LinkResult(len(records), persons, dict(counts), review, new, kept, total, timings, options.engine)
 
 
 def _pair_status(pairs: pd.DataFrame, final: np.ndarray, index: pd.Series, options: LinkOptions,

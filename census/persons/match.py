@@ -22,6 +22,7 @@ by expectation maximisation. Splink runs in its own in-memory DuckDB so the work
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -42,7 +43,8 @@ ID_HEAD_SQL = (
     "ELSE regexp_replace(r.id_raw, '[^0-9]', '', 'g') END, 15)"
 )
 
-FEATURES_SQL = f"""
+# a record's features, as Splink compares them (`FEATURES_SQL` adds the ID cluster each record is in)
+RECORD_FEATURES_SQL = f"""
 SELECT r.record_id AS unique_id,
        r.name AS name_s,
        r.name_pinyin AS name_py,
@@ -61,7 +63,8 @@ SELECT r.record_id AS unique_id,
        CASE WHEN r.id_code = 'id.precision_lost' THEN {ID_HEAD_SQL}
             WHEN length(r.id_number) = 18 THEN left(r.id_number, 15) END AS id_head,
        CASE WHEN length(r.id_number) = 18 THEN array_to_string(list_sort(string_split(r.id_number, '')), '') END AS id_digits,
-       r.id_valid,
+       r.id_valid"""
+FEATURES_SQL = f"""{RECORD_FEATURES_SQL},
        a.cluster
 FROM records r JOIN clusters a USING (record_id)
 WHERE r.status = 'record'
@@ -76,12 +79,26 @@ ID_KEYS = [  # one substitution or adjacent swap leaves at least one of these eq
 ]
 
 
+# The few conditions DuckDB and Spark SQL write differently (Splink translates its own comparison levels; these are
+# written here in each dialect): the number of places two strings of one length differ, a date as yyyymmdd, the
+# number of elements two lists share and a list's length.
+DIALECTS = {
+    "duckdb": {"hamming": "hamming({a}, {b})", "date8": "strftime({x}, '%Y%m%d')",
+               "common": "len(list_intersect({a}, {b}))", "len": "len({x})"},
+    "spark": {"hamming": "size(filter(sequence(1, length({a})), i -> substr({a}, i, 1) <> substr({b}, i, 1)))",
+              "date8": "date_format({x}, 'yyyyMMdd')", "common": "size(array_intersect({a}, {b}))", "len": "size({x})"},
+}
+
+
+def _sql(dialect: str, fn: str, **args: str) -> str:
+    return DIALECTS[dialect][fn].format(**args)
+
+
 # a valid ID and an invalid one that differ in two places holding the same digits the other way round: the valid
 # one typed with two digits transposed (the two IDs hold the same digits, so the two places are swapped)
-TRANSPOSED_SQL = (
-    "CASE WHEN id_number_l IS NULL OR id_number_r IS NULL OR id_valid_l = id_valid_r THEN false "
-    "WHEN hamming(id_number_l, id_number_r) <> 2 THEN false ELSE id_digits_l = id_digits_r END"
-)
+def _transposed(dialect: str) -> str:
+    return ("CASE WHEN id_number_l IS NULL OR id_number_r IS NULL OR id_valid_l = id_valid_r THEN false "
+            f"WHEN {_sql(dialect, 'hamming', a='id_number_l', b='id_number_r')} <> 2 THEN false ELSE id_digits_l = id_digits_r END")
 # The u probabilities of this level and of the one-digit typo, fixed: two different persons' IDs are one another with
 # a digit changed or two swapped in about one pair of a million (a digit's 9 other values or a swap at 18 places,
 # among IDs of some ten thousand birth days, 500 sequence numbers and a few dozen counties). Random sampling of 2
@@ -120,7 +137,7 @@ def _prior(con: duckdb.DuckDBPyConnection) -> float:
     return float(min(max(same / (n * (n - 1) / 2), 1e-8), 0.1))
 
 
-def _model(settings: MatchSettings, prior: float):
+def _model(settings: MatchSettings, prior: float, dialect: str = "duckdb"):
     # Splink is imported where a model is built: importing it costs 0.16-0.20 s (measured over pandas, DuckDB and
     # Arrow already loaded), which every command that does not link (ingest, export, status …) would pay at start-up
     import splink.comparison_level_library as cll
@@ -136,20 +153,21 @@ def _model(settings: MatchSettings, prior: float):
         cll.JaroWinklerLevel("name_py", 0.92).configure(label_for_charts="pinyin Jaro-Winkler >= 0.92"),
         cll.ElseLevel(),
     ])
+    day_l, day_r = _sql(dialect, "date8", x="birth_date_l"), _sql(dialect, "date8", x="birth_date_r")
     birth = cl.CustomComparison(output_column_name="birth_date", comparison_levels=[
         cll.NullLevel("birth_month"),
         cll.ExactMatchLevel("birth_date"),
         cll.CustomLevel("birth_month_l = birth_month_r", label_for_charts="same year-month"),
-        cll.CustomLevel("CASE WHEN hamming(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) > 2 THEN false "
-                        "ELSE damerau_levenshtein(strftime(birth_date_l, '%Y%m%d'), strftime(birth_date_r, '%Y%m%d')) <= 1 END",
-                        label_for_charts="one digit or swap"),
+        cll.CustomLevel(f"CASE WHEN birth_date_l IS NULL OR birth_date_r IS NULL THEN false WHEN {_sql(dialect, 'hamming', a=day_l, b=day_r)} > 2 "
+                        f"THEN false ELSE damerau_levenshtein({day_l}, {day_r}) <= 1 END", label_for_charts="one digit or swap"),
         cll.ElseLevel(),
     ])
+    common = _sql(dialect, "common", a="work_unit_bg_l", b="work_unit_bg_r")
     unit = cl.CustomComparison(output_column_name="work_unit", comparison_levels=[
         cll.NullLevel("work_unit"),
         cll.ExactMatchLevel("work_unit", term_frequency_adjustments=True),
-        cll.CustomLevel("len(list_intersect(work_unit_bg_l, work_unit_bg_r)) * 1.0 / (len(work_unit_bg_l) + len(work_unit_bg_r) "
-                        "- len(list_intersect(work_unit_bg_l, work_unit_bg_r))) >= 0.6", label_for_charts="similar unit name"),
+        cll.CustomLevel(f"{common} * 1.0 / ({_sql(dialect, 'len', x='work_unit_bg_l')} + {_sql(dialect, 'len', x='work_unit_bg_r')} "
+                        f"- {common}) >= 0.6", label_for_charts="similar unit name"),
         cll.ElseLevel(),
     ])
     id_number = cl.CustomComparison(output_column_name="id_number", comparison_levels=[
@@ -157,9 +175,10 @@ def _model(settings: MatchSettings, prior: float):
         cll.ExactMatchLevel("id_number"),
         cll.CustomLevel("id_head_l = id_head_r AND (id_number_l IS NULL OR id_number_r IS NULL)",
                         label_for_charts="same first 15 digits (Excel cut the rest)"),
-        cll.CustomLevel(TRANSPOSED_SQL).configure(label_for_charts="two digits transposed, one ID valid",
+        cll.CustomLevel(_transposed(dialect)).configure(label_for_charts="two digits transposed, one ID valid",
                                                   u_probability=TRANSPOSED_U, fix_u_probability=True),
-        cll.CustomLevel("CASE WHEN id_number_l IS NULL OR id_number_r IS NULL THEN false WHEN hamming(id_number_l, id_number_r) > 2 "
+        cll.CustomLevel("CASE WHEN id_number_l IS NULL OR id_number_r IS NULL THEN false "
+                        f"WHEN {_sql(dialect, 'hamming', a='id_number_l', b='id_number_r')} > 2 "
                         "THEN false ELSE damerau_levenshtein(id_number_l, id_number_r) = 1 END").configure(
             label_for_charts="one-digit typo", u_probability=TYPO_U, fix_u_probability=True),
         cll.CustomLevel("id_valid_l AND id_valid_r", label_for_charts="two different valid IDs"),
@@ -204,62 +223,120 @@ def _quiet() -> None:
 COMPARISONS = ("name", "phones", "birth_date", "sex", "work_unit", "community", "id_number")
 
 
-def _canonical_people(con: duckdb.DuckDBPyConnection) -> None:
-    """The `people` table Splink reads, from `_features`: each record under an id of its content rather than its
-    record id. Splink samples the pairs it estimates u from (and EM's pairs, when capped) by a hash of the unique id
-    (Splink 4: by rows in table order), so with record ids the model depended on the order the records were read in;
-    numbered in the order of a hash of their content (ties: the content itself), the same records in any order get
-    the same ids, the same sample and the same model. Records of equal content are interchangeable to every
-    comparison, so which of them gets which id does not matter. The record id stays in `record_id`."""
-    columns = [c for c, *_ in con.execute("DESCRIBE _features").fetchall() if c not in ("unique_id", "cluster")]
+# columns of the features that are not a record's content: its ids, its ID cluster, where it was counted
+NOT_CONTENT = ("unique_id", "record_id", "cluster", "district", "id_key")
+
+
+def canonical_people(con: duckdb.DuckDBPyConnection, source: str = "_features", table: str = "people") -> None:
+    """`table` (Splink's input) from `source`: each record under an id of its content rather than its record id.
+    Splink samples the pairs it estimates u from (and EM's pairs, when capped) by a hash of the unique id (Splink 4:
+    by rows in table order), so with record ids the model depended on the order the records were read in; numbered
+    in the order of a hash of their content (ties: the content itself), the same records in any order get the same
+    ids, the same sample and the same model. Records of equal content are interchangeable to every comparison, so
+    which of them gets which id does not matter. The record id stays in `record_id`."""
+    columns = [c for c, *_ in con.execute(f"DESCRIBE {source}").fetchall() if c not in NOT_CONTENT]
     content = ", ".join(f'"{c}"' for c in columns)
     con.execute(f"""
-        CREATE TABLE people AS
+        CREATE TABLE {table} AS
         SELECT * FROM (SELECT row_number() OVER (ORDER BY hash({content}), {content}) AS unique_id,
-                              * EXCLUDE (unique_id), unique_id AS record_id FROM _features) ORDER BY unique_id""")
+                              * EXCLUDE (unique_id), unique_id AS record_id FROM {source}) ORDER BY unique_id""")
+
+
+def no_pairs() -> pd.DataFrame:
+    return pd.DataFrame({"record_a": pd.Series(dtype="int64"), "record_b": pd.Series(dtype="int64"),
+                         "probability": pd.Series(dtype="float64"), "match_weight": pd.Series(dtype="float64"),
+                         "detail": pd.Series(dtype="object")})
+
+
+@dataclass
+class Trained:
+    """A model trained on the `people` table of a DuckDB connection: its Splink settings with every parameter
+    (`model`, DuckDB's dialect), and whether both EM sessions found pairs to learn from."""
+
+    linker: object
+    model: dict
+    trained: bool
+    prior: float
+
+
+def train(con: duckdb.DuckDBPyConnection, settings: MatchSettings) -> Trained:
+    """Train the model on `people` (which has a `cluster` column): u by random sampling, m by EM in two sessions."""
+    from splink import DuckDBAPI, Linker  # see `_model` on when Splink is imported
+
+    _quiet()
+    prior = _prior(con)
+    model, block_on = _model(settings, prior)
+    linker = Linker(DuckDBAPI(connection=con).register("people"), model, log_level=None)
+    trained = True
+    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs, seed=settings.seed)
+    for rule in (block_on("name_py", "birth_year"), block_on("birth_date")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=settings.em_pairs)
+        except Exception:  # noqa: BLE001 - a session with no pairs (a tiny district) teaches nothing
+            trained = False
+    return Trained(linker, linker.misc.save_model_to_json(), trained, prior)
+
+
+def in_dialect(trained: Trained, settings: MatchSettings, dialect: str) -> dict:
+    """The trained model for another SQL engine: the same comparisons, levels and parameters, each condition and
+    blocking rule written in `dialect` (levels and rules are matched by position: both come from `_model`)."""
+    model, _block_on = _model(settings, trained.prior, dialect)
+    other = model.create_settings_dict(dialect)
+    out = json.loads(json.dumps(trained.model))
+    for comparison, theirs in zip(out["comparisons"], other["comparisons"], strict=True):
+        for level, their_level in zip(comparison["comparison_levels"], theirs["comparison_levels"], strict=True):
+            level["sql_condition"] = their_level["sql_condition"]
+    out["blocking_rules_to_generate_predictions"] = other["blocking_rules_to_generate_predictions"]
+    out["sql_dialect"] = dialect
+    return out
+
+
+def prediction_columns(columns: set[str]) -> str:
+    """The SELECT list Splink's predictions are read back with: the pair, its probability and weight, and each
+    comparison's weight (with its term-frequency adjustment) for `census link --explain`."""
+    mw = ", ".join(f"mw_{c}" + (f", mw_tf_adj_{c}" if f"mw_tf_adj_{c}" in columns else "")
+                   for c in COMPARISONS if f"mw_{c}" in columns)
+    return "unique_id_l, unique_id_r, cluster_l, cluster_r, match_probability, match_weight" + (f", {mw}" if mw else "")
+
+
+def pairs_from(con: duckdb.DuckDBPyConnection, predictions: str) -> pd.DataFrame:
+    """Pairs in record ids from a table of predictions over `people` (the columns of `prediction_columns`), one
+    per (record_a < record_b), pairs within one ID cluster left out (the ID pass settled them)."""
+    have = {c for c, *_ in con.execute(f"DESCRIBE {predictions}").fetchall()}
+    mw = ", ".join(
+        f"'{c}', round(mw_{c}" + (f" + coalesce(mw_tf_adj_{c}, 0)" if f"mw_tf_adj_{c}" in have else "") + ", 2)"
+        for c in COMPARISONS if f"mw_{c}" in have) or "'none', 0"
+    return con.execute(f"""
+        SELECT least(a.record_id, b.record_id) AS record_a, greatest(a.record_id, b.record_id) AS record_b,
+               match_probability AS probability, match_weight,
+               to_json(json_object({mw}))::VARCHAR AS detail
+        FROM {predictions} p JOIN people a ON a.unique_id = p.unique_id_l JOIN people b ON b.unique_id = p.unique_id_r
+        WHERE cluster_l <> cluster_r
+        ORDER BY match_weight DESC, record_a, record_b
+    """).df()
+
+
+def open_count(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(records without a valid ID, records) in `people`."""
+    n_open, n = con.execute("SELECT count(*) FILTER (WHERE NOT id_valid), count(*) FROM people").fetchall()[0]
+    return int(n_open), int(n)
 
 
 def score_pairs(features: pd.DataFrame | object, settings: MatchSettings | None = None) -> MatchResult:
     """Train a model on `features` (the FEATURES_SQL columns, Arrow or pandas) and return the pairs whose
     probability reaches `settings.review`, with one pair per (record_a < record_b)."""
-    from splink import DuckDBAPI, Linker  # see `_model` on when Splink is imported
-
     settings = settings or MatchSettings()
     t0 = time.perf_counter()
-    _quiet()
     con = duckdb.connect()
     try:
         con.register("_features", features)
-        _canonical_people(con)
+        canonical_people(con)
         con.unregister("_features")
-        n_open = con.execute("SELECT count(*) FILTER (WHERE NOT id_valid), count(*) FROM people").fetchall()[0]
-        empty = pd.DataFrame({"record_a": pd.Series(dtype="int64"), "record_b": pd.Series(dtype="int64"),
-                              "probability": pd.Series(dtype="float64"), "match_weight": pd.Series(dtype="float64"),
-                              "detail": pd.Series(dtype="object")})
-        if n_open[0] == 0 or n_open[1] < 2:
-            return MatchResult(empty, int(n_open[0]), time.perf_counter() - t0, False)
-        model, block_on = _model(settings, _prior(con))
-        linker = Linker(DuckDBAPI(connection=con).register("people"), model, log_level=None)
-        trained = True
-        linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_pairs, seed=settings.seed)
-        for rule in (block_on("name_py", "birth_year"), block_on("birth_date")):
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=settings.em_pairs)
-            except Exception:  # noqa: BLE001 - a session with no pairs (a tiny district) teaches nothing
-                trained = False
-        pred = linker.inference.predict(threshold_match_probability=settings.review, warning_mode="never")
-        have = set(con.execute(f"SELECT * FROM {pred.physical_name} LIMIT 0").df().columns)
-        mw = ", ".join(
-            f"'{c}', round(mw_{c}" + (f" + coalesce(mw_tf_adj_{c}, 0)" if f"mw_tf_adj_{c}" in have else "") + ", 2)"
-            for c in COMPARISONS if f"mw_{c}" in have) or "'none', 0"
-        pairs = con.execute(f"""
-            SELECT least(a.record_id, b.record_id) AS record_a, greatest(a.record_id, b.record_id) AS record_b,
-                   match_probability AS probability, match_weight,
-                   to_json(json_object({mw}))::VARCHAR AS detail
-            FROM {pred.physical_name} p JOIN people a ON a.unique_id = p.unique_id_l JOIN people b ON b.unique_id = p.unique_id_r
-            WHERE cluster_l <> cluster_r
-            ORDER BY match_weight DESC, record_a, record_b
-        """).df()
-        return MatchResult(pairs, int(n_open[0]), time.perf_counter() - t0, trained)
+        n_open, n = open_count(con)
+        if n_open == 0 or n < 2:
+            return MatchResult(no_pairs(), n_open, time.perf_counter() - t0, False)
+        model = train(con, settings)
+        pred = model.linker.inference.predict(threshold_match_probability=settings.review, warning_mode="never")
+        return MatchResult(pairs_from(con, pred.physical_name), n_open, time.perf_counter() - t0, model.trained)
     finally:
         con.close()
