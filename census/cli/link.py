@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,7 +12,7 @@ from rich.table import Table as RichTable
 
 from ..errors import UsageError
 from ..i18n import N_, _, listing
-from ..persons import ENGINES, LinkOptions, explain_person
+from ..persons import LinkOptions, explain_person
 from ..persons.decisions import apply_review, decisions_json, list_decisions, undo_decision
 from ..persons.spark import DEFAULT_MASTER, SparkOptions
 from ..pipeline import ensure_current
@@ -27,17 +27,21 @@ from .help import CensusTyper
 from .options import (
     CsvEncodingOpt,
     DbOpt,
+    EngineOpt,
     OutOpt,
     ReasonOpt,
     RevealOpt,
     RoundOpt,
     SchemeOpt,
+    SparkDirOpt,
+    SparkMasterOpt,
     check_output,
     csv_only,
     format_option,
     open_workspace,
     say_ran,
     say_wrote,
+    spark_options,
     write,
     write_csv,
 )
@@ -66,26 +70,18 @@ def link(
     accept: Annotated[float, typer.Option("--accept", metavar=N_("概率"), help=N_("匹配概率不低于这个值的两条记录并为一人。"))] = 0.95,
     review: Annotated[float, typer.Option("--review", metavar=N_("概率"),
                                           help=N_("匹配概率从这个值到 --accept 之间的记录对送核查。"))] = 0.5,
-    engine: Annotated[Literal[ENGINES], typer.Option("--engine", metavar="|".join(ENGINES),
-                                           help=N_("duckdb（默认，本机即可）或 spark（全省规模：身份证号归并和记录对打分在 Apache Spark 上运行，"
-                                                   "需 pip install \"census[spark]\" 和 Java 17 或更新版本）。"))] = "duckdb",
-    spark_master: Annotated[str, typer.Option("--spark-master", metavar=N_("地址"),
-                                              help=N_("Spark 集群地址，如 spark://主机:7077；local[*] 即用本机全部处理器。"))] = DEFAULT_MASTER,
-    spark_dir: Annotated[Path | None, typer.Option("--spark-dir", metavar=N_("文件夹"),
-                                                   help=N_("交给 Spark 的记录（Parquet）放在这里，须是每台 Spark 机器都能读到的文件夹；"
-                                                           "默认放在工作区旁，用完即删。"))] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = DEFAULT_MASTER,
+    spark_dir: SparkDirOpt = None,
     reveal: RevealOpt = False,
     reason: ReasonOpt = None,
     fmt: format_option("table", "json") = "table",
 ) -> None:
     if not 0 < review <= accept <= 1:
         raise UsageError(_("须满足 0 < --review（{review}）≤ --accept（{accept}）≤ 1。").format(review=review, accept=accept))
-    if engine != "spark" and (spark_master != DEFAULT_MASTER or spark_dir is not None):
-        raise UsageError(_("--spark-master 和 --spark-dir 只用于 --engine spark。"))
-    if spark_dir is not None and not spark_dir.is_dir():
-        raise UsageError(_("{path}：文件夹不存在；--spark-dir 要给一个已有的、每台 Spark 机器都能读到的文件夹。").format(path=spark_dir))
+    spark = spark_options(engine, spark_master, spark_dir)
     check_reveal(reveal, reason)
-    options = LinkOptions(accept, review, engine=engine, spark=SparkOptions(spark_master, spark_dir))
+    options = LinkOptions(accept, review, engine=engine, spark=spark or SparkOptions())
     with open_workspace(db, create=False) as ws:
         if explain:
             say_ran(ensure_current(ws, options))

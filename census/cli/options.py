@@ -12,6 +12,8 @@ import typer
 
 from ..errors import UsageError
 from ..i18n import N_, _
+from ..persons import ENGINES
+from ..persons.spark import DEFAULT_MASTER, SparkOptions
 from ..pipeline import PipelineResult
 from ..privacy import private_open
 from ..tables.dimensions import scheme_name
@@ -52,6 +54,25 @@ RoundOpt = Annotated[str | None, typer.Option("--round", metavar=N_("年度"), s
 ReasonOpt = Annotated[str | None, typer.Option(
     "--reason", metavar=N_("理由"), show_default=False,
     help=N_("理由，记入审计记录（用 --reveal 显示完整号码时必须给出）。"))]
+EngineOpt = Annotated[Literal[ENGINES], typer.Option(
+    "--engine", metavar="|".join(ENGINES),
+    help=N_("duckdb（默认，本机即可）或 spark（全省规模：在 Apache Spark 上运行，需 pip install \"census[spark]\" 和 Java 17 或更新版本）。"))]
+SparkMasterOpt = Annotated[str, typer.Option(
+    "--spark-master", metavar=N_("地址"), help=N_("Spark 集群地址，如 spark://主机:7077；local[*] 即用本机全部处理器。"))]
+SparkDirOpt = Annotated[Path | None, typer.Option(
+    "--spark-dir", metavar=N_("文件夹"), show_default=False,
+    help=N_("交给 Spark 的数据（Parquet）放在这里，须是每台 Spark 机器都能读到的文件夹；默认放在工作区旁，用完即删。"))]
+
+
+def spark_options(engine: str, master: str, folder: Path | None) -> SparkOptions | None:
+    """The Spark engine's options (None for DuckDB), checked before any work."""
+    if engine != "spark":
+        if master != DEFAULT_MASTER or folder is not None:
+            raise UsageError(_("--spark-master 和 --spark-dir 只用于 --engine spark。"))
+        return None
+    if folder is not None and not folder.is_dir():
+        raise UsageError(_("{path}：文件夹不存在；--spark-dir 要给一个已有的、每台 Spark 机器都能读到的文件夹。").format(path=folder))
+    return SparkOptions(master, folder)
 
 
 def format_option(*allowed: str, help: str | None = None):

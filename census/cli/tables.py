@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,6 +12,8 @@ from rich.console import Console
 from ..config import load_layout
 from ..errors import UsageError
 from ..i18n import N_, _
+from ..persons import LinkOptions
+from ..persons.spark import DEFAULT_MASTER
 from ..pipeline import ensure_current
 from ..render import DocumentResult, build_report, write_table_workbook
 from ..render.console import FILE_WIDTH, dicts_csv, grid_csv, grid_markdown, grid_tables, json_text, rendered
@@ -18,6 +21,7 @@ from ..render.rows import crosstab_grid, table_note, tally_grid
 from ..render.survey import survey_grids, survey_note
 from ..tables.dimensions import check_request, scheme_label
 from ..tables.filters import filter_title, parse_where
+from ..tables.spark import SparkTables
 from ..tables.survey import survey as run_survey
 from ..tables.tally import crosstab, narrative_result
 from ..tables.tally import tally as run_tally
@@ -27,9 +31,12 @@ from .options import (
     AsOfOpt,
     CsvEncodingOpt,
     DbOpt,
+    EngineOpt,
     OutOpt,
     RoundOpt,
     SchemeOpt,
+    SparkDirOpt,
+    SparkMasterOpt,
     check_output,
     csv_only,
     format_option,
@@ -37,6 +44,7 @@ from .options import (
     parse_date,
     say_ran,
     say_wrote,
+    spark_options,
     write,
     write_csv,
 )
@@ -70,7 +78,8 @@ def _width(output: Path | None) -> int:
               "census tally --narrative --where community=康盛花园   # 一段综述文字\n"
               "census tally --scheme 2001年六类 --where category=个体户\n"
               "census tally --round 2026\n"
-              "census tally --rows category --cols round           # 各年度并列"))
+              "census tally --rows category --cols round           # 各年度并列\n"
+              "census tally --by district --by category --engine spark --spark-master spark://10.0.0.5:7077"))
 def tally(
     db: DbOpt = None,
     scheme: SchemeOpt = "current4",
@@ -98,8 +107,12 @@ def tally(
     fmt: format_option("table", "csv", "json", "md", "xlsx", help=N_("输出格式：table、csv、json、md 或 xlsx（xlsx 需要 -o）。")) = "table",
     output: OutOpt = None,
     encoding: CsvEncodingOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = DEFAULT_MASTER,
+    spark_dir: SparkDirOpt = None,
 ) -> None:
     csv_only(fmt, encoding)
+    spark = spark_options(engine, spark_master, spark_dir)
     when = parse_date(as_of, "--as-of")
     wide = rows is not None or cols is not None
     if wide and (rows is None or cols is None or by):
@@ -113,19 +126,20 @@ def tally(
     check_request(scheme, [rows, cols] if wide else (by or ["category"]), percent, wide)
     check_output(output)
     filters = parse_where(where)
-    with open_workspace(db, create=False) as ws:
-        say_ran(ensure_current(ws))
+    with open_workspace(db, create=False) as ws, ExitStack() as stack:
+        say_ran(ensure_current(ws, LinkOptions(engine=engine, spark=spark) if spark else None))
         if narrative:
             n = narrative_result(ws, scheme, filters, round=round_)
             write(json_text(n.to_dict()) if fmt == "json" else n.text, output)
             return
+        query = stack.enter_context(SparkTables(ws, spark)).query if spark else None
         if wide:
             t = crosstab(ws, scheme, rows, cols, filters, when, percent=percent, suppress=suppress, complementary=complementary,
-                         round=round_)
+                         round=round_, query=query)
             grid = crosstab_grid(t)
         else:
             t = run_tally(ws, scheme, by or ["category"], filters, when, percent=percent, suppress=suppress,
-                          complementary=complementary, round=round_)
+                          complementary=complementary, round=round_, query=query)
             grid = tally_grid(t)
         district = district_name(ws)
         several = len(workspace_rounds(ws)) > 1

@@ -35,7 +35,9 @@ from ..workspace.rounds import rounds
 
 def age_band_expr(as_of: date, bands: tuple[int, ...]) -> str:
     """SQL for the age band of `p.birth_date` at `as_of`: "<30", "30-39", …, "≥60", else 未知."""
-    age = f"date_diff('year', p.birth_date, DATE '{as_of.isoformat()}') - CASE WHEN strftime(p.birth_date, '%m%d') > '{as_of.strftime('%m%d')}' THEN 1 ELSE 0 END"
+    # years between the birth year and `as_of`'s, one fewer before the birthday (written so that Spark SQL, where
+    # tallies may also run, reads it alike: its datediff(year, …) counts whole years, DuckDB's year boundaries)
+    age = f"{as_of.year} - year(p.birth_date) - CASE WHEN strftime(p.birth_date, '%m%d') > '{as_of.strftime('%m%d')}' THEN 1 ELSE 0 END"
     parts = [f"WHEN ({age}) < {bands[0]} THEN '<{bands[0]}'"]
     for lo, hi in zip(bands, bands[1:], strict=False):
         parts.append(f"WHEN ({age}) < {hi} THEN '{lo}-{hi - 1}'")
@@ -87,7 +89,7 @@ def dimension_sql(as_of: date, bands: tuple[int, ...]) -> dict[str, str]:
         "unit_type": unit_type_sql(),
         "source_kind": source_kind_sql(),
         # multi-valued (vocab.MULTI_VALUED): the list of a person's values; tallies unnest it and filters test it
-        "arrangement": f"CASE WHEN len(coalesce(p.arrangements, [])) = 0 THEN ['{NO_ARRANGEMENT}'] ELSE p.arrangements END",
+        "arrangement": f"CASE WHEN array_length(coalesce(p.arrangements, [])) = 0 THEN ['{NO_ARRANGEMENT}'] ELSE p.arrangements END",
         "round": "p.round",
     }
 

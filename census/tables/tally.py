@@ -14,6 +14,7 @@ in the JSON only when there is one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -39,6 +40,9 @@ from .filters import Where, resolve_where, where_sql
 from .shares import percent as share_of
 from .suppress import complementary as extend
 from .suppress import hidden_mark, primary
+
+# runs a query (SQL in DuckDB's dialect, `?` parameters) and returns its rows: the workspace's, or Spark's
+Query = Callable[[str, list], list[tuple]]
 
 
 def _with_round(d: dict, round_: str | None, rounds: list[str] | None) -> dict:
@@ -154,7 +158,7 @@ def _resolved(ws: Workspace, scheme: str, where: Where | None, dims: dict[str, s
 
 
 def _base(ws: Workspace, scheme: str, where: dict[str, list[str]], dims: dict[str, str],
-          round_: str | None) -> tuple[str, list, dict, int, int]:
+          round_: str | None, query: Query) -> tuple[str, list, dict, int, int]:
     """(FROM … WHERE clause, params, outside totals, unresolved, excluded) for one scheme, round (None: every round)
     and filter."""
     conds: list[str] = ["c.scheme = ?"]
@@ -167,7 +171,7 @@ def _base(ws: Workspace, scheme: str, where: dict[str, list[str]], dims: dict[st
     params += values
     base = (f"FROM persons p JOIN classifications c ON c.person_id = p.person_id AND c.round = p.round "
             f"WHERE {' AND '.join(conds)}")
-    groups = ws.query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
+    groups = query(f"SELECT c.grp, c.category, count(*) {base} GROUP BY ALL", params)
     order = value_order(ws, scheme, "category")
     outside = {cat: n for grp, cat, n in sorted(groups, key=lambda g: order.get(g[1], 99)) if grp == OUTSIDE}
     unresolved = sum(n for grp, _, n in groups if grp == UNRESOLVED)
@@ -175,10 +179,10 @@ def _base(ws: Workspace, scheme: str, where: dict[str, list[str]], dims: dict[st
     return base, params, outside, unresolved, excluded
 
 
-def _by_round(ws: Workspace, base: str, params: list, rounds: list[str]) -> dict[str, dict]:
+def _by_round(query: Query, base: str, params: list, rounds: list[str]) -> dict[str, dict]:
     """Rounds side by side: each round's total, who is reported beside it, 待核实 and out of scope."""
     out = {r: {"total": 0, "outside_total": {}, "unresolved": 0, "excluded": 0} for r in rounds}
-    for r, grp, cat, n in ws.query(f"SELECT p.round, c.grp, c.category, count(*) {base} GROUP BY ALL ORDER BY ALL", params):
+    for r, grp, cat, n in query(f"SELECT p.round, c.grp, c.category, count(*) {base} GROUP BY ALL ORDER BY ALL", params):
         if grp == NEW_CLASS:
             out[r]["total"] += n
         elif grp == OUTSIDE:
@@ -205,7 +209,8 @@ def resolve_rounds(ws: Workspace, dims: list[str], where: dict[str, list[str]],
 
 def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, where: Where | None = None,
           as_of: date | None = None, age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
-          suppress: int | None = None, complementary: bool = False, round: str | int | None = None) -> Tally:
+          suppress: int | None = None, complementary: bool = False, round: str | int | None = None,
+          query: Query | None = None) -> Tally:
     """Count distinct persons of the new social class by `by`, under `scheme`, in one round (default: the latest;
     `by` round puts every round side by side), after `where` filters.
 
@@ -213,27 +218,29 @@ def tally(ws: Workspace, scheme: str = "current4", by: list[str] | None = None, 
     ("row"). `suppress` N shows cells under N as "<N" (totals stay true); `complementary` also hides the
     fewest further cells so that none can be recovered from the published 小计 and 合计. `where` keeps persons whose
     value of a dimension is any of the values given (street, community: names, aliases or codes; category: labels,
-    short names or synonyms; …); a value nothing known matches is a UsageError naming the closest known ones."""
+    short names or synonyms; …); a value nothing known matches is a UsageError naming the closest known ones.
+    `query` runs the counts elsewhere than in the workspace (`tables.spark.SparkTables.query`: on Spark)."""
     by = list(by or ["category"])
     scheme = scheme_name(scheme)
     check_request(scheme, by, percent, complementary=complementary)
-    return _count(ws, scheme, by, where, as_of, age_bands, percent, suppress, complementary, round)
+    return _count(ws, scheme, by, where, as_of, age_bands, percent, suppress, complementary, round, query)
 
 
 def _count(ws: Workspace, scheme: str, by: list[str], where: Where | None, as_of: date | None,
            age_bands: tuple[int, ...], percent: str | None, suppress: int | None, complementary: bool,
-           wanted: str | int | None) -> Tally:
+           wanted: str | int | None, query: Query | None = None) -> Tally:
     """`tally` after its request was checked (a crosstab's dimensions are checked as a wide table's)."""
     ensure_current(ws)
+    query = query or ws.query
     dims = dimension_sql(as_of or date.today(), tuple(age_bands))
     where = _resolved(ws, scheme, where, dims)
     target, side_by_side = resolve_rounds(ws, by, where, wanted)
-    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims, target)
+    base, params, outside, unresolved, excluded = _base(ws, scheme, where, dims, target, query)
     cols = ", ".join(f"{select_sql(dims, d)} AS d{i}" for i, d in enumerate(by))
     keys = ", ".join(f"d{i}" for i in range(len(by)))
     sets = ", ".join("(" + ", ".join(f"d{i}" for i in range(k)) + ")" for k in range(len(by), -1, -1))
     multi = any(d in MULTI_VALUED for d in by)  # a person in several cells: count each person once in every sum
-    result = ws.query(
+    result = query(
         f"""SELECT {keys}, {' + '.join(f'grouping(d{i})' for i in range(len(by)))} AS level,
                    {'count(DISTINCT pid)' if multi else 'count(*)'} AS n
             FROM (SELECT p.person_id || '/' || p.round AS pid, {cols} {base} AND c.grp = '{NEW_CLASS}')
@@ -254,7 +261,7 @@ def _count(ws: Workspace, scheme: str, by: list[str], where: Where | None, as_of
     t = Tally(scheme, by, total, rows, outside, unresolved, excluded, subtotals, where, percent, suppress,
               round=target, rounds=side_by_side)
     if side_by_side is not None:
-        t.by_round = _by_round(ws, base, params, side_by_side)
+        t.by_round = _by_round(query, base, params, side_by_side)
     if percent:
         for r in rows:
             group = tuple(r[d] for d in by[:-1])
@@ -282,7 +289,8 @@ def _suppress_long(t: Tally, counts: list[int], threshold: int, complementary: b
 def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols: str = "category",
              where: Where | None = None, as_of: date | None = None,
              age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, percent: str | None = None,
-             suppress: int | None = None, complementary: bool = False, round: str | int | None = None) -> Crosstab:
+             suppress: int | None = None, complementary: bool = False, round: str | int | None = None,
+             query: Query | None = None) -> Crosstab:
     """The wide table: every known value of `rows` down (all streets of the register, even empty ones),
     every value of `cols` across (all categories of the scheme), totals in both margins. Of one round (default:
     the latest), or rounds side by side when `rows` or `cols` is round."""
@@ -290,14 +298,14 @@ def crosstab(ws: Workspace, scheme: str = "current4", rows: str = "street", cols
         raise UsageError(_("--rows 和 --cols 必须是不同的维度。"))
     scheme = scheme_name(scheme)
     check_request(scheme, [rows, cols], percent, wide=True, complementary=complementary)
-    t = _count(ws, scheme, [rows, cols], where, as_of, age_bands, None, None, False, round)
+    t = _count(ws, scheme, [rows, cols], where, as_of, age_bands, None, None, False, round, query)
     where = t.where
     row_values = axis_values(ws, scheme, rows, {r[rows] for r in t.rows}, where)
     col_values = axis_values(ws, scheme, cols, {r[cols] for r in t.rows}, where)
     cells = {(r[rows], r[cols]): r["count"] for r in t.rows}
     row_totals = {rv: t.subtotals.get((rv,), 0) for rv in row_values}
     if rows in MULTI_VALUED:  # a person may be in several rows: each column's total counts them once
-        by_col = _count(ws, scheme, [cols], dict(where), as_of, age_bands, None, None, False, round)
+        by_col = _count(ws, scheme, [cols], dict(where), as_of, age_bands, None, None, False, round, query)
         col_totals = {cv: next((r["count"] for r in by_col.rows if r[cols] == cv), 0) for cv in col_values}
     else:
         col_totals = {cv: sum(n for (_r, c), n in cells.items() if c == cv) for cv in col_values}

@@ -8,14 +8,19 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from census import Workspace, tally
 from census.cli import main
 from census.persons import LinkOptions
 from census.persons.spark import SparkOptions
 from census.pipeline import link
+from census.tables.spark import SparkTables, bind, to_spark
+from census.tables.tally import crosstab
 
 from ..conftest import demo_copy
 
@@ -110,3 +115,48 @@ def test_without_pyspark_the_spark_engine_says_what_to_install(demo_linked, tmp_
     assert 'pip install "census[spark]"' in err and "Java" in err and "Traceback" not in err
     with Workspace(path, create=False) as ws:  # nothing was changed
         assert ws.scalar("SELECT count(*) FROM persons") > 0
+
+
+TALLIES = [dict(by=["category"]), dict(by=["street", "category"]), dict(by=["age_band", "sex"]), dict(by=["arrangement"]),
+           dict(by=["unit_type"]), dict(by=["source_kind", "category"]), dict(by=["community"], where={"street": ["雨花街道"]}),
+           dict(by=["category"], where={"arrangement": ["无政治安排"], "source_kind": ["社区台账"]}),
+           dict(by=["education", "political_status", "party", "representative"], percent="total", suppress=3),
+           dict(by=["district", "category"])]
+
+
+@needs_spark
+def test_tallies_on_spark_equal_the_workspace_s(spark_linked):
+    path, _result = spark_linked
+    with Workspace(path, create=False) as ws, SparkTables(ws, SparkOptions("local[2]")) as spark:
+        for scheme in ("current4", "legacy6"):
+            for case in TALLIES:
+                here = tally(ws, scheme, as_of=date(2026, 12, 1), **case).to_dict()
+                assert here["total"] > 100
+                assert tally(ws, scheme, as_of=date(2026, 12, 1), query=spark.query, **case).to_dict() == here, (scheme, case)
+        assert (crosstab(ws, "current4", "street", "age_band", query=spark.query).to_dict()
+                == crosstab(ws, "current4", "street", "age_band").to_dict())
+    assert not path.with_name(path.name + ".spark").exists()
+
+
+@needs_spark
+def test_census_tally_on_spark_from_the_command_line(spark_linked, capsys):
+    path, _result = spark_linked
+    args = ["tally", "--db", str(path), "--rows", "street", "--cols", "category", "--format", "json"]
+    assert main(args) == 0
+    here = capsys.readouterr().out
+    assert main([*args, "--engine", "spark", "--spark-master", "local[2]"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out) == json.loads(here) and out.err == ""
+
+
+def test_parameters_are_written_in_as_literals():
+    assert bind("SELECT '?', x FROM t WHERE a IN (?, ?) AND b = ?", ["雨花", "O'Brien", 3]) == \
+        "SELECT '?', x FROM t WHERE a IN ('雨花', 'O''Brien') AND b = 3"
+    assert "ARRAYS_OVERLAP(" in to_spark("SELECT count(*) FROM persons p WHERE list_has_any(p.arrangements, [?])", ["人大代表"])
+
+
+@given(st.text())
+def test_a_bound_text_reads_back_as_itself(text):
+    import duckdb
+
+    assert duckdb.connect().execute(bind("SELECT ?", [text])).fetchall()[0][0] == text
