@@ -12,6 +12,9 @@ from .i18n import N_, _
 
 # how every command ends when Ctrl-C stops it (the code a shell reports for SIGINT: 128 + 2)
 INTERRUPTED_TEXT = N_("已中断：已写入工作区的文件都保留着；再运行同一条命令即可完成其余部分。")
+# … and the commands that change the workspace in one transaction: all of it or nothing
+INTERRUPTED_UNCHANGED = N_("已中断：工作区保持原样，没有写入任何改动；再运行同一条命令即可。")
+ALL_OR_NOTHING = ("merge", "link", "classify", "purge", "remove")
 INTERRUPTED_EXIT = 130
 
 

@@ -19,12 +19,12 @@ from typer._click import (
     exceptions as click_errors,  # Typer's usage errors (it exports only BadParameter of them)
 )
 
-from ..errors import INTERRUPTED_EXIT, INTERRUPTED_TEXT, CensusError
+from ..errors import ALL_OR_NOTHING, INTERRUPTED_EXIT, INTERRUPTED_TEXT, INTERRUPTED_UNCHANGED, CensusError
 from ..i18n import _, language_from_environment, set_language
 from ..privacy import private_umask
 from ..workspace.audit import reset_command, set_command
 from . import cycle, ingest, link, sources, tables, workspace  # noqa: F401 - each adds its commands to `app` (help.COMMAND_ORDER)
-from .help import help_hint, usage_message
+from .help import COMMAND_ORDER, help_hint, usage_message
 from .privacy import MaskedStream  # (and adds `audit`, `purge`)
 from .root import app, err
 
@@ -60,8 +60,14 @@ class _Interrupts:
         raise KeyboardInterrupt
 
 
+_ARGS: list[str] = []  # the command line being run (for what Ctrl-C says)
+
+
 def say_interrupted() -> None:
-    err.print(_(INTERRUPTED_TEXT), markup=False)
+    """What Ctrl-C left: an ingest keeps the files it finished; the commands that write in one transaction, nothing."""
+    command = next((a for a in _ARGS if a in COMMAND_ORDER), None)  # after root options (census --db X merge …)
+    unchanged = command in ALL_OR_NOTHING
+    err.print(_(INTERRUPTED_UNCHANGED if unchanged else INTERRUPTED_TEXT), markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         os.environ["CENSUS_DEBUG"] = "1"  # the library re-raises unexpected errors instead of reporting them per file
     token = set_command(args)
+    _ARGS[:] = args
     try:
         with private_umask(), redirect_stderr(MaskedStream(sys.stderr)), _Interrupts() as interrupts:
             try:

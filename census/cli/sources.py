@@ -11,6 +11,8 @@ from rich.table import Table as RichTable
 
 from ..errors import UsageError
 from ..i18n import N_, _
+from ..persons import LinkOptions
+from ..persons.spark import DEFAULT_MASTER
 from ..privacy import mask_text, mask_tree
 from ..render.console import FILE_WIDTH, json_text
 from ..render.merge import merge_table, shared_lines
@@ -19,7 +21,16 @@ from ..tables.merge import merge_districts
 from ..vocab import SOURCE_KIND_LABELS
 from ..workspace import resolve_db
 from ..workspace.store import discard_if_empty
-from .options import DbOpt, format_option, open_workspace, write
+from .options import (
+    DbOpt,
+    EngineOpt,
+    SparkDirOpt,
+    SparkMasterOpt,
+    format_option,
+    open_workspace,
+    spark_options,
+    write,
+)
 from .root import app, err
 
 
@@ -74,7 +85,8 @@ def remove(
              epilog=N_("census merge 雨花台区.duckdb 江宁区.duckdb --db 南京市.duckdb\n"
                        "census merge 江宁区.duckdb --db 南京市.duckdb\n"
                        "census merge 雨花台区.duckdb 江宁区.duckdb --db 南京市.duckdb --format json\n"
-                       "census --db 南京市.duckdb tally --by district --by category"))
+                       "census --db 南京市.duckdb tally --by district --by category\n"
+                       "census merge 各区县/*.duckdb --db 江苏省.duckdb --engine spark --spark-master spark://10.0.0.5:7077"))
 def merge(
     paths: Annotated[list[Path], typer.Argument(metavar=N_("工作区"), show_default=False,
                                                 help=N_("各区县的工作区文件（用 census ingest --regions 建立，带区划名册）。"))],
@@ -82,14 +94,18 @@ def merge(
     name: Annotated[str | None, typer.Option("--name", metavar=N_("名称"), show_default=False,
                                              help=N_("合并后统计表标题中的名称（默认：各区县同属一市时为市名，否则列出各区县）。"))] = None,
     fmt: format_option("table", "json", help=N_("table：合并摘要，写到标准错误；json：合并摘要，写到标准输出。")) = "table",
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = DEFAULT_MASTER,
+    spark_dir: SparkDirOpt = None,
 ) -> None:
+    spark = spark_options(engine, spark_master, spark_dir)
     path = resolve_db(db)
     if not path.exists() and not path.parent.exists():
         raise UsageError(_("{path}：文件夹 {folder} 不存在。").format(path=path, folder=path.parent))
     existed = path.exists()
     try:
         with open_workspace(db) as ws:
-            summary = merge_districts(ws, paths, name)
+            summary = merge_districts(ws, paths, name, LinkOptions(engine=engine, spark=spark) if spark else None)
     except BaseException:
         if not existed:  # nothing merged: no workspace left behind
             discard_if_empty(path)

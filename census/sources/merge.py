@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..i18n import _
 from ..workspace import Workspace
+from ..workspace.audit import log_access
 from ..workspace.queries import MERGED_KEY, NAME_KEY, district_registers, store_district_register
 from .ingest import remove_source
 
@@ -109,6 +110,9 @@ def merge_workspaces(ws: Workspace, paths: list[str | os.PathLike], name: str | 
             for path, src, found in plan:
                 merged += _merge_one(ws, path, src, found)
             ws.set(MERGED_KEY, "1")
+            # personal data came in from other files: the audit names each district and its records
+            for d in merged:
+                log_access(ws, "merge", f"{d.name}（{d.code}）{Path(d.path).name}", d.records)
             if name:
                 ws.set(NAME_KEY, name)
             ws.bump_data_version()

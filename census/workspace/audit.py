@@ -25,7 +25,7 @@ from ..privacy import mask_text
 from .store import Workspace
 
 # what was done: export (rows handed out: a file, stdout, or a Python caller), view (one person explained), purge
-ACTIONS = {"export": N_("导出"), "view": N_("查看"), "purge": N_("删除")}
+ACTIONS = {"export": N_("导出"), "view": N_("查看"), "purge": N_("删除"), "merge": N_("合并")}
 # what was exported, as a clerk reads it (a person id, a file name or a count is shown as it is)
 WHATS = {"records": N_("记录"), "persons": N_("人员"), "links": N_("关联"), "issues": N_("数据问题"),
          "quarantined": N_("隔离行"), "review": N_("核查清单"), "decisions": N_("核查结论"), "diff": N_("年度变化"),

@@ -192,3 +192,30 @@ def test_a_single_district_workspace_is_as_before(districts):
         assert district_name(ws) == "雨花台区"
         assert ws.query("SELECT DISTINCT district_code, district FROM sources") == [("320114", "雨花台区")]
         assert {r["district"]: r["count"] for r in tally(ws, "current4", ["district"]).rows if "district" in r} == {"雨花台区": 3}
+
+
+def test_a_merge_is_in_the_audit_trail(districts, tmp_path, capsys):
+    _base, yuhua, jiangning = districts
+    db = tmp_path / "南京市.duckdb"
+    assert main(["merge", str(yuhua), str(jiangning), "--db", str(db)]) == 0
+    with Workspace(db, create=False) as ws:
+        rows = ws.query("SELECT action, what, rows FROM audit ORDER BY audit_id")
+        records = dict(ws.query("SELECT district_code, sum(records) FROM sources GROUP BY ALL"))
+    assert [(a, w.split("（")[0], n) for a, w, n in rows] == [
+        ("merge", "雨花台区", records["320114"]), ("merge", "江宁区", records["320115"])]
+    capsys.readouterr()
+    assert main(["audit", "--db", str(db)]) == 0
+    assert "合并" in capsys.readouterr().out
+
+
+def test_ctrl_c_during_a_merge_says_the_workspace_is_unchanged(districts, tmp_path, capsys, monkeypatch):
+    _base, yuhua, _jiangning = districts
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("census.tables.merge.ensure_current", interrupted)
+    db = tmp_path / "南京市.duckdb"
+    assert main(["merge", str(yuhua), "--db", str(db)]) == 130
+    assert "工作区保持原样" in capsys.readouterr().err
+    assert not db.exists()
