@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from ..config import Schemas, load_schemas
 from ..errors import UsageError
@@ -137,7 +138,7 @@ def classify_persons(ws: Workspace, schemas: Schemas | None = None) -> ClassifyR
                                  all_declared))
             decisions = pd.DataFrame(rows, columns=["combo", "scheme_no", "scheme", "category", "grp", "rule", "reason",
                                                     "declared", "conflict", "disagreeing", "all_declared"])
-            con.register("_decisions", decisions)
+            con.register("_decisions", pa.Table.from_pandas(decisions, preserve_index=False))  # Arrow: strings scan fast
             try:
                 con.execute(f"""
                     INSERT INTO _classified
@@ -181,9 +182,9 @@ def _evidence_combinations(con, evidence) -> None:
     units = [u for (u,) in con.execute(f"""SELECT DISTINCT work_unit FROM _evidence WHERE work_unit <> ''
                                            AND strpos(work_unit, '{_UNIT}') = 0""").fetchall()]
     facts = [evidence.unit_facts(u) for u in units]
-    con.register("_units", pd.DataFrame({"work_unit": pd.Series(units, dtype=object),
-                                         "unit_rule": pd.Series([f[0] for f in facts], dtype="int32"),
-                                         "unit_company": pd.Series([f[1] for f in facts], dtype=bool)}))
+    con.register("_units", pa.table({"work_unit": pa.array(units, pa.string()),
+                                     "unit_rule": pa.array([f[0] for f in facts], pa.int32()),
+                                     "unit_company": pa.array([f[1] for f in facts], pa.bool_())}))
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _person_combos AS

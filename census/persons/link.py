@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import UsageError
 from ..i18n import _
@@ -99,10 +100,11 @@ def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
 
     # how each record came to its person
     prob = np.where(rule == "id", 1.0, np.nan)
+    accepted_p = accepted["probability"].to_numpy(dtype=float)
     for k, (i, j) in enumerate(edges):
         if not applied[k]:
             continue
-        how, p = ("review", 1.0) if k < len(must) else ("probabilistic", float(accepted["probability"].iloc[k - len(must)]))
+        how, p = ("review", 1.0) if k < len(must) else ("probabilistic", float(accepted_p[k - len(must)]))
         for x in (i, j):
             if rule[x] == "single" or (rule[x] == "probabilistic" and how == "probabilistic" and p > prob[x]):
                 rule[x], prob[x] = how, p
@@ -116,7 +118,7 @@ def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
         persons = build_persons(ws, assignment)
         ws.con.execute("DELETE FROM pairs")
         if len(pairs):
-            ws.con.register("_pairs", pairs)
+            ws.con.register("_pairs", pa.Table.from_pandas(pairs, preserve_index=False))  # see build_persons
             try:
                 ws.con.execute("INSERT INTO pairs SELECT record_a, record_b, probability, match_weight, status, detail FROM _pairs")
             finally:
