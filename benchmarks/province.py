@@ -68,18 +68,20 @@ def main() -> None:
     ap.add_argument("--districts", type=int, default=len(SEEDS))
     ap.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
     ap.add_argument("--master", default="local[2]")
-    ap.add_argument("--keep", type=Path, help="keep the workspace here")
+    ap.add_argument("--keep", type=Path, help="keep the workspace here (and when it is there already, skip the ingest)")
     args = ap.parse_args()
     folders = [district(PERSONS, seed) for seed in SEEDS[: args.districts]]
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent / "out") as tmp:
         path = args.keep or Path(tmp) / "province.duckdb"
+        ingested = path.exists()
         with Workspace(path) as ws:
-            t = time.perf_counter()
-            records = 0
-            for folder in folders:
-                result = ingest(ws, [folder / "district"], regions=folder / "regions.yaml")
-                records += result.totals()["records"]
-            say("ingest", seconds=round(time.perf_counter() - t, 1), records=records, districts=len(folders))
+            if not ingested:
+                t = time.perf_counter()
+                records = 0
+                for folder in folders:
+                    result = ingest(ws, [folder / "district"], regions=folder / "regions.yaml")
+                    records += result.totals()["records"]
+                say("ingest", seconds=round(time.perf_counter() - t, 1), records=records, districts=len(folders))
             for engine in args.engines:
                 watch = ChildPeak()
                 options = LinkOptions(engine=engine, spark=SparkOptions(args.master))

@@ -24,11 +24,17 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+
+from ..workspace.store import memory_limit
 
 # pinyin folding for the fuzzy level: initials zh/ch/sh → z/c/s, finals ing/eng/ang → in/en/an, l → n
 FUZZY_PINYIN_SQL = (
@@ -327,8 +333,7 @@ def score_pairs(features: pd.DataFrame | object, settings: MatchSettings | None 
     probability reaches `settings.review`, with one pair per (record_a < record_b)."""
     settings = settings or MatchSettings()
     t0 = time.perf_counter()
-    con = duckdb.connect()
-    try:
+    with scratch() as con:
         con.register("_features", features)
         canonical_people(con)
         con.unregister("_features")
@@ -338,5 +343,17 @@ def score_pairs(features: pd.DataFrame | object, settings: MatchSettings | None 
         model = train(con, settings)
         pred = model.linker.inference.predict(threshold_match_probability=settings.review, warning_mode="never")
         return MatchResult(pairs_from(con, pred.physical_name), n_open, time.perf_counter() - t0, model.trained)
+
+
+@contextmanager
+def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for Splink, so that the workspace file holds no `__splink__` tables: it holds at most its
+    share of memory (`memory_limit`) and spills beyond it to a temporary folder only its owner can read, removed
+    with it."""
+    folder = tempfile.mkdtemp(prefix="census-splink-")  # 0700
+    con = duckdb.connect(config={"memory_limit": memory_limit(), "temp_directory": folder})
+    try:
+        yield con
     finally:
         con.close()
+        shutil.rmtree(folder, ignore_errors=True)

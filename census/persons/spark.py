@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from .match import (
     open_count,
     pairs_from,
     prediction_columns,
+    scratch,
     train,
 )
 
@@ -206,8 +208,11 @@ def spark_match(ws: Workspace, record_ids: np.ndarray, settings: MatchSettings, 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     folder, own = _folder(ws, options)
-    con = duckdb.connect()
-    try:
+    with ExitStack() as stack:
+        con = stack.enter_context(scratch())
+        if own is not None:
+            stack.callback(_remove_if_empty, own)
+        stack.callback(shutil.rmtree, folder, True)  # the records handed to Spark, whatever happens
         with private_umask():
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
@@ -244,11 +249,6 @@ def spark_match(ws: Workspace, record_ids: np.ndarray, settings: MatchSettings, 
             timings["scoring"] = round(time.perf_counter() - t3, 2)
         clusters.unpersist()
         return SparkMatch(labels, rule, pairs, timings)
-    finally:
-        con.close()
-        shutil.rmtree(folder, ignore_errors=True)
-        if own is not None:
-            _remove_if_empty(own)
 
 
 def _predict(spark, con: duckdb.DuckDBPyConnection, clusters, model: dict, settings: MatchSettings) -> pd.DataFrame:

@@ -53,7 +53,7 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
     alias = _alias(path)
     with _HUB_LOCK:
         if _HUB is None:
-            _HUB = duckdb.connect()
+            _HUB = duckdb.connect(config={"memory_limit": memory_limit()})
         if alias not in _OPEN:
             hold_private_umask()
             try:
@@ -70,6 +70,21 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
         _detach(con, alias)
         raise
     return con
+
+
+# The share of this machine's memory each DuckDB census opens may hold before it spills to disk: the workspace's and
+# the one Splink scores pairs in run side by side, and DuckDB's default (80 % each) let the two of them outgrow the
+# machine (5 million records were killed for want of memory at 19 GB of 23).
+MEMORY_SHARE = 0.4
+
+
+def memory_limit(share: float = MEMORY_SHARE) -> str:
+    """DuckDB's memory_limit for `share` of this machine's memory (DuckDB's own default where it is not known)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return "80%"
+    return f"{max(256, int(total * share / 2**20))}MB"
 
 
 def _attach_file(path: Path, alias: str) -> None:
