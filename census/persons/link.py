@@ -69,6 +69,8 @@ def link(ws: Workspace, options: LinkOptions | None = None) -> LinkResult:
     """Run the linking stage on every record and rebuild persons, links and pairs (classification is its own
     stage: `census.pipeline.ensure_current` runs both)."""
     options = options or LinkOptions()
+    if options.engine not in ENGINES:
+        raise UsageError(_("没有名为 {engine} 的引擎；可用的引擎：{known}。").format(engine=options.engine, known="、".join(ENGINES)))
     t0 = time.perf_counter()
     records = ws.df("SELECT record_id, id_number, id_valid FROM records WHERE status = 'record' ORDER BY record_id")
     record_ids = records["record_id"].to_numpy()

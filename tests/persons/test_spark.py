@@ -160,3 +160,10 @@ def test_a_bound_text_reads_back_as_itself(text):
     import duckdb
 
     assert duckdb.connect().execute(bind("SELECT ?", [text])).fetchall()[0][0] == text
+
+
+def test_an_unknown_engine_is_a_usage_error(demo_linked, tmp_path_factory):
+    from census.errors import UsageError
+
+    with demo_copy(demo_linked, tmp_path_factory, "flink") as ws, pytest.raises(UsageError, match="没有名为 flink 的引擎"):
+        link(ws, LinkOptions(engine="flink"))
