@@ -3,11 +3,12 @@
 Comparisons (each a Splink comparison with its own levels):
     name        same simplified name (term-frequency adjusted, so 王伟 is weak evidence and 钮祜禄 strong) ·
                 same pinyin (张伟/張偉/张玮) · same fuzzy pinyin (zh/z, ing/in, l/n) · pinyin Jaro-Winkler ≥ 0.92
-    phones      any shared number
-    birth_date  same day · same year-month (a ledger giving only 1985.03) · one digit or an adjacent swap
+    phones      any shared number · none shared, one side only a landline
+    birth_date  same day · same year-month (a ledger giving only 1985.03) · one digit or an adjacent swap · same year,
+                one side giving only the year (a questionnaire)
     sex         same
-    work_unit   same normalised name · character-bigram Jaccard ≥ 0.6 (DuckDB's own string distances count
-                UTF-8 bytes, so Chinese is compared by characters built in SQL)
+    work_unit   same normalised name (无, 个人, 自由职业 … count as one) · character-bigram Jaccard ≥ 0.6 (DuckDB's own
+                string distances count UTF-8 bytes, so Chinese is compared by characters built in SQL)
     community   same (term-frequency adjusted)
     id_number   same · same first 15 digits (an ID Excel cut short) · two digits transposed, one ID valid and the
                 other not (a valid ID typed with two digits swapped, next to each other or not: strong evidence) ·
@@ -42,6 +43,11 @@ FUZZY_PINYIN_SQL = (
     "'\\b([zcs])h', '\\1', 'g'), '([aei])ng\\b', '\\1n', 'g'), 'ong\\b', 'on', 'g'), '\\bl', 'n', 'g')"
 )
 
+# work units that say there is none: one ledger writes 无 for a person another calls 个人 or 自由职业 (the same
+# person's records differ in these as often as they agree), so the comparison takes them as one value, and they are
+# no unit name to compare by characters
+NO_UNIT = "('无', '暂无', '无业', '待业', '个人', '个体', '自由职业', '灵活就业')"
+
 # the 15 significant digits an ID typed into a numeric cell still has: "3.20114199001011E+17" or
 # "320114199001011008" → "320114199001011"
 ID_HEAD_SQL = (
@@ -49,7 +55,9 @@ ID_HEAD_SQL = (
     "ELSE regexp_replace(r.id_raw, '[^0-9]', '', 'g') END, 15)"
 )
 
-# a record's features, as Splink compares them (`FEATURES_SQL` adds the ID cluster each record is in)
+# a record's features, as Splink compares them (`FEATURES_SQL` adds the ID cluster each record is in). birth_yyyy is
+# birth_year under another name for the birth comparison: an EM session leaves untrained every comparison that reads
+# a column its blocking rule uses, and the first session blocks on birth_year
 RECORD_FEATURES_SQL = f"""
 SELECT r.record_id AS unique_id,
        r.name AS name_s,
@@ -59,10 +67,12 @@ SELECT r.record_id AS unique_id,
        CASE WHEN r.birth_precision = 'day' THEN r.birth_date END AS birth_date,
        CASE WHEN r.birth_precision IN ('day', 'month') THEN date_trunc('month', r.birth_date) END AS birth_month,
        year(r.birth_date) AS birth_year,
+       year(r.birth_date) AS birth_yyyy,
        r.sex,
        CASE WHEN r.phones IS NOT NULL THEN string_split(r.phones, '/') END AS phones,
-       r.unit_key AS work_unit,
-       CASE WHEN length(r.unit_key) >= 2
+       CASE WHEN r.phones IS NOT NULL THEN regexp_matches(r.phones, '(^|/)1') END AS has_mobile,
+       CASE WHEN r.unit_key IN {NO_UNIT} THEN '无' ELSE r.unit_key END AS work_unit,
+       CASE WHEN length(r.unit_key) >= 2 AND r.unit_key NOT IN {NO_UNIT}
             THEN list_transform(range(1, length(r.unit_key)), lambda i: substr(r.unit_key, i, 2)) END AS work_unit_bg,
        coalesce(r.community_code, r.community) AS community,
        CASE WHEN length(r.id_number) = 18 THEN r.id_number END AS id_number,
@@ -161,11 +171,23 @@ def _model(settings: MatchSettings, prior: float, dialect: str = "duckdb"):
     ])
     day_l, day_r = _sql(dialect, "date8", x="birth_date_l"), _sql(dialect, "date8", x="birth_date_r")
     birth = cl.CustomComparison(output_column_name="birth_date", comparison_levels=[
-        cll.NullLevel("birth_month"),
+        cll.NullLevel("birth_yyyy"),
         cll.ExactMatchLevel("birth_date"),
         cll.CustomLevel("birth_month_l = birth_month_r", label_for_charts="same year-month"),
         cll.CustomLevel(f"CASE WHEN birth_date_l IS NULL OR birth_date_r IS NULL THEN false WHEN {_sql(dialect, 'hamming', a=day_l, b=day_r)} > 2 "
                         f"THEN false ELSE damerau_levenshtein({day_l}, {day_r}) <= 1 END", label_for_charts="one digit or swap"),
+        # a questionnaire gives only the year: the same year is evidence, another year a disagreement (a year-only
+        # record was a null before, whatever its year)
+        cll.CustomLevel("(birth_month_l IS NULL OR birth_month_r IS NULL) AND birth_yyyy_l = birth_yyyy_r",
+                        label_for_charts="same year, one side gives only the year"),
+        cll.ElseLevel(),
+    ])
+    # no shared number where one side has only a landline is weak evidence (one ledger wrote the home phone, another
+    # the mobile); two mobile numbers that differ are strong evidence against
+    phones = cl.CustomComparison(output_column_name="phones", comparison_levels=[
+        cll.NullLevel("phones"),
+        cll.ArrayIntersectLevel("phones", 1),
+        cll.CustomLevel("NOT (has_mobile_l AND has_mobile_r)", label_for_charts="no shared number, one side only a landline"),
         cll.ElseLevel(),
     ])
     common = _sql(dialect, "common", a="work_unit_bg_l", b="work_unit_bg_r")
@@ -206,7 +228,7 @@ def _model(settings: MatchSettings, prior: float, dialect: str = "duckdb"):
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=[name, cl.ArrayIntersectAtSizes("phones", [1]), birth, cl.ExactMatch("sex"), unit,
+        comparisons=[name, phones, birth, cl.ExactMatch("sex"), unit,
                      cl.ExactMatch("community").configure(term_frequency_adjustments=True), id_number],
         blocking_rules_to_generate_predictions=rules,
         additional_columns_to_retain=["cluster", "id_valid"],
