@@ -24,11 +24,19 @@ FIELD_RANK = {"community_ledger": 0, "unit_ledger": 1, "questionnaire": 2, "hous
 _SUFFIXES = "(" + "|".join(COMMUNITY_SUFFIXES) + ")"  # a community's name without its suffix, in SQL
 _ARRANGEMENT_ORDER = "CASE a " + " ".join(f"WHEN '{label}' THEN {i}" for i, label in enumerate(ARRANGEMENTS)) + f" ELSE {len(ARRANGEMENTS)} END"
 
+# the records' columns persons are built from (not r.*: the raw cells, addresses and notes would be carried through
+# every step; at five million records that made the build spill to disk and take 40 times as long as at one million)
+_RECORD_COLUMNS = ("record_id", "source_kind", "name", "name_pinyin", "sex", "id_number", "id_valid", "birth_date",
+                   "birth_precision", "phones", "ethnicity", "education", "political_status", "party", "work_unit",
+                   "unit_type", "position", "occupation", "representative", "street", "street_code", "community",
+                   "community_code", "arrangements")
+
 # A person is one across rounds (one person_id), and is built once per round they have records in, from that
 # round's records alone: their name, community, category … of 2026 and of 2027.
 _PERSONS_SQL = f"""
 WITH pr AS (
-    SELECT a.person_id, s.round, s.district AS src_district, r.*, rr.rank AS region_rank, fr.rank AS field_rank
+    SELECT a.person_id, s.round, s.district AS src_district, {", ".join("r." + c for c in _RECORD_COLUMNS)},
+           rr.rank AS region_rank, fr.rank AS field_rank
     FROM assignment a JOIN records r USING (record_id) JOIN sources s ON s.source_id = r.source_id
     JOIN region_rank rr ON rr.kind = r.source_kind
     JOIN field_rank fr ON fr.kind = r.source_kind
