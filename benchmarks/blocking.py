@@ -62,10 +62,11 @@ def main() -> None:
 
 
 def _district_starts(sources: list[tuple[int, str]]) -> list[int]:
-    """The first source id of each generated district: the districts hold the same file names (paths are kept
-    relative to the folder ingested), so a district starts where a name comes again."""
+    """The first source id of each generated district: the districts hold the same files under their `district/`
+    folder, so a district starts where a file comes again."""
     starts, seen = [], set()
-    for source_id, path in sources:
+    for source_id, full in sources:
+        path = full.rsplit("district/", 1)[-1]  # stored relative to where each was ingested from
         if not starts or path in seen:
             starts.append(source_id)
             seen = set()
