@@ -179,15 +179,15 @@ def stop() -> None:
 atexit.register(stop)
 
 
-def _folder(ws: Workspace, options: SparkOptions) -> tuple[Path, Path | None]:
-    """(this run's folder, the folder census made for it and removes once empty: None for the user's --spark-dir)."""
-    if options.folder:
-        return Path(options.folder) / f"census-{os.getpid()}", None
-    own = ws.path.with_name(ws.path.name + ".spark")
-    for left in own.glob("run-*"):  # left by a run that was killed: its process is gone
-        if left.name[4:].isdigit() and not _alive(int(left.name[4:])):
+def work_folder(ws: Workspace, options: SparkOptions, kind: str = "run") -> tuple[Path, Path | None]:
+    """(the folder of this process's data for Spark, the folder census made for it and removes once empty: None for
+    the user's --spark-dir). Folders of the same kind left by a process that was killed are removed first."""
+    base = Path(options.folder) if options.folder else ws.path.with_name(ws.path.name + ".spark")
+    for left in base.glob(f"{kind}-*"):  # left by a run that was killed: its process is gone
+        pid = left.name[len(kind) + 1:]
+        if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(left, ignore_errors=True)
-    return own / f"run-{os.getpid()}", own
+    return base / f"{kind}-{os.getpid()}", None if options.folder else base
 
 
 def _alive(pid: int) -> bool:
@@ -207,11 +207,11 @@ def spark_match(ws: Workspace, record_ids: np.ndarray, settings: MatchSettings, 
     spark = session(options.master)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    folder, own = _folder(ws, options)
+    folder, own = work_folder(ws, options)
     with ExitStack() as stack:
         con = stack.enter_context(scratch())
         if own is not None:
-            stack.callback(_remove_if_empty, own)
+            stack.callback(remove_if_empty, own)
         stack.callback(shutil.rmtree, folder, True)  # the records handed to Spark, whatever happens
         with private_umask():
             shutil.rmtree(folder, ignore_errors=True)
@@ -272,6 +272,6 @@ def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _remove_if_empty(folder: Path) -> None:
+def remove_if_empty(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not empty: another run's, or the user's own files
         folder.rmdir()

@@ -8,16 +8,10 @@ a count (which streets the register lists, the order of categories) stay in the 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 from datetime import date, datetime
-from pathlib import Path
 
-import sqlglot
-from sqlglot import exp
-
-from ..persons.spark import SparkOptions, session
+from ..persons.spark import SparkOptions, remove_if_empty, session, work_folder
 from ..privacy import private_umask
 from ..workspace import Workspace
 
@@ -49,17 +43,18 @@ def bind(sql: str, params: list | tuple) -> str:
     return "".join(out)
 
 
-def _overlaps(node: exp.Expression) -> exp.Expression:
-    # DuckDB's list_has_any, which sqlglot writes as `a && b` (Spark's SQL has no such operator)
-    if isinstance(node, exp.ArrayOverlaps):
-        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
-    return node
-
-
 def to_spark(sql: str, params: list | tuple = ()) -> str:
     """A query of the workspace's dialect (DuckDB) in Spark SQL, its parameters bound."""
-    tree = sqlglot.parse_one(bind(sql, params), read="duckdb")
-    return tree.transform(_overlaps).sql(dialect="spark")
+    import sqlglot  # only for the Spark engine: importing sqlglot costs every command 0.2 s at start-up
+    from sqlglot import exp
+
+    def overlaps(node: exp.Expression) -> exp.Expression:
+        # DuckDB's list_has_any, which sqlglot writes as `a && b` (Spark's SQL has no such operator)
+        if isinstance(node, exp.ArrayOverlaps):
+            return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
+        return node
+
+    return sqlglot.parse_one(bind(sql, params), read="duckdb").transform(overlaps).sql(dialect="spark")
 
 
 class SparkTables:
@@ -68,17 +63,19 @@ class SparkTables:
     def __init__(self, ws: Workspace, options: SparkOptions | None = None):
         options = options or SparkOptions()
         self.spark = session(options.master)
-        base = Path(options.folder) if options.folder else ws.path.with_name(ws.path.name + ".spark")
-        self._own = None if options.folder else base
-        self.folder = base / f"tables-{os.getpid()}"
-        with private_umask():
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder.mkdir(parents=True)
+        self.folder, self._own = work_folder(ws, options, "tables")
+        try:
+            with private_umask():
+                shutil.rmtree(self.folder, ignore_errors=True)
+                self.folder.mkdir(parents=True)
+                for table in TABLES:
+                    target = str(self.folder / f"{table}.parquet").replace("'", "''")
+                    ws.con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet)")
             for table in TABLES:
-                target = str(self.folder / f"{table}.parquet").replace("'", "''")
-                ws.con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet)")
-        for table in TABLES:
-            self.spark.read.parquet(str(self.folder / f"{table}.parquet")).createOrReplaceTempView(table)
+                self.spark.read.parquet(str(self.folder / f"{table}.parquet")).createOrReplaceTempView(table)
+        except BaseException:
+            self.close()
+            raise
 
     def query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
         """Rows of `sql` (DuckDB's dialect, `?` parameters), run on Spark."""
@@ -89,8 +86,7 @@ class SparkTables:
             self.spark.catalog.dropTempView(table)
         shutil.rmtree(self.folder, ignore_errors=True)
         if self._own is not None:
-            with contextlib.suppress(OSError):
-                self._own.rmdir()
+            remove_if_empty(self._own)
 
     def __enter__(self) -> SparkTables:
         return self
