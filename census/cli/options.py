@@ -56,7 +56,7 @@ ReasonOpt = Annotated[str | None, typer.Option(
     help=N_("理由，记入审计记录（用 --reveal 显示完整号码时必须给出）。"))]
 EngineOpt = Annotated[Literal[ENGINES], typer.Option(
     "--engine", metavar="|".join(ENGINES),
-    help=N_("duckdb（默认，本机即可）或 spark（全省规模：在 Apache Spark 上运行，需 pip install \"census[spark]\" 和 Java 17 或更新版本）。"))]
+    help=N_("duckdb：本机即可；spark：全省规模，在 Apache Spark 上运行，需 pip install \"census[spark]\" 和 Java 17 或更新版本。"))]
 SparkMasterOpt = Annotated[str, typer.Option(
     "--spark-master", metavar=N_("地址"), help=N_("Spark 集群地址，如 spark://主机:7077；local[*] 即用本机全部处理器。"))]
 SparkDirOpt = Annotated[Path | None, typer.Option(
