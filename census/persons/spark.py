@@ -38,6 +38,7 @@ from ..errors import UsageError
 from ..i18n import _
 from ..privacy import private_umask
 from ..workspace import Workspace
+from ..workspace.store import machine_memory
 from .match import (
     RECORD_FEATURES_SQL,
     MatchSettings,
@@ -96,11 +97,8 @@ _SESSION: dict[str, object] = {}
 
 def _memory() -> str:
     """The driver's heap for a local master: a third of this machine's memory, between 1 and 16 GB."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return "2g"
-    return f"{max(1, min(16, total // 3 // 2**30))}g"
+    total = machine_memory()
+    return "2g" if total is None else f"{max(1, min(16, total // 3 // 2**30))}g"
 
 
 def _conf(master: str, home: Path):

@@ -69,8 +69,7 @@ class SparkTables:
                 shutil.rmtree(self.folder, ignore_errors=True)
                 self.folder.mkdir(parents=True)
                 for table in TABLES:
-                    target = str(self.folder / f"{table}.parquet").replace("'", "''")
-                    ws.con.execute(f"COPY (SELECT * FROM {table}) TO '{target}' (FORMAT parquet)")
+                    ws.con.execute(f"COPY (SELECT * FROM {table}) TO {literal(str(self.folder / f'{table}.parquet'))} (FORMAT parquet)")
             for table in TABLES:
                 self.spark.read.parquet(str(self.folder / f"{table}.parquet")).createOrReplaceTempView(table)
         except BaseException:

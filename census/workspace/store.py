@@ -78,13 +78,18 @@ def _attach(path: Path) -> duckdb.DuckDBPyConnection:
 MEMORY_SHARE = 0.4
 
 
+def machine_memory() -> int | None:
+    """This machine's memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def memory_limit(share: float = MEMORY_SHARE) -> str:
     """DuckDB's memory_limit for `share` of this machine's memory (DuckDB's own default where it is not known)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return "80%"
-    return f"{max(256, int(total * share / 2**20))}MB"
+    total = machine_memory()
+    return "80%" if total is None else f"{max(256, int(total * share / 2**20))}MB"
 
 
 def _attach_file(path: Path, alias: str) -> None:
